@@ -1,0 +1,105 @@
+"""The Typer application and the one object every command receives.
+
+Commands live in sibling modules (due.py, check.py, run.py, send.py, status.py, explain.py,
+simulator.py); each parses its options, calls one library function and renders the result."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from typer._click.globals import get_current_context  # Typer bundles its own Click from 0.26
+
+from uwvcli import __version__
+from uwvcli.console import Terminal
+from uwvcli.errors import UwvcliError
+from uwvcli.models import Config
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="uwvcli",
+    help="Get sickness and pregnancy notifications to UWV on time, through Digipoort.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class App:
+    """Built once in the root callback, handed to every command via `ctx.obj`."""
+
+    terminal: Terminal
+    _configs: dict[Path, Config] = field(default_factory=dict)
+
+    @staticmethod
+    def config_path(option: Path | None) -> Path:
+        if option is not None:
+            return option
+        env = os.environ.get("UWVCLI_CONFIG")
+        return Path(env) if env else Path("uwvcli.yaml")
+
+    def load_config(self, option: Path | None) -> Config:
+        """Load and validate the configuration (raises ConfigError, exit 2)."""
+        from uwvcli.config import load_config
+
+        path = self.config_path(option)
+        if path not in self._configs:
+            self._configs[path] = load_config(path)
+        return self._configs[path]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"uwvcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr.")] = False,
+    log_file: Annotated[
+        Path | None, typer.Option("--log-file", help="Also append log lines to this file.")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = App(terminal=Terminal(verbosity=-1 if quiet else verbose, log_file=log_file))
+
+
+def get_app(ctx: typer.Context) -> App:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, App)
+    return obj
+
+
+def command(*args: object, **kwargs: object) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`@app.command()` that turns the project's exceptions into a clean message on stderr and
+    the CONTRACT exit code, so no command ever shows a traceback for a foreseen problem."""
+
+    def register(function: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(function)
+        def guarded(*a: P.args, **kw: P.kwargs) -> R:
+            try:
+                return function(*a, **kw)
+            except UwvcliError as error:
+                ctx = get_current_context(silent=True)
+                terminal = ctx.find_root().obj.terminal if ctx and ctx.find_root().obj else Terminal()
+                terminal.error(str(error))
+                raise typer.Exit(error.exit_code) from None
+
+        app.command(*args, **kwargs)(guarded)  # type: ignore[arg-type]
+        return guarded
+
+    return register

@@ -1,0 +1,3 @@
+"""`uwvcli check` (placeholder until its issue lands)."""
+
+from __future__ import annotations

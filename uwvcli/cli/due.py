@@ -1,0 +1,3 @@
+"""`uwvcli due` (placeholder until its issue lands)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""`uwvcli run` (placeholder until its issue lands)."""
+
+from __future__ import annotations

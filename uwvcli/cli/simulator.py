@@ -1,0 +1,3 @@
+"""`uwvcli simulator` (placeholder until its issue lands)."""
+
+from __future__ import annotations

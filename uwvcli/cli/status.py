@@ -1,0 +1,3 @@
+"""`uwvcli status` (placeholder until its issue lands)."""
+
+from __future__ import annotations

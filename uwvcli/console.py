@@ -1,0 +1,85 @@
+"""One terminal wrapper: data on stdout, diagnostics on stderr; Rich on a terminal, plain
+timestamped lines for cron (no colour, no animation), NO_COLOR honoured.
+
+Library modules never print: they return results or log through `logging`; the CLI renders."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+log = logging.getLogger("uwvcli")
+
+
+class Terminal:
+    def __init__(self, verbosity: int = 0, log_file: Path | None = None):
+        self.verbosity = verbosity
+        no_color = bool(os.environ.get("NO_COLOR"))
+        self.out = Console(no_color=no_color, highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
+        self.interactive = self.err.is_terminal and not os.environ.get("CI")
+        self._setup_logging(log_file)
+
+    def _setup_logging(self, log_file: Path | None) -> None:
+        level = (
+            logging.WARNING if self.verbosity < 0 else (logging.DEBUG if self.verbosity > 0 else logging.INFO)
+        )
+        log.setLevel(logging.DEBUG)
+        log.handlers.clear()
+        log.propagate = False
+        fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+        if self.interactive:
+            stderr_handler: logging.Handler = RichHandler(console=self.err, show_path=False, show_time=False)
+        else:
+            stderr_handler = logging.StreamHandler(sys.stderr)
+            stderr_handler.setFormatter(fmt)
+        stderr_handler.setLevel(level)
+        log.addHandler(stderr_handler)
+        if log_file is not None:
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            file_handler = logging.FileHandler(log_file, encoding="utf-8")
+            file_handler.setFormatter(fmt)
+            file_handler.setLevel(min(level, logging.INFO))
+            log.addHandler(file_handler)
+
+    # Diagnostics, always on stderr. On a terminal: coloured; otherwise plain timestamped lines.
+    def _plain(self, level: str, message: str) -> None:
+        stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
+        for line in message.splitlines() or [""]:
+            print(f"{stamp} {level} {line}", file=sys.stderr, flush=True)
+
+    def error(self, message: str) -> None:
+        if self.interactive:
+            self.err.print(f"[bold red]error:[/] {message}", markup=True)
+        else:
+            self._plain("ERROR", message)
+
+    def warning(self, message: str) -> None:
+        if self.verbosity < 0:
+            return
+        if self.interactive:
+            self.err.print(f"[yellow]warning:[/] {message}", markup=True)
+        else:
+            self._plain("WARNING", message)
+
+    def info(self, message: str) -> None:
+        if self.verbosity < 0:
+            return
+        if self.interactive:
+            self.err.print(message, markup=False)
+        else:
+            self._plain("INFO", message)
+
+    def success(self, message: str) -> None:
+        if self.verbosity < 0:
+            return
+        if self.interactive:
+            self.err.print(f"[green]{message}[/]", markup=True)
+        else:
+            self._plain("INFO", message)

@@ -1,0 +1,267 @@
+"""Plain typed records that flow through uwvcli: inputs → rules → messages → outbox → journal.
+
+Nothing here does I/O or knows about Typer, Rich, XML or SQLite. Every other module speaks
+in these types, so they are the project's shared vocabulary (see docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+
+class Kind(StrEnum):
+    """The five notifications uwvcli sends; the value is the public name (CONTRACT §4)."""
+
+    ZW_ZIEKMELDING = "zw-ziekmelding"
+    WERKHERVATTING = "werkhervatting"
+    MLA = "42e-weeksmelding"
+    HERSTEL_MLA = "herstel-42e-weeksmelding"
+    WAZO = "wazo"
+
+
+class State(StrEnum):
+    """State of a not-yet-sent notification on a run date (RULES §6)."""
+
+    UPCOMING = "upcoming"
+    DUE = "due"
+    LATE = "late"
+    BLOCKED = "blocked"
+
+
+class ZwReason(StrEnum):
+    """Why a zw-ziekmelding is made; decides CdRedenAangifteAo and the deadline (RULES §3, §4.1)."""
+
+    ZWANGERSCHAP = "zwangerschap"  # sick_reason zwangerschap                 -> 06
+    PREGNANCY_WINDOW = "window"  # sickness in (or open on the start of) the window -> 06
+    BEVALLING = "bevalling"  # sick_reason bevalling                          -> 07
+    ORGAANDONATIE = "orgaandonatie"  # sick_reason orgaandonatie              -> 08
+    VANGNET = "vangnet"  # vangnet_status no_risk / sfb                       -> 04
+    ZIEK_UIT_DIENST = "ziek_uit_dienst"  # only qualifies by ending employment -> 03
+
+
+# ---------------------------------------------------------------- configuration (CONTRACT §2)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgUnit:
+    id: str
+    name: str
+    parent: str | None = None
+    legal_entity: bool = False
+    loonheffingennummer: str | None = None
+    uwv_aansluitnummer: str | None = None
+    uwv_sector: str | None = None
+    uwv_risicocode: str | None = None
+    iban: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Employer:
+    id: str
+    name: str
+    active: bool
+    start_date: date | None
+    recap_email: str | None
+    notifications: Mapping[Kind, bool]  # every Kind present; default True
+    org_units: Mapping[str, OrgUnit]  # by id, in configuration order
+
+    def enabled(self, kind: Kind) -> bool:
+        return self.notifications.get(kind, True)
+
+    def legal_entity_for(self, org_unit_id: str) -> OrgUnit | None:
+        """The nearest org unit at or above `org_unit_id` with legal_entity: true (RULES §7)."""
+        seen: set[str] = set()
+        unit = self.org_units.get(org_unit_id)
+        while unit is not None and unit.id not in seen:
+            if unit.legal_entity:
+                return unit
+            seen.add(unit.id)
+            unit = self.org_units.get(unit.parent) if unit.parent else None
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    name: str
+    role: str  # "Bedrijf" | "Intermediair"
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    certificate: Path | None = None  # absolute (resolved against the config file)
+    private_key: Path | None = None  # PEM key, or a .p12/.pfx bundle (then certificate may be None)
+    private_key_password_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigipoortSettings:
+    environment: str  # simulator | custom | preprod | production
+    aanlever_url: str | None = None
+    status_url: str | None = None
+    ca_bundle: Path | None = None
+    service_certificate: Path | None = None
+    signature_algorithm: str = "rsa-sha1"  # rsa-sha1 | rsa-sha256
+    berichtsoorten: Mapping[Kind, str] = field(default_factory=dict)  # overrides of the defaults
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class PathSettings:
+    dossiers: tuple[Path, ...]  # absolute
+    outbox: Path
+    state: Path  # the SQLite journal; its folder also holds the lock, recaps and test PKI
+
+
+@dataclass(frozen=True, slots=True)
+class MailSettings:
+    smtp_host: str
+    smtp_port: int = 25
+    from_address: str = "uwvcli@localhost"  # YAML key `from`
+    starttls: bool = False
+    username_env: str | None = None
+    password_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: Path  # the configuration file itself
+    sender: Sender
+    digipoort: DigipoortSettings
+    paths: PathSettings
+    mail: MailSettings | None
+    employers: Mapping[str, Employer]  # by id, in configuration order
+
+
+# ---------------------------------------------------------------- dossier exports (CONTRACT §3)
+
+
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    """One validated export row. `source`/`line` locate it for error messages (JSON: index)."""
+
+    source: str
+    line: int
+    employer_id: str
+    org_unit_id: str
+    employee_id: str
+    dossier_id: str
+    dossier_type: str  # "ziekte" | "zwangerschap"
+    bsn: str | None = None
+    initials: str | None = None
+    first_name: str | None = None
+    name_prefix: str | None = None
+    last_name: str | None = None
+    birth_date: date | None = None
+    gender: str | None = None  # M | V | X
+    loonheffingennummer: str | None = None
+    iban: str | None = None
+    direct_payment: bool = False
+    vangnet_status: str = "none"  # none | no_risk | sfb
+    employment_end_date: date | None = None
+    first_sick_day: date | None = None
+    sick_reported_date: date | None = None
+    sick_reason: str = "overig"  # overig | zwangerschap | bevalling | orgaandonatie
+    recovery_date: date | None = None
+    recovery_reported_date: date | None = None
+    partial_recovery_date: date | None = None
+    partial_daily_wage: Decimal | None = None
+    expected_delivery_date: date | None = None
+    leave_start_date: date | None = None
+    multiple_birth: bool = False
+
+    @property
+    def employee(self) -> tuple[str, str]:
+        """All chain and pregnancy rules work per (employer_id, employee_id)."""
+        return (self.employer_id, self.employee_id)
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """A row (or file) that could not be used. Never carries personal data in `message`."""
+
+    source: str  # the file as the user named it (relative to the config file where possible)
+    line: int | None  # CSV: physical line number (header = 1); JSON: index in the list; None: file
+    message: str  # what is wrong and what to do
+    field: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {"source": self.source, "line": self.line, "message": self.message}
+
+
+# ---------------------------------------------------------------- rules output (RULES §4–§7)
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    """One notification the rules found, with everything the message builder needs beyond the
+    dossier itself. `problems` are human-readable and free of personal data."""
+
+    key: str  # <employer_id>/<dossier_id>/<kind>[/partial|/full]
+    kind: Kind
+    employer_id: str
+    employee_id: str
+    dossier_id: str
+    due_date: date
+    deadline: date | None
+    state: State
+    problems: tuple[str, ...] = ()
+    variant: str | None = None  # "partial" | "full" for a werkhervatting
+    zw_reason: ZwReason | None = None  # zw-ziekmelding only
+    first_ao_day: date | None = None  # DatEersteAoDag (for an MLA: the chain's first day)
+    earlier_periods: tuple[tuple[date, date], ...] = ()  # MLA: (first, last AO day) before it
+    employment_ends: bool = False  # zw-ziekmelding: the employment ends during the sickness
+    leave_start: date | None = None  # wazo: L, the leave start applied for
+    leave_start_assumed: bool = False  # wazo: L = Lmin because no leave_start_date was given
+    waits_for: str | None = None  # key of a blocked predecessor
+    notes: tuple[str, ...] = ()  # informational, for the recap (e.g. the risicocode default)
+
+    def to_json(self) -> dict[str, object]:
+        """The CONTRACT §4 shape."""
+        return {
+            "key": self.key,
+            "kind": str(self.kind),
+            "employer_id": self.employer_id,
+            "employee_id": self.employee_id,
+            "dossier_id": self.dossier_id,
+            "due_date": self.due_date.isoformat(),
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "state": str(self.state),
+            "problems": list(self.problems),
+        }
+
+
+def notification_key(employer_id: str, dossier_id: str, kind: Kind, variant: str | None = None) -> str:
+    key = f"{employer_id}/{dossier_id}/{kind}"
+    return f"{key}/{variant}" if variant else key
+
+
+_KIND_CODES = {
+    Kind.ZW_ZIEKMELDING: "ZM",
+    Kind.WERKHERVATTING: "WH",
+    Kind.MLA: "MLA",
+    Kind.HERSTEL_MLA: "HMLA",
+    Kind.WAZO: "WAZO",
+}
+
+
+def aanleverkenmerk(key: str, revision: int = 1) -> str:
+    """uwvcli's own stable reference of one message: at most 40 characters, only the employer
+    id, dossier id and kind (no personal data). `revision` > 1 marks a corrected resubmission.
+
+    `WG001/Z-17/werkhervatting/partial` → `WG001-Z-17-WH-P`; long ids are cut and made unique
+    with a short hash of the full key."""
+    employer_id, dossier_id, kind, *variant = key.split("/")
+    parts = [employer_id, dossier_id, _KIND_CODES[Kind(kind)]]
+    if variant:
+        parts[-1] += "-P" if variant[0] == "partial" else "-V"
+    text = re.sub(r"[^A-Za-z0-9._-]", "_", "-".join(parts))
+    suffix = f"-r{revision}" if revision > 1 else ""
+    if len(text) + len(suffix) > 40:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+        text = f"{text[: 40 - len(suffix) - 9]}-{digest}"
+    return text + suffix
