@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -233,6 +233,18 @@ class Notification:
             "state": str(self.state),
             "problems": list(self.problems),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRecord:
+    """One Digipoort status of a process (`StatusResultaat`), as received and as journalled."""
+
+    code: str  # statuscode, e.g. "311"
+    timestamp: datetime  # tijdstempelStatus (timezone-aware)
+    description: str  # statusomschrijving, verbatim
+    foutcode: str | None = None  # statusFoutcode/foutcode, e.g. "VAS500"
+    foutbeschrijving: str | None = None  # verbatim: Digipoort's own explanation
+    details: str | None = None  # statusdetails, verbatim
 
 
 def notification_key(employer_id: str, dossier_id: str, kind: Kind, variant: str | None = None) -> str:

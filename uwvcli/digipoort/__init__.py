@@ -1,0 +1,1 @@
+"""Digipoort: codes, SOAP/WS-Security client, simulator and the exactly-once delivery loop."""
