@@ -1,3 +1,161 @@
-"""`uwvcli due` (placeholder until its issue lands)."""
+"""`uwvcli due`: the preview payroll staff use — what is due, late or blocked on a date, and
+what comes up within the horizon. Changes nothing."""
 
 from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from uwvcli import planning
+from uwvcli.cli.app import command, get_app
+from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
+from uwvcli.console import Terminal
+from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
+from uwvcli.labels import kind_label
+from uwvcli.models import Config, InputError, Notification, State
+
+STATE_STYLES = {
+    State.DUE: "green",
+    State.LATE: "bold red",
+    State.BLOCKED: "bold magenta",
+    State.UPCOMING: "cyan",
+}
+
+CSV_FIELDS = (
+    "key",
+    "kind",
+    "employer_id",
+    "employee_id",
+    "dossier_id",
+    "due_date",
+    "deadline",
+    "state",
+    "problems",
+)
+
+
+@command("due")
+def due(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    run_date: DateOption = "today",
+    horizon: Annotated[
+        int,
+        typer.Option(
+            "--horizon", min=0, help="Also list notifications due within this many days after the date."
+        ),
+    ] = 0,
+    output: FormatOption = OutputFormat.table,
+) -> None:
+    """Preview the notifications due (and late or blocked) on a date; changes nothing.
+
+    Exit code 1 when something needs attention: a blocked or late notification, or an export
+    row that could not be read."""
+    app = get_app(ctx)
+    day = parse_run_date(run_date)
+    cfg = app.load_config(config)
+    plan = planning.plan(cfg, day, horizon=horizon, sent_keys=sent_keys_for_preview(cfg))
+
+    if output is OutputFormat.json:
+        write_json(day, plan.notifications, plan.input_errors)
+    elif output is OutputFormat.csv:
+        write_csv(plan.notifications)
+    else:
+        render_table(app.terminal, cfg, day, plan.notifications)
+    report_input_errors(app.terminal, plan.input_errors, quiet_summary=output is not OutputFormat.table)
+
+    needs_attention = plan.input_errors or any(
+        n.state in (State.BLOCKED, State.LATE) for n in plan.notifications
+    )
+    raise typer.Exit(EXIT_ATTENTION if needs_attention else EXIT_OK)
+
+
+def sent_keys_for_preview(config: Config) -> frozenset[str]:
+    """Keys already sent, from the journal when there is one; a preview never creates state."""
+    if not config.paths.state.exists():
+        return frozenset()
+    from uwvcli.journal import Journal
+
+    with Journal.open(config.paths.state) as journal:
+        return frozenset(journal.sent_keys())
+
+
+def write_json(day: date, notifications: list[Notification], errors: list[InputError]) -> None:
+    """CONTRACT §4: one object on stdout, nothing else."""
+    document = {
+        "date": day.isoformat(),
+        "notifications": [n.to_json() for n in notifications],
+        "input_errors": [e.to_json() for e in errors],
+    }
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def write_csv(notifications: list[Notification]) -> None:
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for n in notifications:
+        row = n.to_json()
+        row["problems"] = "; ".join(n.problems)
+        writer.writerow("" if row[f] is None else row[f] for f in CSV_FIELDS)
+
+
+def days_left(day: date, deadline: date | None) -> str:
+    if deadline is None:
+        return "no deadline"
+    left = (deadline - day).days
+    if left < 0:
+        return f"{-left} day{'s' if left != -1 else ''} late"
+    if left == 0:
+        return "today"
+    return f"{left} day{'s' if left != 1 else ''}"
+
+
+def render_table(terminal: Terminal, config: Config, day: date, notifications: list[Notification]) -> None:
+    if not notifications:
+        terminal.out.print(f"Nothing due on {day.isoformat()}.")
+        return
+    table = Table(title=f"UWV notifications on {day.isoformat()}", title_justify="left", expand=False)
+    for header in (
+        "Employer",
+        "Employee",
+        "Notification",
+        "Due",
+        "Deadline",
+        "Days left",
+        "State",
+        "Problems",
+    ):
+        table.add_column(header, overflow="fold")
+    for n in notifications:
+        employer = config.employers.get(n.employer_id)
+        table.add_row(
+            f"{n.employer_id} {employer.name}" if employer else n.employer_id,
+            n.employee_id,
+            kind_label(n.kind, n.variant),
+            n.due_date.isoformat(),
+            n.deadline.isoformat() if n.deadline else "–",
+            days_left(day, n.deadline),
+            Text(str(n.state), style=STATE_STYLES[n.state]),
+            "\n".join(n.problems),
+        )
+    terminal.out.print(table)
+    counts = {state: sum(1 for n in notifications if n.state is state) for state in State}
+    summary = ", ".join(f"{count} {state}" for state, count in counts.items() if count)
+    terminal.out.print(summary)
+
+
+def report_input_errors(terminal: Terminal, errors: list[InputError], *, quiet_summary: bool) -> None:
+    """Input errors always reach stderr, one line each: file, line, what to do."""
+    for error in errors:
+        where = f"{error.source}:{error.line}" if error.line is not None else error.source
+        terminal.warning(f"{where}: {error.message}")
+    if errors and not quiet_summary:
+        terminal.warning(f"{len(errors)} export row(s) could not be used; fix them in the HR system.")
