@@ -115,8 +115,8 @@ def test_csv_output_has_a_header_and_one_row_per_notification(tmp_path):
     config = write_setup(tmp_path, [ZW_ROW, WAZO_ROW])
     result = runner.invoke(app, ["due", "-c", str(config), "--date", "2026-05-01", "--format", "csv"])
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [r["key"] for r in rows] == ["WG001/P-3/wazo", "WG001/Z-2/zw-ziekmelding"]
-    assert rows[0]["state"] == "due" and rows[0]["deadline"] == "2026-05-07"
+    assert [r["key"] for r in rows] == ["WG001/Z-2/zw-ziekmelding", "WG001/P-3/wazo"]  # by due date
+    assert rows[1]["state"] == "due" and rows[1]["deadline"] == "2026-05-07"
 
 
 def test_table_names_the_employer_and_the_notification_in_words(tmp_path):

@@ -31,7 +31,9 @@ class Terminal:
             logging.WARNING if self.verbosity < 0 else (logging.DEBUG if self.verbosity > 0 else logging.INFO)
         )
         log.setLevel(logging.DEBUG)
-        log.handlers.clear()
+        for handler in list(log.handlers):
+            log.removeHandler(handler)
+            handler.close()
         log.propagate = False
         fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
         if self.interactive:

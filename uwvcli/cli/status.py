@@ -1,3 +1,219 @@
-"""`uwvcli status` (placeholder until its issue lands)."""
+"""`uwvcli status`: the "UWV interface overzicht" — every notification the journal knows, its
+state, its Digipoort references and the last status Digipoort reported, with its meaning.
+
+Reads the journal only; never creates it, never contacts Digipoort. No personal data: a
+notification is shown by its employer, personnel number, dossier and kind."""
 
 from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from uwvcli.cli.app import command, get_app
+from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_run_date
+from uwvcli.cli.send import STATE_STYLES, one_line
+from uwvcli.console import Terminal
+from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
+from uwvcli.journal import Entry, Journal, JournalState
+from uwvcli.labels import kind_label
+from uwvcli.models import Config, Kind, StatusRecord
+
+#: The stable field names of `--format json` and `--format csv` (documented in docs/delivery.md).
+FIELDS = (
+    "key",
+    "employer_id",
+    "employee_id",
+    "dossier_id",
+    "kind",
+    "due_date",
+    "deadline",
+    "state",
+    "aanleverkenmerk",
+    "kenmerk",
+    "submitted_at",
+    "status_code",
+    "status_at",
+    "status_meaning",
+    "status_text",
+    "foutcode",
+    "foutbeschrijving",
+    "reason",
+    "updated_at",
+)
+
+#: States a person has to act on (exit code 1).
+ATTENTION = frozenset(
+    {
+        JournalState.BLOCKED,
+        JournalState.IN_DOUBT,
+        JournalState.PARKED,
+        JournalState.REJECTED,
+        JournalState.FAILED,
+        JournalState.REFUSED,
+    }
+)
+
+
+@command("status")
+def status(
+    ctx: typer.Context,
+    config: ConfigOption = None,
+    employer: Annotated[str | None, typer.Option("--employer", "-e", help="Only this employer id.")] = None,
+    state: Annotated[JournalState | None, typer.Option("--state", "-s", help="Only this state.")] = None,
+    kind: Annotated[Kind | None, typer.Option("--kind", "-k", help="Only this kind of notification.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only notifications changed on or after: YYYY-MM-DD, today, yesterday."),
+    ] = None,
+    output: FormatOption = OutputFormat.table,
+) -> None:
+    """Overview of all notifications and their Digipoort statuses (the UWV interface overzicht).
+
+    Exit code 1 when a listed notification needs a person: blocked, in doubt, parked, rejected,
+    failed or refused."""
+    app = get_app(ctx)
+    cfg = app.load_config(config)
+    changed_since = _since(since)
+    if employer is not None and employer not in cfg.employers:
+        app.terminal.warning(
+            f"--employer {employer}: no such employer id in {cfg.source.name}; "
+            "listing what the journal still knows of it"
+        )
+    rows = overview(cfg, employer_id=employer, state=state, kind=kind, since=changed_since)
+    if output is OutputFormat.json:
+        json.dump({"notifications": rows}, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif output is OutputFormat.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(FIELDS)
+        writer.writerows(["" if row[f] is None else row[f] for f in FIELDS] for row in rows)
+    else:
+        render(app.terminal, cfg, rows)
+    raise typer.Exit(EXIT_ATTENTION if any(row["state"] in ATTENTION for row in rows) else EXIT_OK)
+
+
+def _since(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return parse_run_date(value)
+    except typer.BadParameter:
+        raise typer.BadParameter(
+            f"{value!r} is not a date: write YYYY-MM-DD, 'today' or 'yesterday'.", param_hint="--since"
+        ) from None
+
+
+def overview(
+    config: Config,
+    *,
+    employer_id: str | None = None,
+    state: str | None = None,
+    kind: Kind | None = None,
+    since: date | None = None,
+) -> list[dict[str, str | None]]:
+    """One row per notification, in the journal's order (due date, key). A state database that
+    does not exist yet means nothing was done yet: an empty list, and no file is created."""
+    if not config.paths.state.exists():
+        return []
+    with Journal.open(config.paths.state) as journal:
+        entries = journal.entries(state=state, employer_id=employer_id, kind=kind, since=since)
+        return [
+            _row(entry, _last(journal.status_history(entry.kenmerk)) if entry.kenmerk else None)
+            for entry in entries
+        ]
+
+
+def _last(history: Iterable[StatusRecord]) -> StatusRecord | None:
+    ordered = sorted(history, key=lambda s: s.timestamp)
+    return ordered[-1] if ordered else None
+
+
+def _row(entry: Entry, last: StatusRecord | None) -> dict[str, str | None]:
+    from uwvcli.digipoort import codes
+
+    return {
+        "key": entry.key,
+        "employer_id": entry.employer_id,
+        "employee_id": entry.employee_id,
+        "dossier_id": entry.dossier_id,
+        "kind": str(entry.kind),
+        "due_date": entry.due_date.isoformat(),
+        "deadline": entry.deadline.isoformat() if entry.deadline else None,
+        "state": str(entry.state),
+        "aanleverkenmerk": entry.aanleverkenmerk,
+        "kenmerk": entry.kenmerk,
+        "submitted_at": entry.submitted.isoformat() if entry.submitted else None,
+        "status_code": last.code if last else None,
+        "status_at": last.timestamp.isoformat() if last else None,
+        "status_meaning": codes.describe(last.code, last.foutcode) if last else None,
+        "status_text": last.description if last else None,
+        "foutcode": last.foutcode if last else None,
+        "foutbeschrijving": last.foutbeschrijving if last else None,
+        "reason": entry.reason or ("; ".join(entry.problems) if entry.problems else None),
+        "updated_at": entry.updated.isoformat(),
+    }
+
+
+def render(terminal: Terminal, config: Config, rows: list[dict[str, str | None]]) -> None:
+    """A Rich table on a terminal; one tab-separated line per notification otherwise."""
+    if not rows:
+        terminal.out.print("No notifications in the journal (yet).")
+        return
+    if not terminal.out.is_terminal:
+        for row in rows:
+            fields = [
+                row["key"],
+                row["state"],
+                row["aanleverkenmerk"],
+                row["kenmerk"],
+                one_line(_explanation(row)),
+            ]
+            print("\t".join(field or "-" for field in fields))
+        return
+    table = Table(title="UWV interface overzicht", title_justify="left")
+    for header in (
+        "Employer",
+        "Employee",
+        "Notification",
+        "Due",
+        "Deadline",
+        "State",
+        "Aanleverkenmerk",
+        "Kenmerk",
+        "Last status",
+    ):
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        employer = config.employers.get(row["employer_id"] or "")
+        table.add_row(
+            f"{row['employer_id']} {employer.name}" if employer else row["employer_id"],
+            row["employee_id"],
+            kind_label(Kind(row["kind"]), _variant(row["key"] or "")),
+            row["due_date"],
+            row["deadline"] or "–",
+            Text(row["state"] or "", style=STATE_STYLES.get(row["state"] or "", "")),
+            row["aanleverkenmerk"] or "–",
+            row["kenmerk"] or "–",
+            _explanation(row),
+        )
+    terminal.out.print(table)
+
+
+def _variant(key: str) -> str | None:
+    """`partial`/`full` of a werkhervatting key (`<employer>/<dossier>/werkhervatting/partial`)."""
+    parts = key.split("/")
+    return parts[3] if len(parts) > 3 else None
+
+
+def _explanation(row: dict[str, str | None]) -> str:
+    """The code's meaning, Digipoort's own words verbatim, and uwvcli's reason where it has one."""
+    parts = [row["status_meaning"], row["foutbeschrijving"] or row["status_text"], row["reason"]]
+    return " — ".join(p for p in parts if p)

@@ -1,0 +1,378 @@
+"""The Digipoort WUS client: aanleveren, and the status calls uwvcli follows a process with.
+
+Each call builds and signs a fresh envelope (new MessageID, fresh Timestamp), POSTs it over
+mutual TLS, and believes nothing in the answer until its signature verifies against the
+configured Digipoort service certificate. What went wrong is said with the exception type, because
+the caller's next step depends on it (DIGIPOORT.md "Never twice, never lost"):
+
+- `DigipoortFault`: Digipoort refused the request (a SOAP Fault): definite, nothing was started.
+- `NotDelivered`: the request provably never reached Digipoort (no connection, TLS handshake
+  refused, HTTP 503 before processing): safe to send again.
+- `InDoubt`: the request may have arrived (timeout after sending, connection dropped while
+  waiting for the answer): never resend blindly, reconcile with `get_processen`.
+- `ResponseNotTrusted`: an answer came but fails verification. For `aanleveren` the request did
+  reach Digipoort, so the caller settles it like `InDoubt`.
+
+The client keeps one `requests.Session` per thread on one shared `ssl.SSLContext`, so a small
+thread pool can submit in parallel and every thread reuses its connections.
+"""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import requests
+from cryptography import x509
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from uwvcli.digipoort import soap
+from uwvcli.digipoort.soap import AanleverResult, Operation, Process, SoapFormatError
+from uwvcli.digipoort.wss import SIGNATURE_ALGORITHMS, WsSecurityError, sign_envelope, verify_envelope
+from uwvcli.errors import DigipoortError, SigningError
+from uwvcli.models import StatusRecord
+
+if TYPE_CHECKING:
+    from uwvcli.signing import Credentials
+
+__all__ = [
+    "AanleverResult",
+    "DigipoortClient",
+    "DigipoortFault",
+    "InDoubt",
+    "NotDelivered",
+    "Process",
+    "ResponseNotTrusted",
+]
+
+CONNECT_TIMEOUT = 10.0  # seconds at most; a connection not made in time is NotDelivered
+POOL_SIZE = 8  # connections kept per thread and host
+
+# TLS alerts by which the server refuses the handshake: the request was never processed.
+_HANDSHAKE_REFUSALS = (
+    "ALERT_CERTIFICATE_REQUIRED",
+    "ALERT_BAD_CERTIFICATE",
+    "ALERT_UNKNOWN_CA",
+    "ALERT_CERTIFICATE_UNKNOWN",
+    "ALERT_CERTIFICATE_REVOKED",
+    "ALERT_CERTIFICATE_EXPIRED",
+    "ALERT_UNSUPPORTED_CERTIFICATE",
+    "ALERT_HANDSHAKE_FAILURE",
+    "ALERT_PROTOCOL_VERSION",
+    "ALERT_ACCESS_DENIED",
+    "ALERT_DECRYPT_ERROR",
+)
+
+
+class DigipoortFault(DigipoortError):
+    """Digipoort refused the request with a SOAP Fault (e.g. ALS100, STS100). `foutbeschrijving`
+    is Digipoort's own explanation, verbatim."""
+
+    def __init__(self, foutcode: str, foutbeschrijving: str, *, operation: str = "aanleveren"):
+        self.foutcode = foutcode
+        self.foutbeschrijving = foutbeschrijving
+        self.operation = operation
+        super().__init__(f"Digipoort refused {operation} with {foutcode}: {foutbeschrijving}")
+
+
+class NotDelivered(DigipoortError):
+    """The request never reached Digipoort: sending it again cannot create a second process."""
+
+
+class InDoubt(DigipoortError):
+    """The request may have reached Digipoort: reconcile with getProcessen, never resend blindly."""
+
+
+class ResponseNotTrusted(DigipoortError):
+    """An answer came, but its signature, signing certificate or structure fails verification."""
+
+
+class DigipoortClient:
+    """The WUS client for one sender and one Digipoort environment (see the module docstring)."""
+
+    def __init__(
+        self,
+        aanlever_url: str,
+        status_url: str,
+        credentials: Credentials,
+        *,
+        ca_bundle: Path | None,
+        service_certificate: x509.Certificate | Path,
+        signature_algorithm: str = "rsa-sha1",
+        timeout: float = 30.0,
+    ):
+        for name, url in (("aanlever_url", aanlever_url), ("status_url", status_url)):
+            if not url.lower().startswith("https://"):
+                raise DigipoortError(f"digipoort.{name} must be an https:// address (got {url!r})")
+        if signature_algorithm not in SIGNATURE_ALGORITHMS:
+            raise DigipoortError(
+                f"digipoort.signature_algorithm {signature_algorithm!r} is not supported: "
+                f"use {' or '.join(SIGNATURE_ALGORITHMS)}"
+            )
+        self.aanlever_url = aanlever_url
+        self.status_url = status_url
+        self.signature_algorithm = signature_algorithm
+        self.timeout = timeout
+        self._credentials = credentials
+        self._service_certificate = _load_certificate(service_certificate)
+        self._context = _tls_context(ca_bundle, credentials)
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+
+    # ------------------------------------------------------------------------- operations
+
+    def aanleveren(
+        self,
+        *,
+        berichtsoort: str,
+        aanleverkenmerk: str,
+        loonheffingennummer: str,
+        rol: str,
+        bestandsnaam: str,
+        inhoud: bytes,
+    ) -> AanleverResult:
+        """Submit one message. Returns Digipoort's `kenmerk` of the new process: store it first."""
+        payload = soap.aanlever_request(
+            berichtsoort=berichtsoort,
+            aanleverkenmerk=aanleverkenmerk,
+            loonheffingennummer=loonheffingennummer,
+            rol=rol,
+            bestandsnaam=bestandsnaam,
+            inhoud_base64=base64.b64encode(inhoud).decode("ascii"),
+        )
+        answer = self._call(soap.AANLEVEREN, self.aanlever_url, payload)
+        return _reading(lambda: soap.read_aanlever_response(answer))
+
+    def get_statussen_proces(self, kenmerk: str) -> list[StatusRecord]:
+        """The whole status history of a process, sorted by timestamp."""
+        return self._statussen(soap.GET_STATUSSEN_PROCES, kenmerk)
+
+    def get_nieuwe_statussen_proces(self, kenmerk: str) -> list[StatusRecord]:
+        """The statuses not returned by an earlier call of this operation, sorted by timestamp."""
+        return self._statussen(soap.GET_NIEUWE_STATUSSEN_PROCES, kenmerk)
+
+    def get_processen(self, berichtsoort: str, loonheffingennummer: str) -> list[Process]:
+        """Every process Digipoort started for this berichtsoort and loonheffingennummer. The answer
+        carries no timestamps: ask `get_statussen_proces` to date one."""
+        payload = soap.processen_request(berichtsoort, loonheffingennummer)
+        answer = self._call(soap.GET_PROCESSEN, self.status_url, payload)
+        return _reading(lambda: soap.read_processen(answer))
+
+    def close(self) -> None:
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> DigipoortClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------- internals
+
+    def _statussen(self, operation: Operation, kenmerk: str) -> list[StatusRecord]:
+        answer = self._call(operation, self.status_url, soap.statussen_request(operation, kenmerk))
+        return _reading(lambda: soap.read_statussen(answer, operation))
+
+    def _call(self, operation: Operation, url: str, payload: Any) -> Any:
+        """Sign, POST and verify; returns the verified payload element of the response Body."""
+        envelope, message_id = soap.envelope(payload, action=operation.action, to=url)
+        try:
+            sign_envelope(
+                envelope,
+                private_key=self._credentials.private_key,
+                certificate=self._credentials.certificate,
+                algorithm=self.signature_algorithm,
+            )
+        except WsSecurityError as error:  # a key the profile cannot use
+            raise SigningError(f"the sender key cannot sign the WS-Security header: {error}") from None
+        response = self._post(operation, url, soap.serialize(envelope))
+        return self._read_response(operation, response, message_id)
+
+    def _post(self, operation: Operation, url: str, body: bytes) -> requests.Response:
+        headers = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": f'"{operation.action}"'}
+        try:
+            response = self._session().post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
+                allow_redirects=False,
+            )
+        except requests.exceptions.RequestException as error:
+            raise _transport_error(operation, url, error) from None
+        if response.status_code == 503:
+            raise NotDelivered(
+                f"{operation.name}: Digipoort answered HTTP 503 (service unavailable) "
+                "before processing the request"
+            )
+        if 300 <= response.status_code < 500:  # a redirect or a client error: never processed
+            raise NotDelivered(
+                f"{operation.name}: {url} answered HTTP {response.status_code} without processing the "
+                "request: check digipoort.aanlever_url and status_url"
+            )
+        return response
+
+    def _read_response(self, operation: Operation, response: requests.Response, message_id: str) -> Any:
+        try:
+            root = soap.parse_xml(response.content)
+        except SoapFormatError as error:
+            raise self._unreadable(operation, response, str(error)) from None
+        fault = soap.find_fault(root)
+        if fault is not None:
+            if not fault.foutcode:
+                raise self._unreadable(
+                    operation, response, f"a SOAP Fault without foutcode ({fault.faultstring})"
+                )
+            raise DigipoortFault(
+                fault.foutcode, fault.foutbeschrijving or fault.faultstring, operation=operation.name
+            )
+        if response.status_code != 200:
+            raise self._unreadable(operation, response, f"HTTP {response.status_code} without a SOAP Fault")
+        try:
+            verified = verify_envelope(root, trusted_certificate=self._service_certificate)
+        except WsSecurityError as error:
+            raise ResponseNotTrusted(
+                f"{operation.name}: Digipoort's answer fails verification: {error}"
+            ) from None
+        headers = soap.addressing(verified.header)
+        if headers.get("Action") != operation.response_action:
+            raise ResponseNotTrusted(
+                f"{operation.name}: the answer's wsa:Action is {headers.get('Action')!r}, "
+                f"expected {operation.response_action!r}"
+            )
+        if headers.get("RelatesTo", message_id) != message_id:
+            raise ResponseNotTrusted(
+                f"{operation.name}: the answer relates to another request (wsa:RelatesTo)"
+            )
+        return _reading(lambda: soap.body_payload(verified.body))
+
+    @staticmethod
+    def _unreadable(operation: Operation, response: requests.Response, what: str) -> DigipoortError:
+        """An answer that is no answer: for aanleveren the request did reach the server."""
+        message = f"{operation.name}: the answer (HTTP {response.status_code}) cannot be used: {what}"
+        return InDoubt(message) if response.status_code >= 500 else ResponseNotTrusted(message)
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # no proxy or CA bundle from the environment: ours only
+            adapter = _ContextAdapter(self._context, pool_maxsize=POOL_SIZE, max_retries=Retry(0, read=False))
+            session.mount("https://", adapter)
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+
+class _ContextAdapter(HTTPAdapter):
+    """Uses our SSL context (CA bundle, client certificate, TLS >= 1.2) and nothing else: requests'
+    own `cert_verify` would add the public CA bundle to it."""
+
+    def __init__(self, context: ssl.SSLContext, **kwargs: Any):
+        self._context = context
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        conn.cert_reqs = "CERT_REQUIRED"
+
+
+def _tls_context(ca_bundle: Path | None, credentials: Credentials) -> ssl.SSLContext:
+    """Verification always on: hostname and chain, against the configured CA bundle (the
+    system's trust store only when none is configured)."""
+    try:
+        context = ssl.create_default_context(
+            ssl.Purpose.SERVER_AUTH, cafile=str(ca_bundle) if ca_bundle else None
+        )
+    except (OSError, ssl.SSLError) as error:
+        raise DigipoortError(
+            f"digipoort.ca_bundle {ca_bundle}: cannot be read as PEM CA certificates ({error})"
+        ) from None
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    credentials.load_into(context)
+    return context
+
+
+def _load_certificate(source: x509.Certificate | Path) -> x509.Certificate:
+    if isinstance(source, x509.Certificate):
+        return source
+    try:
+        return x509.load_pem_x509_certificate(Path(source).read_bytes())
+    except (OSError, ValueError) as error:
+        raise DigipoortError(
+            f"digipoort.service_certificate {source}: cannot be read as a PEM certificate ({error}); "
+            "it is needed to check that answers really come from Digipoort"
+        ) from None
+
+
+def _reading(read: Any) -> Any:
+    """Run a response reader; a structure that does not match the koppelvlak is not data."""
+    try:
+        return read()
+    except SoapFormatError as error:
+        raise ResponseNotTrusted(f"Digipoort's answer does not match the koppelvlak: {error}") from None
+
+
+def _transport_error(
+    operation: Operation, url: str, error: requests.exceptions.RequestException
+) -> DigipoortError:
+    """Sort a transport failure into "never arrived" and "may have arrived"."""
+    where = f"{operation.name} to {url}"
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return NotDelivered(f"{where}: no connection could be made in time")
+    if isinstance(error, requests.exceptions.ReadTimeout):
+        return InDoubt(f"{where}: no answer within the timeout after the request was sent")
+    ssl_error = next((e for e in _causes(error) if isinstance(e, ssl.SSLError)), None)
+    if isinstance(ssl_error, ssl.SSLCertVerificationError):
+        return NotDelivered(
+            f"{where}: the server's TLS certificate is not trusted ({ssl_error.verify_message}); "
+            "check digipoort.ca_bundle"
+        )
+    if ssl_error is not None and any(alert in (ssl_error.reason or "") for alert in _HANDSHAKE_REFUSALS):
+        return NotDelivered(
+            f"{where}: the TLS handshake was refused ({ssl_error.reason}); check the sender certificate"
+        )
+    if _never_connected(error):
+        return NotDelivered(f"{where}: cannot connect ({_short(error)})")
+    return InDoubt(f"{where}: the connection broke after the request was sent ({_short(error)})")
+
+
+def _never_connected(error: BaseException) -> bool:
+    """Connection refused, DNS failure or similar: urllib3 reports those as NewConnectionError."""
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    return any(isinstance(e, NewConnectionError | NameResolutionError) for e in _causes(error))
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """The error and everything it wraps (requests and urllib3 nest their exceptions)."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [error]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        nested = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        stack.extend(e for e in nested if isinstance(e, BaseException))
+
+
+def _short(error: BaseException) -> str:
+    innermost = list(_causes(error))[-1]
+    return f"{type(innermost).__name__}: {innermost}"[:200]

@@ -1,0 +1,734 @@
+"""Exactly-once delivery of the outbox to Digipoort, and following what became of it.
+
+Digipoort does not deduplicate: the same message posted twice starts two processes at UWV. So
+every submission follows the transactional-outbox discipline (DIGIPOORT.md, "Never twice, never
+lost"): the attempt is committed to the journal *before* the POST, the `kenmerk` right after it,
+and an attempt without a recorded answer is *in doubt*. An in-doubt message is never resent
+blindly: Digipoort lists every process it started for a berichtsoort and loonheffingennummer
+(`getProcessen`), so asking it settles the question:
+
+- exactly one process uwvcli does not know, first seen within the attempt's time window → that is
+  ours: adopt its `kenmerk`;
+- none, and the window has closed → the message never arrived: resubmitting is safe;
+- several unknown candidates, or one whose start cannot be dated → a person must decide (parked).
+
+All journal writes happen on the calling thread (SQLite connections belong to one thread and one
+writer keeps the ordering obvious); only the network calls run in the thread pool, over one shared
+client so connections are reused.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from uwvcli.digipoort import codes
+from uwvcli.digipoort.client import (
+    AanleverResult,
+    DigipoortClient,
+    DigipoortFault,
+    InDoubt,
+    NotDelivered,
+    ResponseNotTrusted,
+)
+from uwvcli.errors import SigningError, UwvcliError
+from uwvcli.models import Config, DigipoortSettings, Kind, StatusRecord
+from uwvcli.signing import load_credentials, verify_document
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from uwvcli.journal import Entry, Journal
+
+log = logging.getLogger("uwvcli.delivery")
+
+LOGIUS_HOSTS = {
+    "preprod": "https://wus.preproductie.digipoort.logius.nl",
+    "production": "https://wus.digipoort.logius.nl",
+}
+AANLEVER_PATH = "/wus/2.0/aanleverservice/1.2"
+STATUS_PATH = "/wus/2.0/statusinformatieservice/1.2"
+
+# UWV publishes its berichtsoort names only to registered senders. These are PLACEHOLDERS that the
+# simulator knows; set the real names under `digipoort.berichtsoorten` before preprod/production.
+DEFAULT_BERICHTSOORTEN: Mapping[Kind, str] = {
+    Kind.ZW_ZIEKMELDING: "UWV_ZW_ZIEKMELDING",
+    Kind.WERKHERVATTING: "UWV_ZW_WERKHERVATTING",
+    Kind.MLA: "UWV_ZW_42E_WEEKSMELDING",
+    Kind.HERSTEL_MLA: "UWV_ZW_HERSTEL_42E_WEEKSMELDING",
+    Kind.WAZO: "UWV_WAZO_AANVRAAG",
+}
+
+#: Journal states a report line can end in, besides the journal's own: the message went nowhere
+#: this run, for a reason the line names.
+NOT_SENT = "not_sent"
+WAITING = "waiting"
+
+ATTENTION_STATES = frozenset({"rejected", "failed", "refused", "parked", "in_doubt", NOT_SENT})
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- configuration of the transport
+
+
+def berichtsoort_for(settings: DigipoortSettings, kind: Kind) -> str:
+    """The configured berichtsoort of a kind, else the documented placeholder."""
+    return settings.berichtsoorten.get(kind) or DEFAULT_BERICHTSOORTEN[kind]
+
+
+def endpoints_for(settings: DigipoortSettings) -> tuple[str, str]:
+    """(aanlever URL, status URL): configured URLs win; preprod/production default to Logius' hosts.
+
+    `simulator` has no fixed address (it gets a free port when started), so it is not handled here."""
+    host = LOGIUS_HOSTS.get(settings.environment)
+    aanlever = settings.aanlever_url or (host + AANLEVER_PATH if host else None)
+    status = settings.status_url or (host + STATUS_PATH if host else None)
+    if not aanlever or not status:
+        raise UwvcliError(
+            f"digipoort: environment {settings.environment!r} needs both aanlever_url and status_url "
+            "in the configuration (https://… addresses of the WUS services)."
+        )
+    return aanlever, status
+
+
+@contextmanager
+def open_digipoort(config: Config) -> Iterator[DigipoortClient]:
+    """A `DigipoortClient` for the configured environment, for the duration of one command.
+
+    `environment: simulator` starts the built-in simulator on a free loopback port (its test PKI
+    next to the state, trusting the configured sender certificate, knowing the configured
+    berichtsoorten) and stops it afterwards; the other environments talk to the configured or
+    Logius' addresses with the configured trust anchors."""
+    settings = config.digipoort
+    state_dir = config.paths.state.parent
+    credentials = load_credentials(config.sender, environment=settings.environment, state_dir=state_dir)
+    options = {"signature_algorithm": settings.signature_algorithm, "timeout": settings.timeout_seconds}
+    if settings.environment != "simulator":
+        aanlever_url, status_url = endpoints_for(settings)
+        with DigipoortClient(
+            aanlever_url,
+            status_url,
+            credentials,
+            ca_bundle=settings.ca_bundle,
+            service_certificate=_service_certificate(settings),
+            **options,
+        ) as client:
+            yield client
+        return
+    from uwvcli.digipoort.simulator import Simulator
+
+    simulator = Simulator(
+        state_dir / "simulator",
+        trust=[credentials.certificate],
+        berichtsoorten={berichtsoort_for(settings, kind) for kind in Kind},
+        signature_algorithm=settings.signature_algorithm,
+    )
+    with (
+        simulator,
+        DigipoortClient(
+            simulator.aanlever_url,
+            simulator.status_url,
+            credentials,
+            ca_bundle=simulator.ca_bundle,
+            service_certificate=simulator.service_certificate,
+            **options,
+        ) as client,
+    ):
+        yield client
+
+
+def _service_certificate(settings: DigipoortSettings) -> Path:
+    """Responses are believed only when signed by Digipoort's service certificate: without one
+    configured nothing Digipoort says could be trusted, so refuse to start."""
+    if settings.service_certificate is None:
+        raise UwvcliError(
+            f"digipoort.service_certificate is not configured: environment {settings.environment!r} "
+            "needs Digipoort's response-signing certificate (PEM) to trust any kenmerk or status"
+        )
+    return settings.service_certificate
+
+
+def sender_certificate(config: Config) -> x509.Certificate:
+    """The certificate outbox files must be signed with: the sender's own (a file signed with any
+    other key is refused, even when its signature is valid)."""
+    settings = config.digipoort
+    state_dir = config.paths.state.parent
+    return load_credentials(config.sender, environment=settings.environment, state_dir=state_dir).certificate
+
+
+# ---------------------------------------------------------------- policy and report
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    """The knobs of the send loop. Defaults suit the 16:00 cron run; tests shrink the times."""
+
+    retries: int = 4  # extra tries after a transport failure that never reached Digipoort
+    backoff_seconds: float = 1.0  # first wait; doubles each retry
+    backoff_cap_seconds: float = 30.0
+    clock_skew: timedelta = timedelta(minutes=5)  # between our clock and Digipoort's timestamps
+    attempt_timeout: timedelta = timedelta(seconds=30)  # how long an attempt may have been in flight
+    delivered_after: timedelta = timedelta(days=2)  # 400 and no 5xx for this long → delivered
+    poll_interval_seconds: float = 5.0  # between status rounds within one invocation
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What happened to one notification in this invocation: one line of `send`'s summary."""
+
+    key: str
+    aanleverkenmerk: str
+    state: str  # a journal state, or NOT_SENT / WAITING
+    kenmerk: str | None = None
+    code: str | None = None  # last Digipoort status code, or the fault's foutcode
+    foutcode: str | None = None
+    text: str | None = None  # Digipoort's own words (foutbeschrijving / statusomschrijving), verbatim
+    reason: str | None = None  # uwvcli's explanation when Digipoort said nothing
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.state in ATTENTION_STATES
+
+
+@dataclass(slots=True)
+class SendReport:
+    deliveries: dict[str, Delivery] = field(default_factory=dict)  # by key, in the order first seen
+
+    def note(self, delivery: Delivery) -> None:
+        self.deliveries[delivery.key] = delivery
+
+    @property
+    def lines(self) -> list[Delivery]:
+        return list(self.deliveries.values())
+
+    @property
+    def needs_attention(self) -> bool:
+        return any(d.needs_attention for d in self.deliveries.values())
+
+    def counts(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for delivery in self.deliveries.values():
+            totals[delivery.state] = totals.get(delivery.state, 0) + 1
+        return totals
+
+
+# ---------------------------------------------------------------- reconciliation (pure)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    verdict: str  # "adopt" | "absent" | "ambiguous" | "wait"
+    kenmerk: str | None = None
+    candidates: tuple[str, ...] = ()
+
+
+def reconcile(
+    listed: Mapping[str, datetime | None],
+    known: Container[str],
+    window: tuple[datetime, datetime],
+    now: datetime,
+) -> Reconciliation:
+    """Decide what became of an in-doubt attempt from Digipoort's list of processes.
+
+    `listed` maps each kenmerk `getProcessen` returned to the moment it was first seen (its earliest
+    status), or None when that cannot be told. `window` is when the attempt could have arrived, clock
+    skew included. An undatable unknown process counts as a candidate: when unsure, never resend.
+    "absent" is only concluded once the window has closed, so a request still being processed
+    when we asked cannot be missed."""
+    start, end = window
+    candidates = tuple(
+        sorted(
+            kenmerk
+            for kenmerk, first_seen in listed.items()
+            if kenmerk not in known and (first_seen is None or start <= first_seen <= end)
+        )
+    )
+    if len(candidates) == 1 and listed[candidates[0]] is not None:
+        return Reconciliation("adopt", candidates[0], candidates)
+    if candidates:
+        return Reconciliation("ambiguous", None, candidates)
+    if now <= end:
+        return Reconciliation("wait")
+    return Reconciliation("absent")
+
+
+def attempt_window(started: datetime, policy: DeliveryPolicy) -> tuple[datetime, datetime]:
+    """When a process started by an attempt begun at `started` can carry Digipoort's timestamps:
+    every try of the attempt (retries after "not delivered" included) may have been the one that
+    arrived, each taking up to the timeout, plus the backoff between them, plus clock skew."""
+    tries = policy.retries + 1
+    in_flight = policy.attempt_timeout * tries + timedelta(seconds=sum(backoff_delays(policy)))
+    return started - policy.clock_skew, started + in_flight + policy.clock_skew
+
+
+# ---------------------------------------------------------------- outcome of a status history (pure)
+
+FINAL_OUTCOMES = ("accepted", "rejected", "failed")
+
+
+def history_outcome(
+    history: Iterable[StatusRecord],
+    now: datetime,
+    delivered_after: timedelta,
+    outcome: Callable[[str, str | None], str | None],
+) -> tuple[str | None, StatusRecord | None]:
+    """(journal state to set or None while still open, the status that decided it).
+
+    Statuses are ordered by Digipoort's timestamp, not by code. The latest final status wins; a 400
+    (delivered to UWV) without a 5xx becomes `delivered` once `delivered_after` has passed since it."""
+    ordered = sorted(history, key=lambda s: s.timestamp)
+    for status in reversed(ordered):
+        verdict = outcome(status.code, status.foutcode)
+        if verdict in FINAL_OUTCOMES:
+            return verdict, status
+    for status in reversed(ordered):
+        if outcome(status.code, status.foutcode) == "delivered":
+            return ("delivered" if now - status.timestamp >= delivered_after else None), status
+    return None, (ordered[-1] if ordered else None)
+
+
+def backoff_delays(policy: DeliveryPolicy) -> list[float]:
+    """Waits before each retry: exponential, capped, bounded in number."""
+    return [min(policy.backoff_seconds * 2**i, policy.backoff_cap_seconds) for i in range(policy.retries)]
+
+
+# ---------------------------------------------------------------- order within an employee
+
+
+def _parts(key: str) -> tuple[str, str, str]:
+    """(employer_id, dossier_id, kind) of a notification key."""
+    employer_id, dossier_id, kind, *_ = key.split("/")
+    return employer_id, dossier_id, kind
+
+
+def is_predecessor(earlier: str, later: str) -> bool:
+    """RULES §6, by key: a zw-ziekmelding goes before the werkhervattingen of its dossier (partial
+    before full), a 42e-weeksmelding before the herstel of its dossier."""
+    e_employer, e_dossier, e_kind = _parts(earlier)
+    l_employer, l_dossier, l_kind = _parts(later)
+    if (e_employer, e_dossier) != (l_employer, l_dossier):
+        return False
+    if l_kind == Kind.WERKHERVATTING:
+        return e_kind == Kind.ZW_ZIEKMELDING or (e_kind == Kind.WERKHERVATTING and later.endswith("/full"))
+    return l_kind == Kind.HERSTEL_MLA and e_kind == Kind.MLA
+
+
+@dataclass(frozen=True, slots=True)
+class _Flight:
+    """One submission handed to the pool: the entry and its journalled attempt."""
+
+    entry: Entry
+    attempt_id: int
+
+
+def _employee(entry: Entry) -> tuple[str, str]:
+    return entry.employer_id, entry.employee_id
+
+
+class _Unresolved:
+    """Keys without a kenmerk this run (not sent, refused, in doubt, waiting…), indexed by dossier,
+    the only place a predecessor can be (RULES §6)."""
+
+    def __init__(self, keys: Iterable[str] = ()):
+        self._by_dossier: dict[tuple[str, str], set[str]] = {}
+        for key in keys:
+            self.add(key)
+
+    def add(self, key: str) -> None:
+        self._by_dossier.setdefault(_parts(key)[:2], set()).add(key)
+
+    def predecessor_of(self, key: str) -> str | None:
+        same_dossier = self._by_dossier.get(_parts(key)[:2], set())
+        return next((k for k in sorted(same_dossier) if is_predecessor(k, key)), None)
+
+
+# ---------------------------------------------------------------- the send loop
+
+
+def send_outbox(
+    config: Config,
+    journal: Journal,
+    *,
+    client: DigipoortClient,
+    parallelism: int = 4,
+    poll_seconds: float = 60.0,
+    progress: Callable[[Delivery], None] | None = None,
+    now: Callable[[], datetime] = utc_now,
+    policy: DeliveryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    signer: x509.Certificate | None = None,
+) -> SendReport:
+    """Submit every `written` outbox message exactly once, settle in-doubt attempts, then follow
+    the statuses of every open process for at most `poll_seconds`.
+
+    `signer` (an x509 certificate) is the certificate outbox files must be signed with; None accepts
+    the certificate embedded in each file. One message's trouble never raises: it becomes a line
+    of the report (and the journal says what to do next)."""
+    policy = policy or DeliveryPolicy(attempt_timeout=timedelta(seconds=config.digipoort.timeout_seconds))
+    report = SendReport()
+    with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="digipoort") as pool:
+        loop = _SendLoop(
+            config, journal, client, policy, report, pool, parallelism, progress, now, sleep, signer
+        )
+        loop.settle_interrupted()
+        loop.reconcile_in_doubt()
+        loop.submit_outbox()
+        loop.reconcile_in_doubt(only=loop.new_in_doubt)
+        follow_statuses(
+            journal,
+            client=client,
+            poll_seconds=poll_seconds,
+            report=report,
+            now=now,
+            policy=policy,
+            sleep=sleep,
+            pool=pool,
+        )
+    return report
+
+
+class _SendLoop:
+    """The state of one `send_outbox` call. Journal calls only on the calling thread."""
+
+    def __init__(
+        self,
+        config: Config,
+        journal: Journal,
+        client: DigipoortClient,
+        policy: DeliveryPolicy,
+        report: SendReport,
+        pool: ThreadPoolExecutor,
+        parallelism: int,
+        progress: Callable[[Delivery], None] | None,
+        now: Callable[[], datetime],
+        sleep: Callable[[float], None],
+        signer: x509.Certificate | None,
+    ):
+        self.config = config
+        self.journal = journal
+        self.client = client
+        self.policy = policy
+        self.report = report
+        self.pool = pool
+        self.parallelism = max(1, parallelism)
+        self.progress = progress
+        self.now = now
+        self.sleep = sleep
+        self.signer = signer
+        self.new_in_doubt: set[str] = set()
+        # Once one message exhausted its retries without reaching Digipoort, the others would only
+        # wait out the same backoff: they are left for the next run instead.
+        self.unreachable: str | None = None
+
+    def note(self, delivery: Delivery) -> None:
+        self.report.note(delivery)
+        if self.progress is not None:
+            self.progress(delivery)
+
+    # -- in doubt
+
+    def settle_interrupted(self) -> None:
+        """An attempt still `submitting` at startup belongs to a run that died during its POST."""
+        for entry in self.journal.entries(state="submitting"):
+            attempt_id = self.journal.attempts(entry.key)[-1].id
+            self.journal.record_in_doubt(attempt_id, "no answer recorded: the sending run was interrupted")
+
+    def reconcile_in_doubt(self, only: Container[str] | None = None) -> None:
+        """Ask Digipoort which processes it started, and settle each in-doubt attempt (see module doc)."""
+        entries = [e for e in self.journal.in_doubt() if only is None or e.key in only]
+        listings: dict[tuple[str, str], Mapping[str, datetime | None] | str] = {}
+        adopted: set[str] = set()
+        for entry in entries:
+            if not entry.berichtsoort or not entry.loonheffingennummer:
+                reason = (
+                    "in doubt, and the journal lacks its berichtsoort or loonheffingennummer to ask Digipoort"
+                )
+                self.journal.park(entry.key, reason)
+                self.note(_line(entry, "parked", reason=reason))
+                continue
+            group = (entry.berichtsoort, entry.loonheffingennummer)
+            if group not in listings:
+                listings[group] = self._listing(*group)
+            listing = listings[group]
+            if isinstance(listing, str):
+                self.note(_line(entry, "in_doubt", reason=f"still in doubt: {listing}; asked again next run"))
+                continue
+            known = adopted | {k for k in listing if self.journal.knows_kenmerk(k)}
+            attempt = self.journal.attempts(entry.key)[-1]
+            decision = reconcile(listing, known, attempt_window(attempt.started, self.policy), self.now())
+            self._settle(entry, attempt.id, decision)
+            if decision.kenmerk:
+                adopted.add(decision.kenmerk)
+
+    def _listing(self, berichtsoort: str, lhnr: str) -> Mapping[str, datetime | None] | str:
+        """Digipoort's processes for one sender, each one uwvcli does not know dated by its
+        earliest status; or the reason the question could not be answered."""
+        try:
+            listed = [p.kenmerk for p in self.client.get_processen(berichtsoort, lhnr)]
+            unknown = [k for k in listed if not self.journal.knows_kenmerk(k)]
+            histories = dict(
+                zip(unknown, self.pool.map(self.client.get_statussen_proces, unknown), strict=True)
+            )
+        except UwvcliError as error:
+            return f"Digipoort could not list its processes ({error})"
+        return {k: min((s.timestamp for s in histories.get(k, ())), default=None) for k in listed}
+
+    def _settle(self, entry: Entry, attempt_id: int, decision: Reconciliation) -> None:
+        if decision.verdict == "adopt":
+            assert decision.kenmerk is not None
+            self.journal.adopt_kenmerk(entry.key, decision.kenmerk)
+            self.note(
+                _line(
+                    entry,
+                    "submitted",
+                    kenmerk=decision.kenmerk,
+                    reason="was in doubt; found at Digipoort and adopted (not sent again)",
+                )
+            )
+        elif decision.verdict == "absent":
+            self.journal.record_not_sent(attempt_id, "in doubt, and Digipoort has no process for it")
+            self.new_in_doubt.discard(entry.key)
+        elif decision.verdict == "ambiguous":
+            reason = (
+                f"in doubt, and Digipoort lists {len(decision.candidates)} unknown processes that may be it "
+                f"({', '.join(decision.candidates)}): check them in Digipoort, then adopt one or resend"
+            )
+            self.journal.park(entry.key, reason)
+            self.note(_line(entry, "parked", reason=reason))
+        else:
+            self.note(
+                _line(
+                    entry,
+                    "in_doubt",
+                    reason="no answer and no process listed at Digipoort yet: checked again next run",
+                )
+            )
+
+    # -- submitting
+
+    def submit_outbox(self) -> None:
+        """Post every written message; employees run in parallel, one employee's messages in order,
+        and a successor only once its predecessor has a kenmerk."""
+        unresolved = _Unresolved(
+            e.key for e in self.journal.entries(state=("submitting", "in_doubt", "parked"))
+        )
+        queues: dict[tuple[str, str], deque[Entry]] = {}
+        for entry in self.journal.to_submit():
+            queues.setdefault(_employee(entry), deque()).append(entry)
+        # Never more flights than workers: an attempt is begun only when its POST can start at
+        # once, so its time window (used to reconcile it after a crash) is where it really went.
+        ready = deque(queues)
+        flights: dict[Future[AanleverResult], _Flight] = {}
+        while True:
+            while ready and len(flights) < self.parallelism:
+                self._launch(queues[ready.popleft()], unresolved, flights)
+            if not flights:
+                return
+            done, _ = wait(flights, return_when=FIRST_COMPLETED)
+            for future in done:
+                flight = flights.pop(future)
+                if not self._record(flight, future):
+                    unresolved.add(flight.entry.key)
+                if queues[_employee(flight.entry)]:
+                    ready.append(_employee(flight.entry))
+
+    def _launch(
+        self, queue: deque[Entry], unresolved: _Unresolved, flights: dict[Future[AanleverResult], _Flight]
+    ) -> None:
+        """Start the next message of one employee that can go; note the ones that must wait."""
+        while queue:
+            entry = queue.popleft()
+            if self.unreachable is not None:
+                unresolved.add(entry.key)
+                self.note(
+                    _line(entry, NOT_SENT, reason=f"not tried: {self.unreachable}; goes on the next run")
+                )
+                continue
+            waits_for = unresolved.predecessor_of(entry.key)
+            if waits_for is not None:
+                unresolved.add(entry.key)
+                self.note(_line(entry, WAITING, reason=f"waits for {waits_for} to reach Digipoort"))
+                continue
+            payload = self._verified_payload(entry)
+            if payload is None:
+                unresolved.add(entry.key)
+                continue
+            attempt_id = self.journal.begin_attempt(entry.key)
+            future = self.pool.submit(self._post, entry, payload)
+            flights[future] = _Flight(entry, attempt_id)
+            return
+
+    def _verified_payload(self, entry: Entry) -> bytes | None:
+        """The message without its signature, or None (and `refused`) when the file is not what
+        uwvcli signed: a changed file must never reach UWV."""
+        path = Path(entry.file or f"{entry.aanleverkenmerk}.xml")
+        if not path.is_absolute():
+            path = self.config.paths.outbox / path
+        try:
+            return verify_document(path.read_bytes(), trusted=self.signer)
+        except OSError as error:
+            reason = f"outbox file {path.name} cannot be read ({error.strerror}): `uwvcli run` rebuilds it"
+        except SigningError as error:
+            reason = f"outbox file {path.name} refused: {error}"
+        self.journal.record_refused(entry.key, reason)
+        self.note(_line(entry, "refused", reason=reason))
+        return None
+
+    def _post(self, entry: Entry, payload: bytes) -> AanleverResult:
+        """aanleveren, retried with backoff while the request provably never reached Digipoort."""
+        delays = backoff_delays(self.policy)
+        for attempt, delay in enumerate([*delays, None]):
+            try:
+                return self.client.aanleveren(
+                    berichtsoort=entry.berichtsoort,
+                    aanleverkenmerk=entry.aanleverkenmerk,
+                    loonheffingennummer=entry.loonheffingennummer,
+                    rol=self.config.sender.role,
+                    bestandsnaam=f"{entry.aanleverkenmerk}.xml",
+                    inhoud=payload,
+                )
+            except NotDelivered as error:
+                if delay is None:
+                    raise
+                log.info(
+                    "%s did not reach Digipoort (%s); try %d in %.1f s",
+                    entry.aanleverkenmerk,
+                    error,
+                    attempt + 2,
+                    delay,
+                )
+                self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(self, flight: _Flight, future: Future[AanleverResult]) -> bool:
+        """Journal what one POST came to; True when the message has a kenmerk."""
+        entry, attempt_id = flight.entry, flight.attempt_id
+        try:
+            result = future.result()
+        except DigipoortFault as fault:
+            self.journal.record_fault(attempt_id, fault.foutcode, fault.foutbeschrijving)
+            self.note(
+                _line(
+                    entry,
+                    "rejected",
+                    code=fault.foutcode,
+                    foutcode=fault.foutcode,
+                    text=fault.foutbeschrijving,
+                )
+            )
+            return False
+        except NotDelivered as error:
+            tries = self.policy.retries + 1
+            reason = f"did not reach Digipoort in {tries} tries ({error}): goes on the next run"
+            self.unreachable = f"Digipoort was unreachable for {entry.aanleverkenmerk} ({error})"
+            self.journal.record_not_sent(attempt_id, reason)
+            self.note(_line(entry, NOT_SENT, reason=reason))
+            return False
+        except (InDoubt, ResponseNotTrusted) as error:
+            # An untrusted answer is no answer: its kenmerk is not data (DIGIPOORT.md), yet the message
+            # may well have arrived, so it is settled like any other attempt without an answer.
+            kind = "answer failed verification" if isinstance(error, ResponseNotTrusted) else "no answer"
+            reason = f"{kind} ({error}): in doubt, settled with Digipoort's list of processes"
+            self.journal.record_in_doubt(attempt_id, reason)
+            self.new_in_doubt.add(entry.key)
+            self.note(_line(entry, "in_doubt", reason=reason))
+            return False
+        except Exception as error:  # a bug or an unforeseen transport error: in doubt, never resent blindly
+            log.exception("unexpected error while submitting %s", entry.aanleverkenmerk)
+            reason = f"unexpected error ({type(error).__name__}): in doubt, settled with Digipoort's list"
+            self.journal.record_in_doubt(attempt_id, reason)
+            self.new_in_doubt.add(entry.key)
+            self.note(_line(entry, "in_doubt", reason=reason))
+            return False
+        self.journal.record_accepted(attempt_id, result.kenmerk, result.timestamp)
+        self.note(_line(entry, "submitted", kenmerk=result.kenmerk))
+        return True
+
+
+def _line(entry: Entry, state: str, **fields: Any) -> Delivery:
+    return Delivery(key=entry.key, aanleverkenmerk=entry.aanleverkenmerk, state=state, **fields)
+
+
+# ---------------------------------------------------------------- following statuses
+
+
+def follow_statuses(
+    journal: Journal,
+    *,
+    client: DigipoortClient,
+    poll_seconds: float,
+    report: SendReport | None = None,
+    now: Callable[[], datetime] = utc_now,
+    policy: DeliveryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    pool: ThreadPoolExecutor | None = None,
+) -> SendReport:
+    """Poll every open process until each reaches an end state or `poll_seconds` have passed.
+
+    Every status is journalled (idempotently) before it is interpreted, so nothing Digipoort said is
+    lost even when the outcome stays open; processes still open go on with the next invocation."""
+    policy = policy or DeliveryPolicy()
+    report = report if report is not None else SendReport()
+    own_pool = pool is None
+    pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="digipoort-status")
+    budget_end = time.monotonic() + poll_seconds
+    try:
+        while True:
+            still_open = _poll_round(journal, client, pool, report, now(), policy)
+            if not still_open or time.monotonic() + policy.poll_interval_seconds > budget_end:
+                return report
+            sleep(policy.poll_interval_seconds)
+    finally:
+        if own_pool:
+            pool.shutdown()
+
+
+def _poll_round(
+    journal: Journal,
+    client: DigipoortClient,
+    pool: ThreadPoolExecutor,
+    report: SendReport,
+    moment: datetime,
+    policy: DeliveryPolicy,
+) -> int:
+    """One getStatussenProces per open process; returns how many stay open."""
+    entries = list(journal.open_processes())
+    futures = {pool.submit(client.get_statussen_proces, entry.kenmerk): entry for entry in entries}
+    still_open = 0
+    for future, entry in futures.items():
+        try:
+            statuses: Sequence[StatusRecord] = future.result()
+        except UwvcliError as error:
+            still_open += 1
+            previous = report.deliveries.get(entry.key) or _line(entry, entry.state, kenmerk=entry.kenmerk)
+            report.note(replace(previous, reason=f"statuses not fetched ({error}): asked again next run"))
+            continue
+        journal.add_statuses(entry.kenmerk, statuses)
+        history = journal.status_history(entry.kenmerk)
+        verdict, decisive = history_outcome(history, moment, policy.delivered_after, codes.outcome)
+        if verdict is not None:
+            journal.set_outcome(entry.key, verdict)
+        else:
+            still_open += 1
+        report.note(
+            _line(
+                entry,
+                verdict or entry.state,
+                kenmerk=entry.kenmerk,
+                code=decisive.code if decisive else None,
+                foutcode=decisive.foutcode if decisive else None,
+                text=(decisive.foutbeschrijving or decisive.description) if decisive else None,
+            )
+        )
+    return still_open

@@ -1,0 +1,636 @@
+"""Reading the HR system's dossier exports (CONTRACT §3) into `models.Dossier` records.
+
+A row that cannot be used becomes an `InputError` (file, line, field, what to do) and the other rows
+go on; a whole file that cannot be used (missing, not UTF-8, no header, an unknown column, not JSON)
+raises `InputFileError`, because guessing there could silently change what is sent.
+
+Built for a million rows: CSV is streamed with `csv.reader` and column indices (no dict per row),
+each field goes through a cache of already-parsed spellings (an export has few distinct dates,
+booleans and enum values), and a `Dossier` is built positionally. Messages never contain the value
+of a personal field (BSN, names, birth date, gender, IBAN).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gc
+import json
+import re
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import MISSING, fields
+from datetime import date
+from decimal import Decimal
+from itertools import compress, islice, repeat
+from operator import and_, is_, is_not, itemgetter, not_
+from pathlib import Path
+
+from uwvcli.errors import InputFileError
+from uwvcli.models import Dossier, Employer, InputError
+
+REQUIRED = ("employer_id", "org_unit_id", "employee_id", "dossier_id", "dossier_type")
+PERSONAL = frozenset(
+    ("bsn", "initials", "first_name", "name_prefix", "last_name", "birth_date", "gender", "iban")
+)
+TEXT = (
+    "employee_id",
+    "bsn",
+    "initials",
+    "first_name",
+    "name_prefix",
+    "last_name",
+    "loonheffingennummer",
+    "iban",
+)
+DATES = (
+    "birth_date",
+    "employment_end_date",
+    "first_sick_day",
+    "sick_reported_date",
+    "recovery_date",
+    "recovery_reported_date",
+    "partial_recovery_date",
+    "expected_delivery_date",
+    "leave_start_date",
+)
+BOOLEANS = ("direct_payment", "multiple_birth")
+CHOICES = {
+    "dossier_type": ("ziekte", "zwangerschap"),
+    "gender": ("M", "V", "X"),
+    "vangnet_status": ("none", "no_risk", "sfb"),
+    "sick_reason": ("overig", "zwangerschap", "bevalling", "orgaandonatie"),
+}
+AMOUNTS = ("partial_daily_wage",)
+IDS = ("employer_id", "org_unit_id", "dossier_id")
+FIELDS = (*IDS, *TEXT, *DATES, *BOOLEANS, *CHOICES, *AMOUNTS)
+
+_BOOLEAN_SPELLINGS = {"true": True, "false": False, "ja": True, "nee": False, "1": True, "0": False}
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_DUTCH_DATE = re.compile(r"([0-9]{2})-([0-9]{2})-([0-9]{4})")
+_AMOUNT = re.compile(r"[0-9]+(?:[.,][0-9]{1,2})?")
+
+_POSITION = {f.name: index for index, f in enumerate(fields(Dossier))}
+_DEFAULTS = [None if f.default is MISSING else f.default for f in fields(Dossier)]
+
+
+class _Invalid(ValueError):
+    """A value outside its field's domain; the text says how to write it."""
+
+
+# ---------------------------------------------------------------- one value
+
+
+def _parse_date(text: str) -> date:
+    text = text.strip()
+    match = _ISO_DATE.fullmatch(text)
+    if match:
+        year, month, day = match.groups()
+    elif match := _DUTCH_DATE.fullmatch(text):
+        day, month, year = match.groups()
+    else:
+        raise _Invalid("is not a date: write YYYY-MM-DD or DD-MM-YYYY")
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise _Invalid("is not a date that exists: check day and month") from None
+
+
+def _parse_amount(text: str) -> Decimal:
+    text = text.strip()
+    if not _AMOUNT.fullmatch(text):
+        raise _Invalid("is not an amount: write digits with at most two decimals, e.g. 84.50 or 84,50")
+    amount = Decimal(text.replace(",", "."))
+    if amount <= 0:
+        raise _Invalid("must be above zero")
+    return amount
+
+
+def _parse_boolean(text: str) -> bool:
+    try:
+        return _BOOLEAN_SPELLINGS[text.strip()]
+    except KeyError:
+        raise _Invalid("is not a yes/no value: write true, false, ja, nee, 1 or 0") from None
+
+
+def _choice_parser(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text.strip() in options:
+            return text.strip()
+        raise _Invalid(f"must be one of {', '.join(options)} (exactly so, case matters)")
+
+    return parse
+
+
+class _Column:
+    """How one field is read: where it goes in `Dossier`, its parser, and a cache from each spelling
+    already seen to its value (shared by every row, so most rows never reach a parser)."""
+
+    __slots__ = ("cache", "name", "parse", "position")
+
+    def __init__(
+        self, name: str, parse: Callable[[str], object] | None, cache: dict[str, object] | None = None
+    ):
+        self.name = name
+        self.position = _POSITION[name]
+        self.parse = parse
+        self.cache = {} if cache is None else cache
+        self.cache[""] = _DEFAULTS[self.position]  # empty = absent
+
+
+def _identifier(text: str) -> str:
+    if not text.strip():
+        raise _Invalid("is empty")
+    return text.strip()
+
+
+def _shared_text(text: str) -> str | None:
+    return text.strip() or None
+
+
+def _columns() -> dict[str, _Column]:
+    """The readers of every field. Employer and org unit ids are cached like dates and enums: few
+    distinct values, one shared string each; so are names and initials, which repeat a lot (a
+    million rows hold a million copies of a few thousand names otherwise). All date columns share
+    one cache."""
+    columns = {name: _Column(name, None) for name in TEXT}
+    columns["dossier_id"] = _Column("dossier_id", None)
+    for name in ("employer_id", "org_unit_id"):
+        columns[name] = _Column(name, _identifier)
+    for name in ("initials", "first_name", "name_prefix", "last_name"):
+        columns[name] = _Column(name, _shared_text)
+    dates: dict[str, object] = {}
+    for name in DATES:
+        columns[name] = _Column(name, _parse_date, dates)
+    for name in BOOLEANS:
+        columns[name] = _Column(name, _parse_boolean)
+    for name, options in CHOICES.items():
+        columns[name] = _Column(name, _choice_parser(options))
+    for name in AMOUNTS:
+        columns[name] = _Column(name, _parse_amount)
+    return columns
+
+
+class _Layout:
+    """One file's columns and how to put them (plus the absent fields' defaults) in `Dossier` order."""
+
+    def __init__(self, columns: Sequence[_Column]):
+        self.columns = columns
+        self.width = len(columns)
+        present = {column.name for column in columns}
+        absent = [name for name in _POSITION if name not in present and name not in ("source", "line")]
+        self.absent = [_DEFAULTS[_POSITION[name]] for name in absent]
+        combined = ["source", "line", *(column.name for column in columns), *absent]
+        self.order = itemgetter(*(combined.index(name) for name in _POSITION))
+
+
+# ---------------------------------------------------------------- one row
+
+_EMPLOYER, _UNIT, _DOSSIER = (_POSITION[n] for n in ("employer_id", "org_unit_id", "dossier_id"))
+_REQUIRED_INDICES = tuple(_POSITION[name] for name in REQUIRED)
+_CONSISTENCY_INDICES = tuple(
+    _POSITION[name]
+    for name in (
+        "dossier_type",
+        "first_sick_day",
+        "recovery_date",
+        "partial_recovery_date",
+        "recovery_reported_date",
+        "expected_delivery_date",
+    )
+)
+_ABSENT_IF_EMPTY: dict[str, None] = {"": None}  # .get(text, text): "" -> None, else the text itself
+_CHUNK = 4096  # rows converted together: big enough to amortise, small enough to stay in cache
+
+
+class _Loader:
+    """State shared by every file of one export set: caches, known org units, duplicate tracking."""
+
+    def __init__(self, employers: Mapping[str, Employer]):
+        self.employers = employers
+        self.columns = _columns()
+        self.units = {(employer.id, unit) for employer in employers.values() for unit in employer.org_units}
+        self.dossiers: list[Dossier] = []
+        self.errors: list[InputError] = []
+        self.first_seen: dict[str, Dossier | tuple[str, int]] = {}
+        self.duplicates: dict[str, tuple[str, int]] = {}  # dossier_id -> its second occurrence
+
+    def rows(self, layout: _Layout, source: str, lines: list[int], rows: list[list[str]]) -> None:
+        """Keep a chunk of rows as `Dossier`s, column by column: each column is converted with one
+        C-level `map` over its cache and each check runs over whole columns, so a typical row costs
+        only the quick consistency check in Python. Rows that fail any check go the careful way,
+        row by row, which explains each problem; both ways give the same result."""
+        count = len(rows)
+        suspect: set[int] = set()
+        converted = [
+            self.convert(column, cells, suspect)
+            for column, cells in zip(layout.columns, zip(*rows, strict=True), strict=True)
+        ]
+        combined = [repeat(source), lines, *converted, *map(repeat, layout.absent)]
+        by_field = layout.order(combined)
+        ok = list(map(self.units.__contains__, zip(by_field[_EMPLOYER], by_field[_UNIT], strict=True)))
+        for index in _REQUIRED_INDICES:
+            if None in by_field[index]:
+                ok = list(map(and_, ok, map(is_not, by_field[index], repeat(None))))
+        consistency = map(_consistent, *(by_field[i] for i in _CONSISTENCY_INDICES))
+        ok = list(map(and_, ok, consistency))
+        built = _build_dossiers(by_field, count)
+        first = list(map(self.first_seen.setdefault, by_field[_DOSSIER], built))
+        ok = list(map(and_, ok, map(is_, first, built)))
+        suspect.update(compress(range(count), map(not_, ok)))
+        if not suspect:
+            self.dossiers.extend(built)
+            return
+        for index in sorted(suspect):
+            if first[index] is built[index]:  # registered above, but the careful path decides
+                del self.first_seen[built[index].dossier_id]
+        for index in sorted(suspect):
+            self.careful_row(layout, source, lines[index], rows[index])
+        self.dossiers.extend(dossier for index, dossier in enumerate(built) if index not in suspect)
+
+    @staticmethod
+    def convert(column: _Column, cells: tuple[str, ...], suspect: set[int]) -> list:
+        """One column of a chunk as field values; rows whose cell cannot be read join `suspect`."""
+        if not any(cells):  # many optional columns are empty in almost every row
+            return [_DEFAULTS[column.position]] * len(cells)
+        if column.parse is None:
+            stripped = list(map(str.strip, cells))
+            return list(map(_ABSENT_IF_EMPTY.get, stripped, stripped))
+        cache = column.cache
+        try:
+            return list(map(cache.__getitem__, cells))
+        except KeyError:  # spellings not seen before (or not valid): parse each once, remember it
+            invalid = set()
+            for text in set(cells).difference(cache):
+                try:
+                    cache[text] = column.parse(text)
+                except _Invalid:
+                    invalid.add(text)
+            if invalid:
+                suspect.update(compress(range(len(cells)), map(invalid.__contains__, cells)))
+            return list(map(cache.get, cells, repeat(_DEFAULTS[column.position])))
+
+    def careful_row(self, layout: _Layout, source: str, line: int, values: Sequence[str]) -> None:
+        args = _DEFAULTS.copy()
+        args[0] = source
+        args[1] = line
+        problems: list[tuple[str | None, str]] = []
+        for column, text in zip(layout.columns, values, strict=True):
+            if column.parse is None:
+                args[column.position] = text.strip() or None
+                continue
+            try:
+                value = column.cache[text]
+            except KeyError:
+                try:
+                    value = column.parse(text)
+                except _Invalid as error:
+                    if text.strip():
+                        problems.append((column.name, _field_message(column.name, text, str(error))))
+                    continue
+                column.cache[text] = value
+            args[column.position] = value
+        self.check(source, line, args, problems)
+
+    def check(self, source: str, line: int, args: list, problems: list[tuple[str | None, str]]) -> None:
+        pos = _POSITION
+        for name in REQUIRED:
+            if args[pos[name]] is None and not any(field == name for field, _ in problems):
+                problems.append((name, f"{name} is missing: every row needs it"))
+        employer_id, unit_id = args[pos["employer_id"]], args[pos["org_unit_id"]]
+        employer = self.employers.get(employer_id) if employer_id else None
+        if employer_id and employer is None:
+            problems.append(
+                (
+                    "employer_id",
+                    f"employer {employer_id!r} is not in the configuration: "
+                    "add it under `employers:` or correct the export",
+                )
+            )
+        elif employer is not None and unit_id and unit_id not in employer.org_units:
+            problems.append(
+                (
+                    "org_unit_id",
+                    f"org unit {unit_id!r} is not one of employer {employer_id}'s "
+                    "org_units in the configuration: add it or correct the export",
+                )
+            )
+        problems.extend(_consistency(args, {field for field, _ in problems}))
+        dossier_id = args[pos["dossier_id"]]
+        if dossier_id is not None:
+            first = _location(self.first_seen.setdefault(dossier_id, (source, line)))
+            if first != (source, line):
+                self.duplicates.setdefault(dossier_id, (source, line))
+                problems.append(("dossier_id", _duplicate_message(dossier_id, first)))
+        if problems:
+            self.errors.extend(InputError(source, line, message, field) for field, message in problems)
+            return
+        dossier = Dossier(*args)
+        self.first_seen[dossier_id] = dossier
+        self.dossiers.append(dossier)
+
+    def finish(self) -> tuple[list[Dossier], list[InputError]]:
+        """Drop every occurrence of a duplicated dossier_id (uwvcli does not guess which is right)."""
+        if self.duplicates:
+            for dossier_id, second in self.duplicates.items():
+                source, line = _location(self.first_seen[dossier_id])
+                self.errors.append(
+                    InputError(source, line, _duplicate_message(dossier_id, second), "dossier_id")
+                )
+            self.dossiers = [d for d in self.dossiers if d.dossier_id not in self.duplicates]
+        return self.dossiers, self.errors
+
+
+_SLOTS = tuple(Dossier.__dict__[f.name] for f in fields(Dossier))
+
+
+def _build_dossiers(columns: Sequence[Iterable], count: int) -> list[Dossier]:
+    """`[Dossier(*row) for row in rows]`, built field by field: one C-level `map` per field fills
+    that slot of every dossier of the chunk. The frozen dataclass's `__init__` (29 calls of
+    `object.__setattr__` per dossier) was half the load time of a million rows; the result is the
+    same object, as `tests/test_exports.py` checks against the row-by-row path."""
+    if hasattr(Dossier, "__post_init__"):  # never bypass checks a future Dossier might add
+        return list(map(Dossier, *columns))
+    dossiers = list(map(object.__new__, repeat(Dossier, count)))
+    for slot, column in zip(_SLOTS, columns, strict=True):
+        deque(map(slot.__set__, dossiers, column), maxlen=0)
+    return dossiers
+
+
+def _location(seen: Dossier | tuple[str, int]) -> tuple[str, int]:
+    return (seen.source, seen.line) if isinstance(seen, Dossier) else seen
+
+
+def _consistent(
+    dossier_type: str | None,
+    first: date | None,
+    recovery: date | None,
+    partial: date | None,
+    reported: date | None,
+    expected: date | None,
+) -> bool:
+    """The quick yes of `_consistency`: most rows pass it without building any message."""
+    if dossier_type != "ziekte":
+        return expected is not None
+    if first is None:
+        return False
+    return (
+        (recovery is None or recovery > first)
+        and (partial is None or (partial >= first and (recovery is None or partial < recovery)))
+        and (reported is None or reported >= first)
+    )
+
+
+def _field_message(name: str, text: str, problem: str) -> str:
+    shown = name if name in PERSONAL else f"{name} {text.strip()!r}"
+    return f"{shown} {problem}"
+
+
+def _duplicate_message(dossier_id: str, other: tuple[str, int]) -> str:
+    return (
+        f"dossier_id {dossier_id!r} also occurs in {other[0]} line {other[1]}: dossier ids must be unique "
+        "across all exports; uwvcli skips every copy until the export is corrected"
+    )
+
+
+def _consistency(args: list, unreadable: set[str | None]) -> list[tuple[str | None, str]]:
+    """RULES §8, the checks that need only this row (overlaps between rows are the rules' job).
+    A field already reported as unreadable is not reported again as missing."""
+    pos = _POSITION
+    problems: list[tuple[str | None, str]] = []
+    dossier_type = args[pos["dossier_type"]]
+    first = args[pos["first_sick_day"]]
+    if dossier_type == "ziekte" and first is None and "first_sick_day" not in unreadable:
+        problems.append(("first_sick_day", "first_sick_day is missing: a ziekte dossier needs its AO day 1"))
+    expected = args[pos["expected_delivery_date"]]
+    if dossier_type == "zwangerschap" and expected is None and "expected_delivery_date" not in unreadable:
+        problems.append(
+            (
+                "expected_delivery_date",
+                "expected_delivery_date is missing: a zwangerschap dossier needs the expected delivery date",
+            )
+        )
+    if dossier_type != "ziekte" or first is None:
+        return problems
+    recovery = args[pos["recovery_date"]]
+    partial = args[pos["partial_recovery_date"]]
+    reported = args[pos["recovery_reported_date"]]
+    if recovery is not None and recovery <= first:
+        problems.append(
+            ("recovery_date", "recovery_date must be after first_sick_day (the first day fit again)")
+        )
+    if partial is not None and partial < first:
+        problems.append(("partial_recovery_date", "partial_recovery_date is before first_sick_day"))
+    elif partial is not None and recovery is not None and partial >= recovery:
+        problems.append(
+            (
+                "partial_recovery_date",
+                "partial_recovery_date must be before recovery_date "
+                "(a partial return after full recovery is no return)",
+            )
+        )
+    if reported is not None and reported < first:
+        problems.append(("recovery_reported_date", "recovery_reported_date is before first_sick_day"))
+    return problems
+
+
+# ---------------------------------------------------------------- files
+
+
+def _header(source: str, names: list[str], line_hint: str) -> list[str]:
+    """Validate a CSV header: every column known, none twice, the required ones present."""
+    names = [name.strip() for name in names]
+    unknown = [name for name in names if name not in FIELDS]
+    if unknown:
+        hints = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, FIELDS, n=1, cutoff=0.6)
+            hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+        raise InputFileError(
+            f"{source}: unknown column(s) {', '.join(hints)} in the header{line_hint}: rename or remove them "
+            "(docs/export-format.md lists the columns); nothing was read, so that no data is silently dropped"
+        )
+    doubled = sorted({name for name in names if names.count(name) > 1})
+    if doubled:
+        raise InputFileError(f"{source}: column(s) {', '.join(doubled)} appear twice in the header: keep one")
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise InputFileError(f"{source}: the header lacks the required column(s) {', '.join(missing)}")
+    return names
+
+
+def _read_csv(loader: _Loader, path: Path, source: str) -> None:
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except FileNotFoundError:
+        raise InputFileError(f"{source}: file not found: check paths.dossiers in the configuration") from None
+    except OSError as error:
+        raise InputFileError(f"{source}: cannot be read ({error.strerror})") from None
+    with handle:
+        reader = None
+        try:
+            first = handle.readline()
+            if not first.strip():
+                raise InputFileError(f"{source}: no header row: the first line must name the columns")
+            delimiter = ";" if first.count(";") > first.count(",") else ","
+            header = _header(source, next(csv.reader([first], delimiter=delimiter)), " (line 1)")
+            layout = _Layout([loader.columns[name] for name in header])
+            reader = csv.reader(handle, delimiter=delimiter)
+            consumed = 0  # physical lines the reader has consumed; the header (line 1) came before
+            while chunk := list(islice(reader, _CHUNK)):
+                lines = _physical_lines(chunk, consumed + 2, reader.line_num - consumed)
+                consumed = reader.line_num
+                if all(map(layout.width.__eq__, map(len, chunk))) and all(map(any, chunk)):
+                    loader.rows(layout, source, lines, chunk)
+                else:
+                    _irregular_chunk(loader, layout, source, lines, chunk, delimiter)
+        except UnicodeDecodeError:
+            near = reader.line_num + 1 if reader else 1
+            raise InputFileError(
+                f"{source}: not UTF-8 text (near line {near}): export or save it as UTF-8"
+            ) from None
+        except csv.Error as error:
+            line = reader.line_num + 1 if reader else 1
+            raise InputFileError(f"{source}: line {line} cannot be read as CSV ({error})") from None
+
+
+def _physical_lines(chunk: list[list[str]], start: int, spanned: int) -> Sequence[int]:
+    """The line on which each row of a chunk starts. Usually one line per row; a quoted field with a
+    line break makes a row span more."""
+    if spanned == len(chunk):
+        return range(start, start + spanned)
+    lines = []
+    for values in chunk:
+        lines.append(start)
+        start += 1 + sum(value.count("\n") for value in values)
+    return lines
+
+
+def _irregular_chunk(
+    loader: _Loader,
+    layout: _Layout,
+    source: str,
+    lines: Sequence[int],
+    chunk: list[list[str]],
+    delimiter: str,
+) -> None:
+    """A chunk with blank lines or rows of the wrong width: skip the blanks, report the others."""
+    kept_lines, kept = [], []
+    for line, values in zip(lines, chunk, strict=True):
+        if not any(values):
+            continue  # a blank line, or only separators (spreadsheet leftovers)
+        if len(values) == layout.width:
+            kept_lines.append(line)
+            kept.append(values)
+        else:
+            loader.errors.append(
+                InputError(
+                    source,
+                    line,
+                    f"has {len(values)} fields where the header has "
+                    f"{layout.width}: check the '{delimiter}' separators and quotes on this line",
+                )
+            )
+    if kept:
+        loader.rows(layout, source, kept_lines, kept)
+
+
+def _json_text(value: object) -> str | None:
+    """JSON's native values as the CSV spelling (true → "true", 84.5 → "84.5", null → empty)."""
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def _read_json(loader: _Loader, path: Path, source: str) -> None:
+    try:
+        with path.open(encoding="utf-8-sig") as handle:
+            document = json.load(handle)
+    except FileNotFoundError:
+        raise InputFileError(f"{source}: file not found: check paths.dossiers in the configuration") from None
+    except UnicodeDecodeError:
+        raise InputFileError(f"{source}: not UTF-8 text: export or save it as UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise InputFileError(
+            f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    except OSError as error:
+        raise InputFileError(f"{source}: cannot be read ({error.strerror})") from None
+    items = document.get("dossiers") if isinstance(document, dict) else document
+    if not isinstance(items, list):
+        raise InputFileError(f'{source}: must hold a list of dossiers, or an object {{"dossiers": [...]}}')
+    layout = _Layout([loader.columns[name] for name in FIELDS])
+    indices: list[int] = []
+    rows: list[list[str]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            loader.errors.append(InputError(source, index, "is not an object of field: value pairs"))
+            continue
+        problems: list[tuple[str | None, str]] = []
+        for key in item:
+            if key not in loader.columns:
+                close = difflib.get_close_matches(str(key), FIELDS, n=1, cutoff=0.6)
+                hint = (
+                    f": did you mean {close[0]!r}?" if close else ": docs/export-format.md lists the fields"
+                )
+                problems.append((str(key), f"unknown field {key!r}{hint}"))
+        values = []
+        for name in FIELDS:
+            text = _json_text(item.get(name))
+            if text is None:
+                problems.append((name, f"{name} must be a single value, not a list or object"))
+                text = ""
+            values.append(text)
+        if problems:
+            loader.errors.extend(InputError(source, index, message, field) for field, message in problems)
+            continue
+        indices.append(index)
+        rows.append(values)
+    if rows:
+        loader.rows(layout, source, indices, rows)
+
+
+def display_name(path: Path, base: Path | None) -> str:
+    """The path as the user wrote it in the configuration: relative to its folder where possible."""
+    if base is not None and path.is_relative_to(base):
+        return str(path.relative_to(base))
+    return str(path)
+
+
+def load_dossiers(
+    paths: Sequence[Path], employers: Mapping[str, Employer], *, display_base: Path | None = None
+) -> tuple[list[Dossier], list[InputError]]:
+    """Read every export into dossiers plus the rows that could not be used (CONTRACT §3, RULES §8
+    single-row checks). Raises `InputFileError` when a whole file is unusable."""
+    loader = _Loader(employers)
+    with _without_cyclic_gc():
+        for path in paths:
+            source = display_name(Path(path), display_base)
+            if Path(path).suffix.lower() == ".json":
+                _read_json(loader, Path(path), source)
+            else:
+                _read_csv(loader, Path(path), source)
+        return loader.finish()
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Loading allocates millions of small objects that never form cycles; the cyclic collector would
+    walk all of them again and again, which roughly doubled the load time of a million rows. So it
+    is off while loading, and afterwards what was loaded is moved out of its sight (`gc.freeze`):
+    the dossiers live as long as the command, and reference counting still frees them."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()

@@ -1,0 +1,894 @@
+"""The journal: uwvcli's memory of every notification, every POST attempt and every Digipoort
+status, in one SQLite file (`paths.state`).
+
+Exactly-once delivery rests on it (DIGIPOORT.md "Never twice, never lost"): an attempt is
+committed *before* the POST (`begin_attempt`), the `kenmerk` right after it (`record_accepted`), and
+an attempt without a recorded answer is *in doubt* — reconciled by asking Digipoort, never resent
+blindly. Hence WAL with `synchronous=FULL` (a commit survives a power cut), `BEGIN IMMEDIATE` around
+every read-then-write, and states that say what happened (strings, never booleans).
+
+Personal data never enters the journal: a notification is known by its key, its personnel number
+(`employee_id`) and its files' hashes. See docs/state.md for the states and their transitions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from uwvcli.errors import EXIT_ATTENTION, UwvcliError
+from uwvcli.models import Kind, Notification, StatusRecord
+
+
+class JournalState(StrEnum):
+    """The state of one notification in the journal (docs/ARCHITECTURE.md, docs/state.md)."""
+
+    BLOCKED = "blocked"  # cannot be built; problems stored
+    WRITTEN = "written"  # signed file in the outbox, not submitted; rebuilt until submitted
+    SUBMITTING = "submitting"  # attempt committed, POST under way (after a crash: in doubt)
+    IN_DOUBT = "in_doubt"  # an attempt got no answer: reconcile via getProcessen
+    PARKED = "parked"  # in doubt and not reconcilable: a person must look
+    SUBMITTED = "submitted"  # kenmerk stored; statuses being followed
+    DELIVERED = "delivered"  # 400 seen and no 5xx within the polling window
+    ACCEPTED = "accepted"  # 500
+    REJECTED = "rejected"  # validation/receiver failure or a synchronous fault
+    FAILED = "failed"  # other final failures
+    REFUSED = "refused"  # the outbox file failed verification; not sent
+
+
+IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalState.PARKED})
+SENT = frozenset({JournalState.SUBMITTED, JournalState.DELIVERED, JournalState.ACCEPTED})
+#: Once a key is in one of these states it is never built or sent again.
+NEVER_AGAIN = IN_FLIGHT | SENT
+#: Digipoort said no: rebuilt with a new revision only when the content changed.
+UNSUCCESSFUL = frozenset({JournalState.REJECTED, JournalState.FAILED})
+#: What `set_outcome` may record once Digipoort has a process for the message.
+OUTCOMES = frozenset({*SENT, *UNSUCCESSFUL})
+
+
+class AttemptOutcome(StrEnum):
+    PENDING = "pending"  # committed before the POST; no answer recorded (yet)
+    ACCEPTED = "accepted"  # Digipoort returned a kenmerk
+    FAULT = "fault"  # Digipoort refused the message synchronously
+    NOT_SENT = "not_sent"  # the request never reached Digipoort
+    IN_DOUBT = "in_doubt"  # it may have arrived: reconcile
+    ADOPTED = "adopted"  # reconciled: a kenmerk found through getProcessen
+
+
+class JournalError(UwvcliError):
+    """The state file cannot be used (not a database, written by a newer uwvcli, unwritable)."""
+
+
+class StateConflict(UwvcliError):
+    """A transition the journal refuses, e.g. recording a sent notification as blocked again.
+    It means two parts of uwvcli disagree about a notification: nothing was changed."""
+
+    exit_code = EXIT_ATTENTION
+
+
+_KIND_RANK = {
+    Kind.ZW_ZIEKMELDING: 0,
+    Kind.WERKHERVATTING: 1,
+    Kind.MLA: 3,
+    Kind.HERSTEL_MLA: 4,
+    Kind.WAZO: 5,
+}
+
+
+class _Orderable(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def employer_id(self) -> str: ...
+    @property
+    def dossier_id(self) -> str: ...
+    @property
+    def due_date(self) -> date: ...
+
+
+T = TypeVar("T", bound=_Orderable)
+
+
+def _rank(item: _Orderable) -> int:
+    rank = _KIND_RANK[Kind(item.kind)]
+    return rank + 1 if item.key.endswith("/full") else rank
+
+
+def sending_order(items: Iterable[T]) -> list[T]:
+    """Predecessors first (RULES §6): a dossier's zw-ziekmelding before its werkhervattingen
+    (partial before full), its 42e-weeksmelding before the herstel. Predecessor and successor
+    always share the dossier, so dossiers are kept together, the one with the earliest due date
+    first, and ordered by kind inside."""
+    groups: dict[tuple[str, str], list[T]] = {}
+    for item in items:
+        groups.setdefault((item.employer_id, item.dossier_id), []).append(item)
+    ordered = sorted(groups.items(), key=lambda kv: (min(i.due_date for i in kv[1]), kv[0]))
+    return [item for _, group in ordered for item in sorted(group, key=lambda i: (_rank(i), i.key))]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One notification as the journal knows it."""
+
+    key: str
+    kind: Kind
+    employer_id: str
+    employee_id: str
+    dossier_id: str
+    due_date: date
+    deadline: date | None
+    state: JournalState
+    problems: tuple[str, ...]
+    file: Path | None
+    sha256: str | None  # of the signed file's bytes
+    content_sha256: str | None  # fingerprint of the unsigned payload (see prepare.py)
+    aanleverkenmerk: str | None
+    revision: int
+    loonheffingennummer: str | None
+    berichtsoort: str | None
+    kenmerk: str | None  # Digipoort's id of the current process
+    reason: str | None  # why it is refused, in doubt, parked or rejected
+    submitted: datetime | None  # tijdstempelAangeleverd of the current process
+    created: datetime
+    updated: datetime
+
+    @property
+    def variant(self) -> str | None:
+        parts = self.key.split("/")
+        return parts[3] if len(parts) > 3 else None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One POST of one message (one aanleverkenmerk) to Digipoort."""
+
+    id: int
+    key: str
+    aanleverkenmerk: str
+    file: Path | None
+    sha256: str | None
+    started: datetime
+    finished: datetime | None
+    outcome: AttemptOutcome
+    kenmerk: str | None
+    foutcode: str | None
+    foutbeschrijving: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    id: int
+    run_date: date
+    started: datetime
+    finished: datetime | None
+    exit_code: int | None
+
+
+_STATES_SQL = ", ".join(f"'{s}'" for s in JournalState)
+_OUTCOMES_SQL = ", ".join(f"'{o}'" for o in AttemptOutcome)
+
+#: Each entry moves the schema one version up; `PRAGMA user_version` says how many ran.
+#: Never edit a released entry: append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    f"""
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        employer_id TEXT NOT NULL,
+        employee_id TEXT NOT NULL,
+        dossier_id TEXT NOT NULL,
+        due_date TEXT NOT NULL,
+        deadline TEXT,
+        state TEXT NOT NULL CHECK (state IN ({_STATES_SQL})),
+        problems TEXT NOT NULL DEFAULT '[]',
+        file TEXT,
+        sha256 TEXT,
+        content_sha256 TEXT,
+        aanleverkenmerk TEXT UNIQUE,
+        revision INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1),
+        loonheffingennummer TEXT,
+        berichtsoort TEXT,
+        kenmerk TEXT UNIQUE,
+        reason TEXT,
+        submitted TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE INDEX notifications_state ON notifications (state);
+    CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL REFERENCES notifications (key),
+        aanleverkenmerk TEXT NOT NULL,
+        file TEXT,
+        sha256 TEXT,
+        started TEXT NOT NULL,
+        finished TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ({_OUTCOMES_SQL})),
+        kenmerk TEXT,
+        foutcode TEXT,
+        foutbeschrijving TEXT,
+        reason TEXT
+    );
+    CREATE INDEX attempts_key ON attempts (key);
+    CREATE INDEX attempts_kenmerk ON attempts (kenmerk);
+    CREATE TABLE statuses (
+        kenmerk TEXT NOT NULL,
+        code TEXT NOT NULL,
+        timestamp TEXT NOT NULL,
+        description TEXT NOT NULL,
+        foutcode TEXT,
+        foutbeschrijving TEXT,
+        details TEXT,
+        received TEXT NOT NULL,
+        PRIMARY KEY (kenmerk, code, timestamp)
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        run_date TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        exit_code INTEGER,
+        pid INTEGER NOT NULL
+    );
+    """,
+)
+
+_NOTIFICATION_COLUMNS = (
+    "key, kind, employer_id, employee_id, dossier_id, due_date, deadline, state, problems, file, sha256, "
+    "content_sha256, aanleverkenmerk, revision, loonheffingennummer, berichtsoort, kenmerk, reason, "
+    "submitted, created, updated"
+)
+_ATTEMPT_COLUMNS = (
+    "id, key, aanleverkenmerk, file, sha256, started, finished, outcome, kenmerk, foutcode, "
+    "foutbeschrijving, reason"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("the journal stores timezone-aware moments only")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def _path(text: str | None) -> Path | None:
+    return Path(text) if text else None
+
+
+def _entry(row: sqlite3.Row) -> Entry:
+    return Entry(
+        key=row["key"],
+        kind=Kind(row["kind"]),
+        employer_id=row["employer_id"],
+        employee_id=row["employee_id"],
+        dossier_id=row["dossier_id"],
+        due_date=date.fromisoformat(row["due_date"]),
+        deadline=_day(row["deadline"]),
+        state=JournalState(row["state"]),
+        problems=tuple(json.loads(row["problems"])),
+        file=_path(row["file"]),
+        sha256=row["sha256"],
+        content_sha256=row["content_sha256"],
+        aanleverkenmerk=row["aanleverkenmerk"],
+        revision=row["revision"],
+        loonheffingennummer=row["loonheffingennummer"],
+        berichtsoort=row["berichtsoort"],
+        kenmerk=row["kenmerk"],
+        reason=row["reason"],
+        submitted=_moment(row["submitted"]),
+        created=datetime.fromisoformat(row["created"]),
+        updated=datetime.fromisoformat(row["updated"]),
+    )
+
+
+def _attempt(row: sqlite3.Row) -> Attempt:
+    return Attempt(
+        id=row["id"],
+        key=row["key"],
+        aanleverkenmerk=row["aanleverkenmerk"],
+        file=_path(row["file"]),
+        sha256=row["sha256"],
+        started=datetime.fromisoformat(row["started"]),
+        finished=_moment(row["finished"]),
+        outcome=AttemptOutcome(row["outcome"]),
+        kenmerk=row["kenmerk"],
+        foutcode=row["foutcode"],
+        foutbeschrijving=row["foutbeschrijving"],
+        reason=row["reason"],
+    )
+
+
+@contextmanager
+def _owner_only() -> Iterator[None]:
+    """SQLite creates the -wal and -shm files itself: a umask makes sure nobody else may read
+    them, whatever the user's own umask is."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+class Journal:
+    """The state database. Open with `Journal.open(path)` (a context manager)."""
+
+    def __init__(self, path: Path, connection: sqlite3.Connection, *, created: bool):
+        self.path = path
+        self.created = created  # True when this open created the file (a fresh, empty state)
+        self._db = connection
+        self._depth = 0  # nesting of `transaction()`
+
+    # ------------------------------------------------------------------ opening and schema
+
+    @classmethod
+    def _open(cls, path: Path) -> Journal:
+        path = Path(path)
+        created = not path.exists()
+        connection: sqlite3.Connection | None = None
+        try:
+            with _owner_only():
+                if not path.parent.is_dir():
+                    path.parent.mkdir(mode=0o700, parents=True)
+                connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+                connection.row_factory = sqlite3.Row
+                mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                connection.execute("PRAGMA synchronous=FULL")
+                connection.execute("PRAGMA foreign_keys=ON")
+            os.chmod(path, 0o600)
+            if mode.lower() != "wal":
+                raise JournalError(
+                    f"{path}: SQLite refused write-ahead logging (mode {mode}); "
+                    "put the state on a local file system"
+                )
+            journal = cls(path, connection, created=created)
+            journal._migrate()
+        except BaseException:
+            if connection is not None:
+                connection.close()
+            raise
+        return journal
+
+    @classmethod
+    def open(cls, path: Path) -> Journal:
+        """Open (creating owner-only if needed) and migrate the journal at `path`."""
+        try:
+            return cls._open(path)
+        except sqlite3.OperationalError as error:
+            raise JournalError(
+                f"{path}: cannot open the state database ({error}); check that its folder exists and that "
+                "uwvcli may write there"
+            ) from None
+        except sqlite3.DatabaseError as error:
+            raise JournalError(
+                f"{path} cannot be used as uwvcli's state database ({error}); restore it from a backup "
+                "or point paths.state elsewhere"
+            ) from None
+        except OSError as error:
+            raise JournalError(
+                f"{path}: {error.strerror}; uwvcli needs to create, read and write the state database there"
+            ) from None
+
+    def _migrate(self) -> None:
+        if self.schema_version == len(MIGRATIONS):
+            return  # the usual case: no write lock needed, so `status` can open it during a run
+        with self.transaction():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > len(MIGRATIONS):
+                raise JournalError(
+                    f"{self.path} was written by a newer uwvcli (schema {version}, this one knows "
+                    f"{len(MIGRATIONS)}); upgrade uwvcli"
+                )
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                # one statement at a time: executescript() would commit halfway (no ";" inside them)
+                for statement in script.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """`BEGIN IMMEDIATE … COMMIT` (the write lock is taken before anything is read, so a
+        read-then-write never works on stale data). Nested uses join the outer transaction, which
+        lets a caller group many records into one commit."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._db
+            finally:
+                self._depth -= 1
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # ------------------------------------------------------------------ queries
+
+    def entry(self, key: str) -> Entry | None:
+        row = self._db.execute(f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE key = ?", (key,))
+        found = row.fetchone()
+        return _entry(found) if found else None
+
+    def entries(
+        self,
+        *,
+        state: str | Iterable[str] | None = None,
+        employer_id: str | None = None,
+        kind: Kind | str | None = None,
+        since: date | datetime | None = None,
+    ) -> list[Entry]:
+        """Notifications filtered on state(s), employer, kind and last change (`since`: changed
+        on or after that moment or day), ordered by due date and key."""
+        clauses: list[str] = []
+        values: list[object] = []
+        if state is not None:
+            states = [state] if isinstance(state, str) else list(state)
+            clauses.append(f"state IN ({', '.join('?' * len(states))})")
+            values.extend(str(s) for s in states)
+        if employer_id is not None:
+            clauses.append("employer_id = ?")
+            values.append(employer_id)
+        if kind is not None:
+            clauses.append("kind = ?")
+            values.append(str(kind))
+        if since is not None:
+            moment = since if isinstance(since, datetime) else datetime(since.year, since.month, since.day)
+            clauses.append("updated >= ?")
+            values.append(_utc(moment if moment.tzinfo else moment.astimezone()))
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.execute(
+            f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications{where} ORDER BY due_date, key", values
+        )
+        return [_entry(r) for r in rows]
+
+    def is_empty(self) -> bool:
+        """No notification was ever recorded."""
+        return self._db.execute("SELECT 1 FROM notifications LIMIT 1").fetchone() is None
+
+    def sent_keys(self) -> set[str]:
+        """Keys in flight or sent: never to be built or sent again."""
+        states = list(NEVER_AGAIN)
+        rows = self._db.execute(
+            f"SELECT key FROM notifications WHERE state IN ({', '.join('?' * len(states))})", states
+        )
+        return {r[0] for r in rows}
+
+    def to_submit(self) -> list[Entry]:
+        """Written messages waiting for their POST, predecessors first."""
+        return sending_order(self.entries(state=JournalState.WRITTEN))
+
+    def open_processes(self) -> list[Entry]:
+        """Messages Digipoort has a process for and whose statuses are still worth following:
+        `submitted`, and `delivered` (a 5xx may still come)."""
+        return self.entries(state=(JournalState.SUBMITTED, JournalState.DELIVERED))
+
+    def in_doubt(self) -> list[Entry]:
+        """Messages that may or may not have reached Digipoort. `submitting` is included: under
+        the run lock nothing is mid-POST when a run starts, so such a row is a crash's leftover."""
+        return self.entries(state=(JournalState.IN_DOUBT, JournalState.SUBMITTING))
+
+    def attempts(self, key: str) -> list[Attempt]:
+        rows = self._db.execute(f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE key = ? ORDER BY id", (key,))
+        return [_attempt(r) for r in rows]
+
+    def attempt(self, attempt_id: int) -> Attempt | None:
+        row = self._db.execute(f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE id = ?", (attempt_id,))
+        found = row.fetchone()
+        return _attempt(found) if found else None
+
+    def knows_kenmerk(self, kenmerk: str) -> bool:
+        """True when any attempt or notification carries this Digipoort kenmerk (reconciliation
+        adopts only kenmerken uwvcli does not know)."""
+        row = self._db.execute(
+            "SELECT 1 FROM attempts WHERE kenmerk = ? UNION SELECT 1 FROM notifications WHERE kenmerk = ?",
+            (kenmerk, kenmerk),
+        ).fetchone()
+        return row is not None
+
+    def was_attempted(self, aanleverkenmerk: str) -> bool:
+        """True once a POST of this aanleverkenmerk was begun: that reference is then used up."""
+        row = self._db.execute(
+            "SELECT 1 FROM attempts WHERE aanleverkenmerk = ? AND outcome != ?",
+            (aanleverkenmerk, AttemptOutcome.NOT_SENT),
+        ).fetchone()
+        return row is not None
+
+    def referenced_files(self) -> set[Path]:
+        """Every outbox file the journal points at: current ones and those of earlier attempts
+        (kept for audit)."""
+        rows = self._db.execute(
+            "SELECT file FROM notifications WHERE file IS NOT NULL "
+            "UNION SELECT file FROM attempts WHERE file IS NOT NULL"
+        )
+        return {Path(r[0]) for r in rows}
+
+    def status_history(self, kenmerk: str) -> list[StatusRecord]:
+        """All statuses of one process, oldest first (by timestamp, never by code)."""
+        rows = self._db.execute(
+            "SELECT code, timestamp, description, foutcode, foutbeschrijving, details FROM statuses "
+            "WHERE kenmerk = ? ORDER BY timestamp, rowid",
+            (kenmerk,),
+        )
+        return [
+            StatusRecord(
+                code=r["code"],
+                timestamp=datetime.fromisoformat(r["timestamp"]),
+                description=r["description"],
+                foutcode=r["foutcode"],
+                foutbeschrijving=r["foutbeschrijving"],
+                details=r["details"],
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ building (prepare)
+
+    def _require(self, key: str) -> Entry:
+        found = self.entry(key)
+        if found is None:
+            raise StateConflict(f"the journal has no notification {key}")
+        return found
+
+    def _refuse_if_sent(self, key: str, action: str) -> Entry | None:
+        current = self.entry(key)
+        if current is not None and current.state in NEVER_AGAIN:
+            raise StateConflict(f"{key} is already {current.state}; it cannot be {action} again")
+        return current
+
+    def _state(self, key: str) -> JournalState | None:
+        row = self._db.execute("SELECT state FROM notifications WHERE key = ?", (key,)).fetchone()
+        return JournalState(row[0]) if row else None
+
+    def _insert_or_update(self, n: Notification, exists: bool, values: dict[str, object]) -> None:
+        now = _now()
+        base = {
+            "kind": str(n.kind),
+            "employer_id": n.employer_id,
+            "employee_id": n.employee_id,
+            "dossier_id": n.dossier_id,
+            "due_date": n.due_date.isoformat(),
+            "deadline": n.deadline.isoformat() if n.deadline else None,
+            "updated": now,
+            **values,
+        }
+        if not exists:
+            row = {"key": n.key, "created": now, **base}
+            columns = ", ".join(row)
+            self._db.execute(
+                f"INSERT INTO notifications ({columns}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()),
+            )
+        else:
+            assignments = ", ".join(f"{column} = ?" for column in base)
+            self._db.execute(f"UPDATE notifications SET {assignments} WHERE key = ?", [*base.values(), n.key])
+
+    def record_blocked(self, n: Notification) -> None:
+        """The notification cannot be built; its problems are stored. A no-op when the journal
+        already says exactly this (so a rerun changes nothing). Revision and aanleverkenmerk are
+        kept: a rejected message that becomes blocked must not reuse its used-up reference."""
+        with self.transaction():
+            current = self._refuse_if_sent(n.key, "blocked")
+            if (
+                current is not None
+                and current.state == JournalState.BLOCKED
+                and current.problems == tuple(n.problems)
+                and current.due_date == n.due_date
+                and current.deadline == n.deadline
+            ):
+                return
+            self._insert_or_update(
+                n,
+                current,
+                {
+                    "state": JournalState.BLOCKED,
+                    "problems": json.dumps(list(n.problems)),
+                    "file": None,
+                    "sha256": None,
+                    "reason": None,
+                },
+            )
+
+    def record_written(
+        self,
+        n: Notification,
+        *,
+        file: Path,
+        sha256: str,
+        aanleverkenmerk: str,
+        revision: int,
+        loonheffingennummer: str | None,
+        berichtsoort: str | None,
+        content_sha256: str,
+    ) -> None:
+        """A signed file for `n` is in the outbox and waits to be submitted."""
+        with self.transaction():
+            state = self._state(n.key)
+            if state in NEVER_AGAIN:
+                raise StateConflict(f"{n.key} is already {state}; it cannot be written again")
+            if self.was_attempted(aanleverkenmerk):
+                raise StateConflict(
+                    f"{aanleverkenmerk} was already submitted once; "
+                    f"a new message for {n.key} needs a new revision"
+                )
+            self._insert_or_update(
+                n,
+                state is not None,
+                {
+                    "state": JournalState.WRITTEN,
+                    "problems": "[]",
+                    "file": str(file),
+                    "sha256": sha256,
+                    "content_sha256": content_sha256,
+                    "aanleverkenmerk": aanleverkenmerk,
+                    "revision": revision,
+                    "loonheffingennummer": loonheffingennummer,
+                    "berichtsoort": berichtsoort,
+                    "kenmerk": None,
+                    "reason": None,
+                    "submitted": None,
+                },
+            )
+
+    def withdraw(self, key: str, reason: str) -> Entry | None:
+        """A notification that is no longer due (the export was corrected, the employer made
+        inactive…) before it was ever submitted. Never attempted: the row goes; otherwise it stays
+        as `blocked` with `reason` as its problem, so its used-up revisions are remembered.
+        Returns the entry as it was (its file is the caller's to remove)."""
+        with self.transaction():
+            current = self._refuse_if_sent(key, "withdrawn")
+            if current is None:
+                return None
+            attempted = self._db.execute("SELECT 1 FROM attempts WHERE key = ?", (key,)).fetchone()
+            if attempted is None:
+                self._db.execute("DELETE FROM notifications WHERE key = ?", (key,))
+            elif not (current.state == JournalState.BLOCKED and current.problems == (reason,)):
+                self._db.execute(
+                    "UPDATE notifications SET state = ?, problems = ?, file = NULL, sha256 = NULL, "
+                    "updated = ? WHERE key = ?",
+                    (JournalState.BLOCKED, json.dumps([reason]), _now(), key),
+                )
+            return current
+
+    # ------------------------------------------------------------------ delivery (exactly once)
+
+    def begin_attempt(self, key: str) -> int:
+        """Commit the intent to POST `key`'s written file (state `submitting` and an attempt
+        row) and return the attempt id. Must be called, and return, before the POST."""
+        with self.transaction():
+            current = self._require(key)
+            if current.state != JournalState.WRITTEN or current.aanleverkenmerk is None:
+                raise StateConflict(f"{key} is {current.state}, not written: it cannot be submitted")
+            now = _now()
+            cursor = self._db.execute(
+                "INSERT INTO attempts (key, aanleverkenmerk, file, sha256, started, outcome) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    key,
+                    current.aanleverkenmerk,
+                    str(current.file) if current.file else None,
+                    current.sha256,
+                    now,
+                    AttemptOutcome.PENDING,
+                ),
+            )
+            self._set_state(key, JournalState.SUBMITTING, reason=None, now=now)
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def _open_attempt(self, attempt_id: int, *allowed: AttemptOutcome) -> Attempt:
+        found = self.attempt(attempt_id)
+        if found is None:
+            raise StateConflict(f"the journal has no attempt {attempt_id}")
+        if found.outcome not in (allowed or (AttemptOutcome.PENDING,)):
+            raise StateConflict(
+                f"attempt {attempt_id} of {found.key} already ended as {found.outcome}; not recorded again"
+            )
+        return found
+
+    def _finish_attempt(self, attempt_id: int, outcome: AttemptOutcome, now: str, **values: object) -> None:
+        assignments = "".join(f", {column} = ?" for column in values)
+        self._db.execute(
+            f"UPDATE attempts SET outcome = ?, finished = ?{assignments} WHERE id = ?",
+            (outcome, now, *values.values(), attempt_id),
+        )
+
+    def _set_state(self, key: str, state: JournalState, *, now: str, **values: object) -> None:
+        assignments = "".join(f", {column} = ?" for column in values)
+        self._db.execute(
+            f"UPDATE notifications SET state = ?, updated = ?{assignments} WHERE key = ?",
+            (state, now, *values.values(), key),
+        )
+
+    def record_accepted(self, attempt_id: int, kenmerk: str, timestamp: datetime) -> None:
+        """Digipoort answered with a kenmerk: the message is submitted. A late answer to an
+        attempt already marked in doubt is accepted too (it resolves the doubt)."""
+        with self.transaction():
+            attempt = self._open_attempt(attempt_id, AttemptOutcome.PENDING, AttemptOutcome.IN_DOUBT)
+            now = _now()
+            self._finish_attempt(attempt_id, AttemptOutcome.ACCEPTED, now, kenmerk=kenmerk)
+            self._set_state(
+                attempt.key,
+                JournalState.SUBMITTED,
+                now=now,
+                kenmerk=kenmerk,
+                submitted=_utc(timestamp),
+                reason=None,
+            )
+
+    def record_fault(self, attempt_id: int, foutcode: str, foutbeschrijving: str) -> None:
+        """Digipoort refused the message synchronously (a SOAP fault): `rejected`."""
+        with self.transaction():
+            attempt = self._open_attempt(attempt_id)
+            now = _now()
+            self._finish_attempt(
+                attempt_id, AttemptOutcome.FAULT, now, foutcode=foutcode, foutbeschrijving=foutbeschrijving
+            )
+            self._set_state(
+                attempt.key, JournalState.REJECTED, now=now, reason=f"{foutcode}: {foutbeschrijving}"
+            )
+
+    def record_not_sent(self, attempt_id: int, reason: str) -> None:
+        """The request never reached Digipoort (or reconciliation proved it did not arrive):
+        back to `written`, safe to submit again."""
+        with self.transaction():
+            attempt = self._open_attempt(attempt_id, AttemptOutcome.PENDING, AttemptOutcome.IN_DOUBT)
+            now = _now()
+            self._finish_attempt(attempt_id, AttemptOutcome.NOT_SENT, now, reason=reason)
+            self._set_state(attempt.key, JournalState.WRITTEN, now=now, reason=None)
+
+    def record_in_doubt(self, attempt_id: int, reason: str) -> None:
+        """The attempt got no answer: it may have arrived. Never resent blindly."""
+        with self.transaction():
+            attempt = self._open_attempt(attempt_id)
+            now = _now()
+            self._finish_attempt(attempt_id, AttemptOutcome.IN_DOUBT, now, reason=reason)
+            self._set_state(attempt.key, JournalState.IN_DOUBT, now=now, reason=reason)
+
+    def adopt_kenmerk(self, key: str, kenmerk: str) -> None:
+        """Reconciliation found the process of an in-doubt (or crashed, or parked) attempt."""
+        with self.transaction():
+            current = self._require(key)
+            if current.state not in IN_FLIGHT:
+                raise StateConflict(f"{key} is {current.state}, not in doubt: no kenmerk to adopt")
+            if self.knows_kenmerk(kenmerk):
+                raise StateConflict(f"kenmerk {kenmerk} already belongs to a message; not adopted for {key}")
+            now = _now()
+            row = self._db.execute(
+                "SELECT id FROM attempts WHERE key = ? AND outcome IN (?, ?) ORDER BY id DESC LIMIT 1",
+                (key, AttemptOutcome.PENDING, AttemptOutcome.IN_DOUBT),
+            ).fetchone()
+            if row is not None:
+                self._finish_attempt(row[0], AttemptOutcome.ADOPTED, now, kenmerk=kenmerk)
+            self._set_state(key, JournalState.SUBMITTED, now=now, kenmerk=kenmerk, reason=None)
+
+    def park(self, key: str, reason: str) -> None:
+        """In doubt and not reconcilable: a person must look (listed by `status`, in the recap)."""
+        with self.transaction():
+            current = self._require(key)
+            if current.state not in IN_FLIGHT:
+                raise StateConflict(f"{key} is {current.state}, not in doubt: it cannot be parked")
+            now = _now()
+            self._db.execute(  # an attempt a crash left open ends here: in doubt, like the message
+                "UPDATE attempts SET outcome = ?, finished = ?, reason = ? WHERE key = ? AND outcome = ?",
+                (AttemptOutcome.IN_DOUBT, now, reason, key, AttemptOutcome.PENDING),
+            )
+            self._set_state(key, JournalState.PARKED, now=now, reason=reason)
+
+    def record_refused(self, key: str, reason: str) -> None:
+        """The outbox file failed verification before the POST: not sent."""
+        with self.transaction():
+            current = self._require(key)
+            if current.state != JournalState.WRITTEN:
+                raise StateConflict(f"{key} is {current.state}, not written: it cannot be refused")
+            self._set_state(key, JournalState.REFUSED, now=_now(), reason=reason)
+
+    def add_statuses(self, kenmerk: str, statuses: Iterable[StatusRecord]) -> int:
+        """Store statuses of a process; one already stored is ignored. Returns how many are new."""
+        now = _now()
+        with self.transaction():
+            added = 0
+            for s in statuses:
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO statuses (kenmerk, code, timestamp, description, foutcode, "
+                    "foutbeschrijving, details, received) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        kenmerk,
+                        s.code,
+                        _utc(s.timestamp),
+                        s.description,
+                        s.foutcode,
+                        s.foutbeschrijving,
+                        s.details,
+                        now,
+                    ),
+                )
+                added += cursor.rowcount
+            return added
+
+    def set_outcome(self, key: str, state: str) -> None:
+        """What the statuses say about a submitted message (delivered, accepted, rejected, failed,
+        or back to submitted). A no-op when nothing changes."""
+        target = JournalState(state)
+        if target not in OUTCOMES:
+            raise StateConflict(f"{target} is not an outcome of a submitted message")
+        with self.transaction():
+            current = self._require(key)
+            if current.state not in OUTCOMES or current.kenmerk is None:
+                raise StateConflict(
+                    f"{key} is {current.state} without a kenmerk: Digipoort has no process to judge"
+                )
+            if current.state != target:
+                self._set_state(key, target, now=_now())
+
+    # ------------------------------------------------------------------ runs
+
+    def start_run(self, run_date: date) -> int:
+        with self.transaction():
+            cursor = self._db.execute(
+                "INSERT INTO runs (run_date, started, pid) VALUES (?, ?, ?)",
+                (run_date.isoformat(), _now(), os.getpid()),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+    def finish_run(self, run_id: int, exit_code: int) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE runs SET finished = ?, exit_code = ? WHERE id = ?", (_now(), exit_code, run_id)
+            )
+
+    def runs(self) -> list[Run]:
+        rows = self._db.execute("SELECT id, run_date, started, finished, exit_code FROM runs ORDER BY id")
+        return [
+            Run(
+                r["id"],
+                date.fromisoformat(r["run_date"]),
+                datetime.fromisoformat(r["started"]),
+                _moment(r["finished"]),
+                r["exit_code"],
+            )
+            for r in rows
+        ]

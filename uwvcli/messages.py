@@ -1,0 +1,799 @@
+"""Everything uwvcli knows about the UWV message format, in one module.
+
+Each notification becomes one `UwvZwMeldingInternBody` document (UWV's own message v04.28, into
+which UWV translates what arrives through Digipoort; see docs/messages.md for why). The day a user
+has UWV's official external schema, this module is the one to change.
+
+`build_message` writes what the rules decided; `check_message` is the project's own strict schema
+of what uwvcli produces (formats, code lists, lengths, check digits and the combinations that
+belong together). It runs before a message is written to the outbox and again in the simulator's
+validation step. Its findings name elements and lines, never values, so they are safe to log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from uwvcli import __version__
+from uwvcli.identifiers import (
+    default_risicocode,
+    is_valid_aansluitnummer,
+    is_valid_bsn,
+    is_valid_iban,
+    is_valid_loonheffingennummer,
+    is_valid_risicocode,
+    is_valid_sector,
+    normalize_bsn,
+    normalize_iban,
+)
+from uwvcli.models import Dossier, Employer, Kind, Notification, Sender, ZwReason
+
+NAMESPACE = "http://schemas.uwv.nl/UwvML/Berichten/UwvZwMeldingInternBody-v0428"
+ROOT = "UwvZwMeldingInternBody"
+BERICHT_TYPE = "OTP3"  # what UWV records for employer reports that arrive through Digipoort
+SOFTWARE_NAME = "uwvcli"
+ROL_KETENPARTIJ = "02"  # aanspreekpunt voor het elektronisch verzenden van het bericht
+SOORT_INDIENER = "WG"  # werkgever of namens de werkgever
+MAX_REFERENTIE = 64
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+_REDEN_AANGIFTE_AO = {
+    ZwReason.ZIEK_UIT_DIENST: "03",
+    ZwReason.VANGNET: "04",
+    ZwReason.ZWANGERSCHAP: "06",
+    ZwReason.PREGNANCY_WINDOW: "06",
+    ZwReason.BEVALLING: "07",
+    ZwReason.ORGAANDONATIE: "08",
+}
+# Code 06 covers two situations; UWV is told which one in ToelichtingMelding.
+_TOELICHTING_06 = {
+    ZwReason.ZWANGERSCHAP: "Arbeidsongeschikt door zwangerschap (ZW art. 29a lid 1).",
+    ZwReason.PREGNANCY_WINDOW: (
+        "Arbeidsongeschikt in de periode vóór het zwangerschapsverlof waarin het verlof had kunnen "
+        "ingaan maar nog niet was ingegaan (ZW art. 29a lid 2)."
+    ),
+}
+_TOELICHTING_ASSUMED_LEAVE = (
+    "Geen gewenste ingangsdatum van het zwangerschapsverlof opgegeven: de vroegst mogelijke "
+    "ingangsdatum (WAZO art. 3:1 lid 2) is aangevraagd."
+)
+_REDEN_WAZO_SINGLE, _REDEN_WAZO_MULTIPLE = "01", "04"
+_GESLACHT = {"M": "1", "V": "2", "X": "0"}  # X: like the BRP, recorded as "onbekend"
+# Kinds whose message concerns a benefit, and so carries the account it is paid into (RULES §7).
+_PAYMENT_KINDS = {Kind.ZW_ZIEKMELDING, Kind.WERKHERVATTING, Kind.WAZO}
+
+# The project's own length limits (UWV's UwvML formats).
+_LEN_NAAM = 256
+_LEN_VOORNAAM = 200
+_LEN_VOORLETTERS = 6
+_LEN_VOORVOEGSEL = 10
+_LEN_ACHTERNAAM = 200
+_LEN_CONTACTNAAM = 64
+_LEN_TELEFOON = 11
+_LEN_SOFTWARE = 64
+_LEN_KENMERK = 40
+_LEN_PERSONEELSNR = 15
+_LEN_TOELICHTING = 4096
+
+
+# ================================================================ building
+
+
+def loonheffingennummer_for(dossier: Dossier, employer: Employer) -> str | None:
+    """The loonheffingennummer the message is filed under: the employment's own when the export
+    gives one (an invalid one is not replaced: it blocks), else its legal entity's."""
+    own = (dossier.loonheffingennummer or "").strip()
+    if own:
+        return own
+    entity = employer.legal_entity_for(dossier.org_unit_id)
+    if entity is None or not (entity.loonheffingennummer or "").strip():
+        return None
+    return entity.loonheffingennummer.strip()
+
+
+def build_message(
+    notification: Notification,
+    dossier: Dossier,
+    employer: Employer,
+    sender: Sender,
+    *,
+    aanleverkenmerk: str,
+    created: datetime,
+) -> bytes:
+    """The unsigned UTF-8 message for one notification, elements in schema order.
+
+    Missing or malformed data is not repaired or refused here: the element is left out or written
+    as given, and `check_message` names the problem (the rules block such notifications first).
+    """
+    root = etree.Element(_q(ROOT), nsmap={None: NAMESPACE})
+    _add(root, "CdBerichtType", BERICHT_TYPE)
+    _ketenpartij(root, sender, aanleverkenmerk)
+    pays = notification.kind in _PAYMENT_KINDS
+    _natuurlijk_persoon(root, dossier, with_account=pays and dossier.direct_payment)
+    _MELDINGEN[notification.kind](root, notification, dossier, _timestamp(created))
+    if notification.kind in (Kind.MLA, Kind.HERSTEL_MLA):
+        for first, last in notification.earlier_periods:
+            periode = _group(root, "AoPeriode")
+            _add(periode, "DatEersteAoDag", _date(first))
+            _add(periode, "DatLaatsteAoDag", _date(last))
+    _administratieve_eenheid(root, dossier, employer, with_account=pays)
+    # Indented: support staff read outbox files; whitespace between elements means nothing to UWV.
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def referentie_melding(key: str) -> str:
+    """The notification key as ReferentieMelding (≤ 64 characters); a longer key is cut and made
+    unique with a short hash, so UWV can still match later messages about the same notification."""
+    if len(key) <= MAX_REFERENTIE:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    return f"{key[: MAX_REFERENTIE - 9]}-{digest}"
+
+
+def _ketenpartij(root: etree._Element, sender: Sender, aanleverkenmerk: str) -> None:
+    partij = _group(root, "Ketenpartij")
+    _add(partij, "Naam", _text(sender.name, _LEN_NAAM))
+    _add(partij, "CdRolKetenpartij", ROL_KETENPARTIJ)
+    _add(partij, "CdSrtIndiener", SOORT_INDIENER)
+    _add(partij, "NaamSoftwarePakket", SOFTWARE_NAME)
+    _add(partij, "VersieSoftwarePakket", __version__)
+    _add(partij, "BerichtkenmerkIndiener", aanleverkenmerk)
+    name, phone = _text(sender.contact_name, _LEN_CONTACTNAAM), _phone(sender.contact_phone)
+    if name or phone:
+        contact = _group(partij, "Contactgegevens")
+        _add(contact, "NaamContactpersoonAfd", name)
+        _add(contact, "TelefoonnrContactpersoonAfd", phone)
+
+
+def _natuurlijk_persoon(root: etree._Element, dossier: Dossier, *, with_account: bool) -> None:
+    persoon = _group(root, "NatuurlijkPersoon")
+    _add(persoon, "Burgerservicenr", normalize_bsn(dossier.bsn) if dossier.bsn else None)
+    _add(persoon, "Geboortedat", _date(dossier.birth_date))
+    _add(persoon, "Geslacht", _GESLACHT.get(dossier.gender or ""))
+    _add(persoon, "EersteVoornaam", _text(dossier.first_name, _LEN_VOORNAAM))
+    _add(persoon, "Voorletters", _initials(dossier.initials))
+    _add(persoon, "Voorvoegsel", _text(dossier.name_prefix, _LEN_VOORVOEGSEL))
+    _add(persoon, "SignificantDeelVanDeAchternaam", _text(dossier.last_name, _LEN_ACHTERNAAM))
+    if with_account:
+        _add(_group(persoon, "Bankrekening"), "Iban", _iban(dossier.iban))
+
+
+def _melding_ziekte(root: etree._Element, n: Notification, dossier: Dossier, created: str) -> None:
+    melding = _group(root, "MeldingZiekte")
+    _add(melding, "ReferentieMelding", referentie_melding(n.key))
+    _add(melding, "DatTijdOpstellenMelding", created)
+    _add(melding, "DatOntvangstMeldingWerkgever", _date(dossier.sick_reported_date))
+    _add(melding, "DatEersteAoDag", _date(n.first_ao_day or dossier.first_sick_day))
+    _add(melding, "ToelichtingMelding", _TOELICHTING_06.get(n.zw_reason))
+    _add(melding, "IndDirecteUitkering", _indicator(dossier.direct_payment))
+    _add(melding, "CdRedenAangifteAo", _REDEN_AANGIFTE_AO.get(n.zw_reason))
+    _add(melding, "IndEDnstvrbndCtrTijdensZiekte", _indicator(n.employment_ends))
+
+
+def _melding_wazo(root: etree._Element, n: Notification, dossier: Dossier, created: str) -> None:
+    melding = _group(root, "MeldingWazo")  # never DatBevalling: the actual delivery date is not sent
+    _add(melding, "ReferentieMelding", referentie_melding(n.key))
+    _add(melding, "DatTijdOpstellenMelding", created)
+    _add(melding, "ToelichtingMelding", _TOELICHTING_ASSUMED_LEAVE if n.leave_start_assumed else None)
+    _add(melding, "IndDirecteUitkering", _indicator(dossier.direct_payment))
+    reden = _REDEN_WAZO_MULTIPLE if dossier.multiple_birth else _REDEN_WAZO_SINGLE
+    _add(melding, "CdRedenAanvraagWazo", reden)
+    _add(melding, "DatGewensteAanvangWazoVerlof", _date(n.leave_start or dossier.leave_start_date))
+    _add(melding, "DatVermoedelijkeBevalling", _date(dossier.expected_delivery_date))
+
+
+def _melding_werkhervatting(root: etree._Element, n: Notification, dossier: Dossier, created: str) -> None:
+    melding = _group(root, "MeldingWerkhervatting")
+    _add(melding, "ReferentieMelding", referentie_melding(n.key))
+    _add(melding, "DatTijdOpstellenMelding", created)
+    _add(melding, "DatEersteAoDag", _date(n.first_ao_day or dossier.first_sick_day))
+    if n.variant == "partial":
+        gedeeltelijk = _group(melding, "WerkhervattingGedeeltelijk")
+        _add(gedeeltelijk, "DatGedeeltelijkeWerkhervatting", _date(dossier.partial_recovery_date))
+        _add(gedeeltelijk, "BedrSvLoonPerDagGedWerkenTijdAo", _amount(dossier.partial_daily_wage))
+    else:
+        _add(_group(melding, "VolledigHersteld"), "DatHersteld", _date(dossier.recovery_date))
+
+
+def _melding_langdurig_ao(root: etree._Element, n: Notification, dossier: Dossier, created: str) -> None:
+    melding = _group(root, "MeldingLangdurigAo")
+    _add(melding, "ReferentieMelding", referentie_melding(n.key))
+    _add(melding, "DatEersteAoDag", _date(n.first_ao_day or dossier.first_sick_day))
+    _add(melding, "IndOnafgebrokenAo", _indicator(not n.earlier_periods))
+
+
+def _melding_hersteld_langdurig_ao(
+    root: etree._Element, n: Notification, dossier: Dossier, created: str
+) -> None:
+    melding = _group(root, "MeldingHersteldLangdurigAo")
+    _add(melding, "ReferentieMelding", referentie_melding(n.key))
+    _add(melding, "DatHersteld", _date(dossier.recovery_date))
+    _add(melding, "DatEersteAoDag", _date(n.first_ao_day or dossier.first_sick_day))
+
+
+_MELDINGEN: dict[Kind, Callable[[etree._Element, Notification, Dossier, str], None]] = {
+    Kind.ZW_ZIEKMELDING: _melding_ziekte,
+    Kind.WAZO: _melding_wazo,
+    Kind.WERKHERVATTING: _melding_werkhervatting,
+    Kind.MLA: _melding_langdurig_ao,
+    Kind.HERSTEL_MLA: _melding_hersteld_langdurig_ao,
+}
+
+
+def _administratieve_eenheid(
+    root: etree._Element, dossier: Dossier, employer: Employer, *, with_account: bool
+) -> None:
+    eenheid = _group(root, "AdministratieveEenheid")
+    entity = employer.legal_entity_for(dossier.org_unit_id)
+    _add(eenheid, "Loonheffingennr", loonheffingennummer_for(dossier, employer))
+    if entity is not None:
+        _add(eenheid, "Naam", _text(entity.name, _LEN_NAAM))
+        _add(eenheid, "AansluitingsnrBv", _plain(entity.uwv_aansluitnummer))
+        # Benefits paid to the employer go to the employment's account, else the entity's.
+        account = (None if dossier.direct_payment else _iban(dossier.iban)) or _iban(entity.iban)
+        if with_account and account:
+            _add(_group(eenheid, "Bankrekening"), "Iban", account)
+        sector = _plain(entity.uwv_sector)
+        if sector:
+            groep = _group(eenheid, "SectorRisicogroep")
+            _add(groep, "CdRisicopremiegroep", _plain(entity.uwv_risicocode) or default_risicocode(sector))
+            _add(groep, "CdSectorOsv", sector)
+    _add(_group(eenheid, "Arbeidsverhouding"), "Personeelsnr", dossier.employee_id)
+
+
+# ---------------------------------------------------------------- value formats
+
+
+def _q(name: str) -> str:
+    return f"{{{NAMESPACE}}}{name}"
+
+
+def _group(parent: etree._Element, name: str) -> etree._Element:
+    return etree.SubElement(parent, _q(name))
+
+
+def _add(parent: etree._Element, name: str, value: str | None) -> None:
+    """Append the leaf `name`; an absent (None) value leaves it out."""
+    if value is not None:
+        etree.SubElement(parent, _q(name)).text = value
+
+
+def _date(value: date | None) -> str | None:
+    return value.strftime("%Y%m%d") if value else None
+
+
+def _timestamp(value: datetime) -> str:
+    """JJJJMMDDHHMMSS in Dutch local time (UWV's clock), whatever zone `value` is in."""
+    if value.tzinfo is not None:
+        value = value.astimezone(AMSTERDAM)
+    return value.strftime("%Y%m%d%H%M%S")
+
+
+def _indicator(value: bool) -> str:
+    return "1" if value else "2"
+
+
+def _amount(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):f}"
+
+
+def _plain(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _iban(value: str | None) -> str | None:
+    if not value or not value.strip():
+        return None
+    return normalize_iban(value)
+
+
+def _phone(value: str | None) -> str | None:
+    """Digits only, as UWV's N..11 format wants: separators dropped, +31 written as 0."""
+    digits = re.sub(r"[\s\-./()]", "", value or "")
+    if digits.startswith("+31"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("0031"):
+        digits = "0" + digits[4:]
+    return digits or None
+
+
+def _initials(value: str | None) -> str | None:
+    """`J.P.` → `JP`: letters only, capitals, at most six (UWV's format)."""
+    letters = "".join(ch for ch in (value or "").upper() if ch.isalpha())
+    return letters[:_LEN_VOORLETTERS] or None
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """Free text made safe for XML (no control or non-characters, single spaces), cut to `limit`."""
+    cleaned = "".join(ch if _is_text_character(ch) else " " for ch in value or "")
+    return " ".join(cleaned.split())[:limit].strip() or None
+
+
+def _is_text_character(ch: str) -> bool:
+    return unicodedata.category(ch) not in ("Cc", "Cs") and ch not in "\ufffe\uffff"
+
+
+# ================================================================ checking
+
+
+def check_message(xml: bytes) -> list[str]:
+    """The project's strict checks of one unsigned message; an empty list means it is fine.
+
+    Each finding names the element path and line and what is wrong, never the value (which may
+    be personal data).
+    """
+    try:
+        root = etree.fromstring(xml, _parser())
+    except etree.XMLSyntaxError as error:
+        return [f"the message is not well-formed XML (line {error.lineno}): {_syntax_reason(error)}"]
+    tree = root.getroottree()
+    problems: list[str] = []
+    if tree.docinfo.doctype:
+        problems.append("the message has a DOCTYPE, which UWV messages do not have")
+    if (tree.docinfo.encoding or "").upper() != "UTF-8":
+        problems.append("the message is not declared as UTF-8")
+    if root.tag != _q(ROOT):
+        return [*problems, f"the root element is {_local(root)}, not {ROOT} in namespace {NAMESPACE}"]
+    _check_element(root, _SCHEMA, ROOT, problems)
+    if not problems:
+        problems.extend(_check_combinations(root))
+    return problems
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True, remove_pis=True
+    )
+
+
+def _syntax_reason(error: etree.XMLSyntaxError) -> str:
+    """lxml's reason without any quoted content from the document."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "…", str(error.msg or "").split(", line")[0])
+
+
+_Check = Callable[[str], str | None]  # returns what is wrong with a value, or None
+
+
+@dataclass(frozen=True)
+class _Node:
+    name: str
+    check: _Check | None = None  # a leaf's value format
+    children: tuple[_Node, ...] = ()
+    required: bool = False
+    repeatable: bool = False
+
+
+def _req(name: str, check: _Check | None = None, *children: _Node) -> _Node:
+    return _Node(name, check, children, required=True)
+
+
+def _opt(name: str, check: _Check | None = None, *children: _Node) -> _Node:
+    return _Node(name, check, children)
+
+
+# ---- value checks
+
+
+def _fmt_date(value: str) -> str | None:
+    if re.fullmatch(r"[0-9]{8}", value):
+        try:
+            date(int(value[:4]), int(value[4:6]), int(value[6:]))
+            return None
+        except ValueError:
+            pass
+    return "must be a date JJJJMMDD that exists"
+
+
+def _fmt_timestamp(value: str) -> str | None:
+    if re.fullmatch(r"[0-9]{14}", value):
+        try:
+            datetime.strptime(value, "%Y%m%d%H%M%S")
+            return None
+        except ValueError:
+            pass
+    return "must be a timestamp JJJJMMDDHHMMSS that exists"
+
+
+def _one_of(*codes: str) -> _Check:
+    def check(value: str) -> str | None:
+        return None if value in codes else f"is not one of the codes {', '.join(codes)}"
+
+    return check
+
+
+_fmt_indicator = _one_of("1", "2")
+
+
+def _fmt_amount(value: str) -> str | None:
+    if re.fullmatch(r"[0-9]{1,9}\.[0-9]{2}", value):
+        try:
+            if Decimal(value) > 0:
+                return None
+        except InvalidOperation:
+            pass
+    return "must be an amount above zero with two decimals and a dot (e.g. 84.50)"
+
+
+def _fmt_bsn(value: str) -> str | None:
+    if re.fullmatch(r"[0-9]{9}", value) and is_valid_bsn(value):
+        return None
+    return "must be a burgerservicenummer of 9 digits that passes the 11-check"
+
+
+def _fmt_loonheffingennummer(value: str) -> str | None:
+    if is_valid_loonheffingennummer(value):
+        return None
+    return "must be a loonheffingennummer: 9 digits (passing the 11-check), L, 2 digits"
+
+
+def _fmt_aansluitnummer(value: str) -> str | None:
+    return None if is_valid_aansluitnummer(value) else "must be 15 digits starting with 0"
+
+
+def _fmt_sector(value: str) -> str | None:
+    if re.fullmatch(r"[0-9]{3}", value) and is_valid_sector(value):
+        return None
+    return "must be a sector code of the list (001–069 except 036 and 037, or 998)"
+
+
+def _fmt_risicocode(value: str) -> str | None:
+    if re.fullmatch(r"[0-9]{2}", value) and is_valid_risicocode(value):
+        return None
+    return "must be a risicopremiegroep of 2 digits"
+
+
+def _fmt_iban(value: str) -> str | None:
+    if re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", value) and is_valid_iban(value):
+        return None
+    return "must be an IBAN (ISO 13616, capitals, no spaces) that passes the mod-97 check"
+
+
+def _fmt_text(limit: int) -> _Check:
+    def check(value: str) -> str | None:
+        if not value.strip() or value != value.strip():
+            return "must be text without leading or trailing spaces"
+        if len(value) > limit:
+            return f"is longer than {limit} characters"
+        if not all(_is_text_character(ch) for ch in value):
+            return "contains control characters"
+        return None
+
+    return check
+
+
+def _fmt_digits(limit: int) -> _Check:
+    def check(value: str) -> str | None:
+        return None if re.fullmatch(rf"[0-9]{{1,{limit}}}", value) else f"must be 1 to {limit} digits"
+
+    return check
+
+
+def _fmt_initials(value: str) -> str | None:
+    if re.fullmatch(rf"[^\W\d_]{{1,{_LEN_VOORLETTERS}}}", value) and value == value.upper():
+        return None
+    return f"must be 1 to {_LEN_VOORLETTERS} capital letters without dots or spaces"
+
+
+def _fmt_kenmerk(value: str) -> str | None:
+    if re.fullmatch(rf"[A-Za-z0-9._-]{{1,{_LEN_KENMERK}}}", value):
+        return None
+    return f"must be 1 to {_LEN_KENMERK} characters of A–Z, a–z, 0–9, '.', '_' and '-'"
+
+
+def _fmt_referentie(value: str) -> str | None:
+    return _fmt_text(MAX_REFERENTIE)(value)
+
+
+# ---- the schema of what uwvcli sends (a strict subset of UwvZwMeldingInternBody v04.28)
+
+_REFERENTIE = _req("ReferentieMelding", _fmt_referentie)
+_OPSTELLEN = _req("DatTijdOpstellenMelding", _fmt_timestamp)
+_EERSTE_AO_DAG = _req("DatEersteAoDag", _fmt_date)
+_DIRECTE_UITKERING = _req("IndDirecteUitkering", _fmt_indicator)
+_TOELICHTING = _opt("ToelichtingMelding", _fmt_text(_LEN_TOELICHTING))
+
+_SCHEMA = _req(
+    ROOT,
+    None,
+    _req("CdBerichtType", _one_of(BERICHT_TYPE)),
+    _req(
+        "Ketenpartij",
+        None,
+        _req("Naam", _fmt_text(_LEN_NAAM)),
+        _req("CdRolKetenpartij", _one_of("01", "02")),
+        _req("CdSrtIndiener", _one_of(SOORT_INDIENER)),
+        _req("NaamSoftwarePakket", _fmt_text(_LEN_SOFTWARE)),
+        _req("VersieSoftwarePakket", _fmt_text(_LEN_SOFTWARE)),
+        _req("BerichtkenmerkIndiener", _fmt_kenmerk),
+        _opt(
+            "Contactgegevens",
+            None,
+            _opt("NaamContactpersoonAfd", _fmt_text(_LEN_CONTACTNAAM)),
+            _opt("TelefoonnrContactpersoonAfd", _fmt_digits(_LEN_TELEFOON)),
+        ),
+    ),
+    _req(
+        "NatuurlijkPersoon",
+        None,
+        _req("Burgerservicenr", _fmt_bsn),
+        _req("Geboortedat", _fmt_date),
+        _opt("Geslacht", _one_of("0", "1", "2", "9")),
+        _opt("EersteVoornaam", _fmt_text(_LEN_VOORNAAM)),
+        _opt("Voorletters", _fmt_initials),
+        _opt("Voorvoegsel", _fmt_text(_LEN_VOORVOEGSEL)),
+        _opt("SignificantDeelVanDeAchternaam", _fmt_text(_LEN_ACHTERNAAM)),
+        _opt("Bankrekening", None, _req("Iban", _fmt_iban)),
+    ),
+    _opt(
+        "MeldingZiekte",
+        None,
+        _REFERENTIE,
+        _OPSTELLEN,
+        _opt("DatOntvangstMeldingWerkgever", _fmt_date),
+        _EERSTE_AO_DAG,
+        _TOELICHTING,
+        _DIRECTE_UITKERING,
+        _req("CdRedenAangifteAo", _one_of("03", "04", "06", "07", "08")),
+        _opt("IndEDnstvrbndCtrTijdensZiekte", _fmt_indicator),
+    ),
+    _opt(
+        "MeldingWazo",
+        None,
+        _REFERENTIE,
+        _OPSTELLEN,
+        _TOELICHTING,
+        _DIRECTE_UITKERING,
+        _req("CdRedenAanvraagWazo", _one_of(_REDEN_WAZO_SINGLE, _REDEN_WAZO_MULTIPLE)),
+        _req("DatGewensteAanvangWazoVerlof", _fmt_date),
+        _req("DatVermoedelijkeBevalling", _fmt_date),
+    ),
+    _opt(
+        "MeldingWerkhervatting",
+        None,
+        _REFERENTIE,
+        _OPSTELLEN,
+        _EERSTE_AO_DAG,
+        _opt(
+            "WerkhervattingGedeeltelijk",
+            None,
+            _req("DatGedeeltelijkeWerkhervatting", _fmt_date),
+            _req("BedrSvLoonPerDagGedWerkenTijdAo", _fmt_amount),
+        ),
+        _opt("VolledigHersteld", None, _req("DatHersteld", _fmt_date)),
+    ),
+    _opt(
+        "MeldingLangdurigAo",
+        None,
+        _REFERENTIE,
+        _EERSTE_AO_DAG,
+        _req("IndOnafgebrokenAo", _fmt_indicator),
+    ),
+    _opt(
+        "MeldingHersteldLangdurigAo",
+        None,
+        _REFERENTIE,
+        _req("DatHersteld", _fmt_date),
+        _EERSTE_AO_DAG,
+    ),
+    _Node(
+        "AoPeriode",
+        None,
+        (_EERSTE_AO_DAG, _req("DatLaatsteAoDag", _fmt_date)),
+        repeatable=True,
+    ),
+    _req(
+        "AdministratieveEenheid",
+        None,
+        _req("Loonheffingennr", _fmt_loonheffingennummer),
+        _req("Naam", _fmt_text(_LEN_NAAM)),
+        _req("AansluitingsnrBv", _fmt_aansluitnummer),
+        _opt("Bankrekening", None, _req("Iban", _fmt_iban)),
+        _req(
+            "SectorRisicogroep",
+            None,
+            _req("CdRisicopremiegroep", _fmt_risicocode),
+            _req("CdSectorOsv", _fmt_sector),
+        ),
+        _req("Arbeidsverhouding", None, _req("Personeelsnr", _fmt_text(_LEN_PERSONEELSNR))),
+    ),
+)
+
+# Elements of UWV's schema that uwvcli must never fill, with the reason.
+_NEVER_SENT = {
+    "DatBevalling": "the actual delivery date is never sent",
+    "CdRedenZiekmelding": "no medical reasons are sent",
+    "PercLoondoorbetalingTijdensAo": "no percentages are sent",
+    "DatVerwachtHerstel": "no medical prognosis is sent",
+}
+_MELDING_BLOCKS = (
+    "MeldingZiekte",
+    "MeldingWazo",
+    "MeldingWerkhervatting",
+    "MeldingLangdurigAo",
+    "MeldingHersteldLangdurigAo",
+)
+
+
+def _local(element: etree._Element) -> str:
+    qname = etree.QName(element)
+    return qname.localname if qname.namespace == NAMESPACE else qname.text
+
+
+# Where a user fixes a value: the export field or configuration key behind the element.
+_ORIGINS = {
+    "Burgerservicenr": "the export's bsn",
+    "Geboortedat": "the export's birth_date",
+    "EersteVoornaam": "the export's first_name",
+    "Voorletters": "the export's initials",
+    "Voorvoegsel": "the export's name_prefix",
+    "SignificantDeelVanDeAchternaam": "the export's last_name",
+    "Personeelsnr": "the export's employee_id",
+    "BedrSvLoonPerDagGedWerkenTijdAo": "the export's partial_daily_wage",
+    "Iban": "the export's iban or the legal entity's iban",
+    "Loonheffingennr": "the export's loonheffingennummer or the legal entity's",
+    "AansluitingsnrBv": "the legal entity's uwv_aansluitnummer",
+    "CdSectorOsv": "the legal entity's uwv_sector",
+    "CdRisicopremiegroep": "the legal entity's uwv_risicocode",
+    "SectorRisicogroep": "the legal entity's uwv_sector",
+    "AdministratieveEenheid": "an org unit with legal_entity: true above the employee's",
+    "NaamContactpersoonAfd": "sender.contact_name",
+    "TelefoonnrContactpersoonAfd": "sender.contact_phone",
+}
+
+
+def _origin(name: str) -> str:
+    origin = _ORIGINS.get(name)
+    return f" (from {origin})" if origin else ""
+
+
+def _where(path: str, element: etree._Element) -> str:
+    return f"{path} (line {element.sourceline})"
+
+
+def _check_element(element: etree._Element, node: _Node, path: str, problems: list[str]) -> None:
+    if element.attrib:
+        problems.append(f"{_where(path, element)}: has attributes, which this format does not use")
+    if node.check is not None:
+        if len(element):
+            problems.append(f"{_where(path, element)}: must hold a value, not elements")
+        else:
+            reason = node.check(element.text or "")
+            if reason:
+                problems.append(f"{_where(path, element)}: {reason}{_origin(node.name)}")
+        return
+    if (element.text or "").strip() or any((child.tail or "").strip() for child in element):
+        problems.append(f"{_where(path, element)}: has text where only elements belong")
+    _check_children(element, node, path, problems)
+
+
+def _check_children(element: etree._Element, node: _Node, path: str, problems: list[str]) -> None:
+    order = {child.name: index for index, child in enumerate(node.children)}
+    seen: dict[str, int] = {}
+    position = -1
+    for child in element:
+        name = _local(child)
+        child_path = f"{path}/{name}"
+        if name in _NEVER_SENT:
+            problems.append(f"{_where(child_path, child)}: not allowed: {_NEVER_SENT[name]}")
+            continue
+        if name not in order:
+            problems.append(f"{_where(child_path, child)}: is not an element of uwvcli's messages here")
+            continue
+        spec = node.children[order[name]]
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] > 1 and not spec.repeatable:
+            problems.append(f"{_where(child_path, child)}: occurs more than once")
+        elif order[name] < position:
+            problems.append(f"{_where(child_path, child)}: is out of schema order")
+        position = max(position, order[name])
+        _check_element(child, spec, child_path, problems)
+    for spec in node.children:
+        if spec.required and spec.name not in seen:
+            problems.append(f"{_where(path, element)}: {spec.name} is missing{_origin(spec.name)}")
+
+
+class _Paths:
+    """Look-ups by slash path below the root, in the message namespace."""
+
+    def __init__(self, root: etree._Element):
+        self.root = root
+
+    def find(self, path: str) -> etree._Element | None:
+        return self.root.find("/".join(f"{{{NAMESPACE}}}{part}" for part in path.split("/")))
+
+    def text(self, path: str) -> str | None:
+        found = self.find(path)
+        return found.text if found is not None else None
+
+    def order(self, problems: list[str], earlier: str, later: str, *, strict: bool) -> None:
+        """Dates JJJJMMDD compare as text; `strict`: `later` must be after, else not before."""
+        first, second = self.find(earlier), self.find(later)
+        if first is None or second is None:
+            return
+        if (second.text or "") < (first.text or "") or (strict and second.text == first.text):
+            relation = "after" if strict else "on or after"
+            problems.append(f"{_where(later, second)}: must be {relation} {earlier.rsplit('/', 1)[-1]}")
+
+
+def _check_combinations(root: etree._Element) -> list[str]:
+    """What belongs together, beyond the format of each value (run on a well-formed message)."""
+    doc = _Paths(root)
+    blocks = [name for name in _MELDING_BLOCKS if doc.find(name) is not None]
+    if len(blocks) != 1:
+        return [f"{ROOT}: must hold exactly one of {', '.join(_MELDING_BLOCKS)}"]
+    melding = blocks[0]
+    problems: list[str] = []
+
+    if melding == "MeldingZiekte" and doc.text("MeldingZiekte/CdRedenAangifteAo") == "06":
+        if doc.find("MeldingZiekte/ToelichtingMelding") is None:
+            problems.append(
+                "MeldingZiekte: CdRedenAangifteAo 06 needs a ToelichtingMelding saying whether the "
+                "sickness is caused by the pregnancy or falls before the leave"
+            )
+    elif melding == "MeldingWerkhervatting":
+        parts = [
+            p
+            for p in ("WerkhervattingGedeeltelijk", "VolledigHersteld")
+            if doc.find(f"{melding}/{p}") is not None
+        ]
+        if len(parts) != 1:
+            problems.append(
+                f"{melding}: must hold exactly one of WerkhervattingGedeeltelijk and VolledigHersteld"
+            )
+        first = f"{melding}/DatEersteAoDag"
+        doc.order(
+            problems,
+            first,
+            f"{melding}/WerkhervattingGedeeltelijk/DatGedeeltelijkeWerkhervatting",
+            strict=False,
+        )
+        doc.order(problems, first, f"{melding}/VolledigHersteld/DatHersteld", strict=True)
+    elif melding == "MeldingHersteldLangdurigAo":
+        doc.order(problems, f"{melding}/DatEersteAoDag", f"{melding}/DatHersteld", strict=True)
+    elif melding == "MeldingWazo":
+        doc.order(
+            problems,
+            f"{melding}/DatGewensteAanvangWazoVerlof",
+            f"{melding}/DatVermoedelijkeBevalling",
+            strict=True,
+        )
+
+    problems.extend(_check_ao_perioden(doc, melding))
+
+    direct = doc.text(f"{melding}/IndDirecteUitkering") == "1"
+    has_account = doc.find("NatuurlijkPersoon/Bankrekening") is not None
+    if direct and not has_account:
+        problems.append("NatuurlijkPersoon: Bankrekening/Iban is missing, which direct payment needs")
+    if has_account and not direct and melding != "MeldingWerkhervatting":
+        problems.append("NatuurlijkPersoon: Bankrekening is only sent when UWV pays the employee directly")
+    return problems
+
+
+def _check_ao_perioden(doc: _Paths, melding: str) -> list[str]:
+    """Earlier periods of a 42-week chain: only in the MLA messages, in order, and announced by
+    IndOnafgebrokenAo 2 (interrupted) in the MLA itself."""
+    perioden = doc.root.findall(f"{{{NAMESPACE}}}AoPeriode")
+    if perioden and melding not in ("MeldingLangdurigAo", "MeldingHersteldLangdurigAo"):
+        return [f"AoPeriode: only a (herstel-)42e-weeksmelding carries earlier periods, not {melding}"]
+    problems: list[str] = []
+    for periode in perioden:
+        first, last = (periode.findtext(f"{{{NAMESPACE}}}{n}") for n in ("DatEersteAoDag", "DatLaatsteAoDag"))
+        if first and last and last < first:
+            problems.append(f"{_where('AoPeriode', periode)}: DatLaatsteAoDag is before DatEersteAoDag")
+    if melding == "MeldingLangdurigAo" and doc.text(f"{melding}/IndOnafgebrokenAo") != (
+        "2" if perioden else "1"
+    ):
+        problems.append(f"{melding}: IndOnafgebrokenAo must be 2 when earlier AoPeriode are given, else 1")
+    return problems

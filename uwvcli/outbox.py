@@ -1,0 +1,158 @@
+"""The outbox: one signed message file per notification, written so that a crash or a power
+cut leaves either the old file or the new one, never half of one.
+
+Files are named by their `aanleverkenmerk` (employer id, dossier id, kind, revision: no personal
+data) and are owner-only. Until a message is submitted a run may replace its file with a
+rebuilt one under the same name; once submitted the file is never touched again (audit).
+Which of those applies is the journal's knowledge, not the outbox's (see prepare.py)."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import hashlib
+import os
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+
+from uwvcli.errors import UwvcliError
+
+TEMP_SUFFIX = ".tmp"
+
+
+class OutboxError(UwvcliError):
+    """The outbox folder or one of its files cannot be used."""
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _syncfs(folder: Path) -> None:
+    """Flush everything written to `folder`'s file system in one go: one journal commit of the
+    file system for a whole batch instead of two fsyncs per file (10 ms a message on a disk)."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _LIBC is None or _LIBC.syncfs(descriptor) != 0:
+            os.sync()
+    finally:
+        os.close(descriptor)
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    except OSError:
+        return None
+    return libc if hasattr(libc, "syncfs") else None
+
+
+_LIBC = _libc()
+
+
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write `data` to `path` (mode 0600) all-or-nothing: a temporary file in the same folder,
+    fsync, rename over `path`, fsync the folder so the rename itself survives a power cut.
+
+    `durable=False` skips both fsyncs (the rename stays atomic: a killed process leaves the old
+    file or the new one); the caller then makes a whole batch durable at once with
+    `Outbox.sync()` before it records the files anywhere."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    if durable:
+        _fsync_folder(path.parent)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Outbox:
+    """The folder of signed messages (`paths.outbox`), created owner-only on first use."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        try:
+            if not self.folder.is_dir():
+                self.folder.mkdir(mode=0o700, parents=True)
+        except OSError as error:
+            raise OutboxError(f"{self.folder}: cannot create the outbox folder ({error.strerror})") from None
+
+    def path_for(self, aanleverkenmerk: str) -> Path:
+        return self.folder / f"{aanleverkenmerk}.xml"
+
+    def write(self, aanleverkenmerk: str, signed: bytes, *, durable: bool = True) -> tuple[Path, str]:
+        """Write (or replace) the message file; returns its path and the sha256 of its bytes.
+        With `durable=False`, call `sync()` before recording the file in the journal."""
+        path = self.path_for(aanleverkenmerk)
+        try:
+            write_atomic(path, signed, durable=durable)
+        except OSError as error:
+            raise OutboxError(f"{path}: cannot write the message ({error.strerror})") from None
+        return path, sha256_hex(signed)
+
+    def sync(self) -> None:
+        """Make every write and rename so far durable (after writes with `durable=False`)."""
+        _syncfs(self.folder)
+
+    def read(self, path: Path) -> bytes:
+        try:
+            return Path(path).read_bytes()
+        except FileNotFoundError:
+            raise OutboxError(f"{path}: the message file is missing from the outbox") from None
+        except OSError as error:
+            raise OutboxError(f"{path}: cannot read the message ({error.strerror})") from None
+
+    def digest(self, path: Path) -> str | None:
+        """sha256 of the file's bytes, or None when it is not there."""
+        try:
+            return sha256_hex(Path(path).read_bytes())
+        except FileNotFoundError:
+            return None
+
+    def messages(self) -> list[Path]:
+        """The message files (not temporaries), by name."""
+        return sorted(p for p in self.folder.glob("*.xml") if p.is_file())
+
+    def remove_temporaries(self) -> int:
+        """Delete the temporaries an interrupted write left behind (call under the run lock:
+        nobody else is writing then). Returns how many there were."""
+        stale = list(self.folder.glob(f".*{TEMP_SUFFIX}"))
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
+    def set_aside(self, path: Path, folder: str) -> Path | None:
+        """Move a file out of the way of `send` into `<outbox>/<folder>/` (owner-only), keeping it
+        for a person to look at; the name gets a UTC timestamp so nothing is overwritten.
+        Returns the new path, or None when there was no such file."""
+        aside = self.folder / folder
+        if not aside.is_dir():
+            aside.mkdir(mode=0o700)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = aside / f"{Path(path).stem}.{stamp}{Path(path).suffix}"
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            return None
+        _fsync_folder(self.folder)
+        return target
+
+    def remove(self, path: Path) -> None:
+        """Delete a message that was never submitted (withdrawn, or now blocked)."""
+        Path(path).unlink(missing_ok=True)

@@ -1,0 +1,488 @@
+"""The first half of `uwvcli run`: from the exports to signed files in the outbox and a journal
+that knows about each of them.
+
+For every notification due (or late, or blocked) on the run date, in sending order: blocked ones
+are recorded with their problems; the others are built, checked, signed, written to the outbox
+and recorded as `written`. It is safe to run again at any moment, also after a `kill -9`:
+
+- a message not yet submitted is rebuilt from the current exports, so a correction made before
+  sending is honoured (new bytes, same file name); one whose content did not change is left
+  alone, so a second run the same day changes nothing;
+- a message Digipoort rejected (or that failed) gets revision + 1 (a new aanleverkenmerk `-r2`
+  and a new file) only when its content changed; otherwise it stays flagged: resending the same
+  content would only be rejected again;
+- a message already submitted is never touched; if its content would now differ, the report
+  says "changed after sending — withdraw and resend";
+- what a crash leaves (temporaries, a file without its journal row, a row whose file is missing)
+  is reconciled at the start and in passing. See docs/state.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from lxml import etree
+
+from uwvcli import messages, planning, signing
+from uwvcli.digipoort.delivery import berichtsoort_for
+from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, UwvcliError
+from uwvcli.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState, sending_order
+from uwvcli.models import (
+    Config,
+    Dossier,
+    Employer,
+    InputError,
+    Kind,
+    Notification,
+    Sender,
+    State,
+    aanleverkenmerk,
+)
+from uwvcli.outbox import Outbox
+
+#: The moment put into every fingerprint build, so that the fingerprint depends on the content only.
+_FINGERPRINT_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+#: Journal records and outbox renames are made durable together, this many notifications at a time.
+_BATCH = 50
+#: Threads creating outbox files at the same time.
+_WRITERS = 4
+#: From this many messages to build on, signing is spread over worker processes.
+PARALLEL_THRESHOLD = 500
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+Progress = Callable[[int, int], None]
+
+
+class StateLostError(UwvcliError):
+    """The journal is new but the outbox is not: the state file was lost or moved."""
+
+    exit_code = EXIT_UNUSABLE
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A notification with a message in the outbox."""
+
+    notification: Notification
+    aanleverkenmerk: str
+    revision: int
+    file: Path
+    why: str = ""  # for a file written this run: new, corrected, revision, repaired, after refusal
+
+    @property
+    def late(self) -> bool:
+        return self.notification.state == State.LATE
+
+
+@dataclass(frozen=True)
+class PrepareReport:
+    run_date: date
+    written: list[Prepared] = field(default_factory=list)  # a file written this run
+    unchanged: list[Prepared] = field(default_factory=list)  # its file is already there, same content
+    blocked: list[Notification] = field(default_factory=list)  # with problems; nothing written
+    still_unsuccessful: list[Entry] = field(default_factory=list)  # rejected/failed, content unchanged
+    changed_after_sending: list[Notification] = field(default_factory=list)
+    withdrawn: list[Entry] = field(default_factory=list)  # no longer due; unsent file removed
+    input_errors: list[InputError] = field(default_factory=list)
+    temporaries_removed: int = 0
+    set_aside: list[Path] = field(default_factory=list)  # files moved out of the outbox
+
+    @property
+    def late(self) -> list[Prepared]:
+        return [p for p in (*self.written, *self.unchanged) if p.late]
+
+    @property
+    def waiting(self) -> list[Prepared]:
+        """Every message now in the outbox waiting to be submitted, in sending order."""
+        return sending_order_prepared([*self.written, *self.unchanged])
+
+    @property
+    def exit_code(self) -> int:
+        """CONTRACT §1 for a run that stops after preparing: 1 when a person must act (blocked,
+        rejected unchanged, changed after sending, unreadable rows) or when late messages are
+        still unsent at the end of it."""
+        attention = self.blocked or self.still_unsuccessful or self.changed_after_sending or self.input_errors
+        return EXIT_ATTENTION if attention or self.late else EXIT_OK
+
+
+def sending_order_prepared(items: list[Prepared]) -> list[Prepared]:
+    by_key = {p.notification.key: p for p in items}
+    return [by_key[n.key] for n in sending_order(p.notification for p in items)]
+
+
+def prepare(
+    config: Config,
+    run_date: date,
+    journal: Journal,
+    *,
+    credentials: signing.Credentials,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> PrepareReport:
+    """Bring the outbox and the journal in line with what is due on `run_date` (see the module
+    docstring). Call under the run lock.
+
+    `workers`: processes that build, check and sign in parallel (0 or 1: in this process; None:
+    one per CPU when there are at least PARALLEL_THRESHOLD messages to build). Files and journal
+    are only ever written by this process, in sending order."""
+    outbox = Outbox(config.paths.outbox)
+    if journal.created and journal.is_empty() and outbox.messages():
+        raise StateLostError(
+            f"the state database {journal.path} is new, but the outbox {outbox.folder} already holds "
+            "messages: uwvcli would not know which were sent. Restore the state database, or move "
+            "the outbox's files away if they are really not needed"
+        )
+    report = PrepareReport(run_date=run_date, temporaries_removed=outbox.remove_temporaries())
+    plan = planning.plan(config, run_date, sent_keys=journal.sent_keys())
+    report.input_errors.extend(plan.input_errors)
+    work = _Preparation(config, plan, journal, outbox, report)
+
+    ordered = [n for n in sending_order(plan.notifications) if not work.already_gone(n)]
+    jobs = {n.key: job for n in ordered if (job := work.job_for(n)) is not None}
+    total = len(ordered) + len(plan.already_sent)
+    done = 0
+    with _renderer(config, credentials, len(jobs), workers) as render, work.writers:
+        rendered = iter(render(list(jobs.values())))
+        for start in range(0, len(ordered), _BATCH):
+            with journal.transaction():
+                for n in ordered[start : start + _BATCH]:
+                    job = jobs.get(n.key)
+                    work.settle(n, job, next(rendered) if job else None)
+                    done += 1
+                    if progress:
+                        progress(done, total)
+                work.flush()
+    with journal.transaction():
+        work.withdraw_the_rest({n.key for n in ordered}, run_date)
+        outbox.sync()
+    for n in plan.already_sent:
+        work.compare_sent(n)
+        done += 1
+        if progress:
+            progress(done, total)
+    work.set_aside_orphans()
+    return report
+
+
+# ---------------------------------------------------------------- rendering: pure, anywhere
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """Everything needed to render one message, and nothing else: picklable, so that it can be
+    rendered in a worker process."""
+
+    notification: Notification
+    dossier: Dossier
+    employer: Employer
+    sender: Sender
+    revision: int  # the revision to build when the content is not `known`
+    known: str | None  # the journal's fingerprint of this notification's current file
+    created: datetime
+    rebuild: bool = False  # build even when the content is `known` (the file is damaged)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    fingerprint: str
+    signed: bytes | None = None  # None: the content is `known`, nothing was built
+    problems: tuple[str, ...] = ()  # the message failed check_message
+
+
+def fingerprint(n: Notification, dossier: Dossier, employer: Employer, sender: Sender) -> str:
+    """sha256 of what the message says about the notification: built at a fixed moment, with
+    the sender block (Ketenpartij: our aanleverkenmerk, software version, contact details)
+    left out, so that neither a new revision nor a new phone number counts as a change."""
+    xml = messages.build_message(
+        n, dossier, employer, sender, aanleverkenmerk=aanleverkenmerk(n.key), created=_FINGERPRINT_MOMENT
+    )
+    root = etree.fromstring(xml, _PARSER)
+    for sender_block in root.findall(f"{{{messages.NAMESPACE}}}Ketenpartij"):
+        root.remove(sender_block)
+    return hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).hexdigest()
+
+
+def _render(job: _Job, credentials: signing.Credentials) -> _Rendered:
+    n = job.notification
+    content = fingerprint(n, job.dossier, job.employer, job.sender)
+    if content == job.known and not job.rebuild:
+        return _Rendered(content)
+    xml = messages.build_message(
+        n,
+        job.dossier,
+        job.employer,
+        job.sender,
+        aanleverkenmerk=aanleverkenmerk(n.key, job.revision),
+        created=job.created,
+    )
+    problems = messages.check_message(xml)
+    if problems:
+        return _Rendered(content, problems=tuple(problems))
+    return _Rendered(content, signing.sign_document(xml, credentials))
+
+
+_worker_credentials: signing.Credentials | None = None
+
+
+def _start_worker(sender: Sender, environment: str, state_dir: Path, parent: int) -> None:
+    """Each worker loads the credentials itself (from the configured files and the environment):
+    the private key never travels between processes."""
+    global _worker_credentials
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the run itself, which stops us
+    threading.Thread(target=_exit_with_parent, args=(parent,), name="watch-parent", daemon=True).start()
+    _worker_credentials = signing.load_credentials(sender, environment=environment, state_dir=state_dir)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A run killed with SIGKILL cannot stop its workers, and a worker blocked on writing its
+    result to the pool's pipe would wait forever (its siblings keep the pipe open): so each worker
+    leaves as soon as it has been orphaned."""
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
+
+
+def _render_in_worker(job: _Job) -> _Rendered:
+    assert _worker_credentials is not None
+    return _render(job, _worker_credentials)
+
+
+@contextmanager
+def _renderer(
+    config: Config, credentials: signing.Credentials, count: int, workers: int | None
+) -> Iterator[Callable[[list[_Job]], Iterable[_Rendered]]]:
+    """A function that renders jobs in order: in this process, or spread over worker processes
+    (RSA signing holds the GIL, so threads would not help)."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if count >= PARALLEL_THRESHOLD else 0
+    if workers <= 1 or count == 0:
+        yield lambda jobs: (_render(job, credentials) for job in jobs)
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(config.sender, config.digipoort.environment, config.paths.state.parent, os.getpid()),
+    )
+    try:
+        yield lambda jobs: pool.map(
+            _render_in_worker, jobs, chunksize=max(1, min(64, count // (4 * workers)))
+        )
+    except BrokenProcessPool:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise UwvcliError(
+            "a signing worker process stopped unexpectedly; nothing half-done was kept. Run again, or set "
+            "UWVCLI_WORKERS=1 to sign in one process"
+        ) from None
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+# ---------------------------------------------------------------- deciding and recording: this process
+
+
+class _Preparation:
+    """One prepare pass; keeps what the notifications of this run decided about each other."""
+
+    def __init__(
+        self, config: Config, plan: planning.Plan, journal: Journal, outbox: Outbox, report: PrepareReport
+    ):
+        self.config = config
+        self.plan = plan
+        self.journal = journal
+        self.outbox = outbox
+        self.report = report
+        self.created = datetime.now(UTC)
+        self.entries = {e.key: e for e in journal.entries()}
+        self.held_back: set[str] = set()  # keys not going out this run: successors must wait
+        self.pending: list[tuple[Notification, Entry | None, _Job, _Rendered]] = []
+        self.writers = ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="outbox")
+
+    def already_gone(self, n: Notification) -> bool:
+        """In flight or sent (the plan excludes those; this guards a journal changed meanwhile)."""
+        entry = self.entries.get(n.key)
+        return entry is not None and entry.state in NEVER_AGAIN
+
+    def job_for(self, n: Notification) -> _Job | None:
+        """What to render for `n`, or None when it is blocked by the rules."""
+        if n.state == State.BLOCKED:
+            return None
+        entry = self.entries.get(n.key)
+        known, rebuild = None, False
+        if entry is not None and entry.state in (JournalState.WRITTEN, *UNSUCCESSFUL):
+            known = entry.content_sha256
+            rebuild = entry.state == JournalState.WRITTEN and not self.file_intact(entry)
+        return _Job(
+            notification=n,
+            dossier=self.plan.dossiers[n.dossier_id],
+            employer=self.config.employers[n.employer_id],
+            sender=self.config.sender,
+            revision=self.revision_for(entry),
+            known=known,
+            created=self.created,
+            rebuild=rebuild,
+        )
+
+    def file_intact(self, entry: Entry) -> bool:
+        return entry.file is not None and self.outbox.digest(entry.file) == entry.sha256
+
+    def revision_for(self, entry: Entry | None) -> int:
+        """The same revision as long as its aanleverkenmerk was never sent; the next one once it
+        was (Digipoort does not deduplicate, and UWV matches on the reference)."""
+        if entry is None:
+            return 1
+        if entry.aanleverkenmerk is not None and self.journal.was_attempted(entry.aanleverkenmerk):
+            return entry.revision + 1
+        return entry.revision
+
+    def settle(self, n: Notification, job: _Job | None, rendered: _Rendered | None) -> None:
+        """Record what became of `n`, in sending order (so a held-back predecessor is known)."""
+        entry = self.entries.get(n.key)
+        waits_for = next((key for key in predecessors(n) if key in self.held_back), None)
+        if n.state != State.BLOCKED and waits_for is not None:
+            n = replace(n, state=State.BLOCKED, problems=(f"waits for {waits_for}",), waits_for=waits_for)
+        if job is None or rendered is None or n.state == State.BLOCKED:
+            self.block(n, entry)
+        elif rendered.problems:
+            self.block(replace(n, state=State.BLOCKED, problems=rendered.problems), entry)
+        elif rendered.signed is None and entry is not None and entry.state in UNSUCCESSFUL:
+            self.report.still_unsuccessful.append(entry)
+            self.held_back.add(n.key)
+        elif rendered.signed is None and entry is not None and entry.file is not None:
+            assert entry.aanleverkenmerk is not None
+            self.report.unchanged.append(Prepared(n, entry.aanleverkenmerk, entry.revision, entry.file))
+        else:
+            assert rendered.signed is not None
+            self.write(n, entry, job, rendered)
+
+    def write(self, n: Notification, entry: Entry | None, job: _Job, rendered: _Rendered) -> None:
+        """Queue the file; `flush` writes the batch and records it."""
+        assert rendered.signed is not None
+        if entry is not None and entry.state == JournalState.REFUSED and entry.file is not None:
+            self.set_aside(entry.file, "refused")  # before its rebuild takes the same name
+        self.pending.append((n, entry, job, rendered))
+
+    def flush(self) -> None:
+        """Write the queued files (in threads: creating files mostly waits for the file system's
+        journal, and waits overlap), make them durable, then record them — in that order, so the
+        journal never points at a file a power cut could still take away."""
+
+        def write(item: tuple[Notification, Entry | None, _Job, _Rendered]) -> tuple[Path, str]:
+            n, _, job, rendered = item
+            assert rendered.signed is not None
+            return self.outbox.write(aanleverkenmerk(n.key, job.revision), rendered.signed, durable=False)
+
+        written = list(self.writers.map(write, self.pending))
+        self.outbox.sync()
+        for (n, entry, job, rendered), (path, sha256) in zip(self.pending, written, strict=True):
+            reference = aanleverkenmerk(n.key, job.revision)
+            self.journal.record_written(
+                n,
+                file=path,
+                sha256=sha256,
+                aanleverkenmerk=reference,
+                revision=job.revision,
+                loonheffingennummer=messages.loonheffingennummer_for(job.dossier, job.employer),
+                berichtsoort=berichtsoort_for(self.config.digipoort, n.kind),
+                content_sha256=rendered.fingerprint,
+            )
+            if entry is not None and entry.state == JournalState.WRITTEN and entry.file not in (None, path):
+                self.outbox.remove(entry.file)
+            self.report.written.append(Prepared(n, reference, job.revision, path, _why(entry, job, rendered)))
+        self.pending.clear()
+
+    def block(self, n: Notification, entry: Entry | None) -> None:
+        self.journal.record_blocked(n)
+        self.held_back.add(n.key)
+        self.report.blocked.append(n)
+        self.drop_unsent_file(entry)
+
+    def drop_unsent_file(self, entry: Entry | None) -> None:
+        """A file that was never submitted must not stay where `send` would pick it up."""
+        if entry is None or entry.file is None:
+            return
+        if entry.state == JournalState.WRITTEN:
+            self.outbox.remove(entry.file)
+        elif entry.state == JournalState.REFUSED:
+            self.set_aside(entry.file, "refused")
+
+    # ------------------------------------------------------------------ the rest of the journal
+
+    def withdraw_the_rest(self, planned: set[str], run_date: date) -> None:
+        """Unsent notifications the exports no longer make due (a correction, an employer set
+        inactive, a row that became unreadable) are withdrawn before `send` can submit them."""
+        reason = f"no longer due on {run_date.isoformat()} according to the exports; not sent"
+        candidates = self.journal.entries(
+            state=(JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
+        )
+        for entry in candidates:
+            if entry.key in planned:
+                continue
+            previous = self.journal.withdraw(entry.key, reason)
+            if previous is not None and previous.state != JournalState.BLOCKED:
+                self.report.withdrawn.append(previous)
+            self.drop_unsent_file(previous)
+
+    def compare_sent(self, n: Notification) -> None:
+        """A submitted message whose content would now be different: a person must withdraw it
+        at UWV and send a corrected one (RULES §4)."""
+        entry = self.journal.entry(n.key)
+        if entry is None or entry.state not in NEVER_AGAIN or entry.content_sha256 is None:
+            return
+        if n.state == State.BLOCKED or n.dossier_id not in self.plan.dossiers:
+            return
+        employer = self.config.employers[n.employer_id]
+        content = fingerprint(n, self.plan.dossiers[n.dossier_id], employer, self.config.sender)
+        if content != entry.content_sha256:
+            self.report.changed_after_sending.append(n)
+
+    def set_aside_orphans(self) -> None:
+        """Files in the outbox the journal knows nothing of (written just before a crash, then no
+        longer due) are moved to `orphaned/`, never deleted: they might be someone's evidence."""
+        known = {path.name for path in self.journal.referenced_files()}
+        for path in self.outbox.messages():
+            if path.name not in known:
+                self.set_aside(path, "orphaned")
+
+    def set_aside(self, path: Path, folder: str) -> None:
+        target = self.outbox.set_aside(path, folder)
+        if target is not None:
+            self.report.set_aside.append(target)
+
+
+def predecessors(n: Notification) -> list[str]:
+    """Keys that must go before `n` (RULES §6); they always belong to the same dossier."""
+    base = f"{n.employer_id}/{n.dossier_id}"
+    if n.kind == Kind.WERKHERVATTING:
+        zw = f"{base}/{Kind.ZW_ZIEKMELDING}"
+        return [zw] if n.variant == "partial" else [zw, f"{base}/{Kind.WERKHERVATTING}/partial"]
+    if n.kind == Kind.HERSTEL_MLA:
+        return [f"{base}/{Kind.MLA}"]
+    return []
+
+
+def _why(entry: Entry | None, job: _Job, rendered: _Rendered) -> str:
+    """Why a file was written, for the report."""
+    if entry is None:
+        return "new"
+    if job.rebuild and rendered.fingerprint == job.known:
+        return "repaired"
+    if entry.state == JournalState.REFUSED:
+        return "after refusal"
+    if job.revision > entry.revision:
+        return "revision"
+    return "corrected" if entry.state == JournalState.WRITTEN else "new"

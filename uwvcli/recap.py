@@ -1,0 +1,875 @@
+"""The employer's recap after a run: one Dutch e-mail per employer, telling payroll staff what
+went to UWV, what UWV refused (urgent: a late correction is fined), what uwvcli could not send
+and why, and what comes next.
+
+The recap is written to disk as an `.eml` file before anything is mailed, so an SMTP server that
+is down loses nothing: `deliver_pending` sends what is pending on every run and moves each file to
+`sent/` right after the server accepted it. Employees are named only by personnel number and
+initials: the input records have no place for a BSN, a full name or a birth date.
+
+Folder layout (under `<state folder>/recaps/`, see `recap_folder`):
+
+- `pending/`     written, waiting for the SMTP server (or the `.eml` is the output: no `mail:`);
+- `sent/`        accepted by the SMTP server;
+- `unaddressed/` the employer has no `recap_email`: the file is the only output.
+
+`run` calls `write_recaps` and then `deliver_pending`, both under the run lock (one writer).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import html
+import ipaddress
+import os
+import re
+import smtplib
+import ssl
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from uwvcli.digipoort import codes
+from uwvcli.errors import EXIT_ATTENTION, UwvcliError
+from uwvcli.labels import kind_label
+from uwvcli.models import Dossier, Employer, Kind, MailSettings, Notification, PathSettings, StatusRecord
+from uwvcli.outbox import write_atomic
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+UPCOMING_DAYS = 14  # the horizon the recap looks ahead
+
+RECAP_HEADER = "X-Uwvcli-Recap"  # "<employer id> <run date>": which recap this file is
+FACTS_HEADER = "X-Uwvcli-Facts"  # short hashes of the news it carries (rerun idempotence)
+
+_MONTHS = (
+    "januari", "februari", "maart", "april", "mei", "juni",
+    "juli", "augustus", "september", "oktober", "november", "december",
+)  # fmt: skip
+_WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
+
+# Boetebesluit / Beleidsregel boete werkgevers ZW (RULES §6): days late -> fine.
+_FINE_BANDS = ((0, 70), (7, 230), (28, 455))
+
+
+class RecapError(UwvcliError):
+    """A recap could not be written. The notifications themselves were handled; only the
+    employer's mail is missing, so the run ends with "needs attention", not "unusable"."""
+
+    exit_code = EXIT_ATTENTION
+
+
+# ---------------------------------------------------------------- input
+
+
+@dataclass(frozen=True, slots=True)
+class RecapItem:
+    """One notification as the recap shows it. Deliberately without BSN, names or birth date:
+    what is not here cannot leak into a mail."""
+
+    key: str  # <employer_id>/<dossier_id>/<kind>[/variant]: matches items across sections
+    kind: Kind
+    employee_id: str  # personnel number
+    dossier_id: str
+    initials: str | None = None
+    variant: str | None = None  # werkhervatting: "partial" | "full"
+    due_date: date | None = None
+    deadline: date | None = None
+    problems: tuple[str, ...] = ()  # blocking problems (rules), personal-data-free
+    notes: tuple[str, ...] = ()  # informational (e.g. the risicocode default used)
+    leave_start: date | None = None  # wazo: the leave start applied for
+    leave_start_assumed: bool = False  # wazo: the earliest lawful start was assumed
+    code: str | None = None  # Digipoort statuscode, e.g. "311"
+    status_description: str | None = None  # Digipoort's statusomschrijving, verbatim
+    foutcode: str | None = None  # e.g. "VAS500", "ALS100"
+    explanation: str | None = None  # uwvcli's one-line explanation; default codes.describe(...)
+    foutbeschrijving: str | None = None  # Digipoort's own words, verbatim
+    reported_on: date | None = None  # the day UWV/Digipoort reported the failure
+
+    @property
+    def fix_by(self) -> date | None:
+        """A rejected report must be corrected by the day after UWV reported it (fine policy)."""
+        return self.reported_on + timedelta(days=1) if self.reported_on else None
+
+    @classmethod
+    def from_notification(
+        cls,
+        notification: Notification,
+        dossier: Dossier | None = None,
+        *,
+        status: StatusRecord | None = None,
+        explanation: str | None = None,
+        foutcode: str | None = None,
+        foutbeschrijving: str | None = None,
+        reported_on: date | None = None,
+    ) -> RecapItem:
+        """The item for `notification`; of the dossier only the initials are taken. `status` is
+        the Digipoort status that ended it (its code, foutcode, verbatim text and report date);
+        the explicit keywords cover a synchronous fault, which has no status."""
+        if status is not None:
+            foutcode = foutcode or status.foutcode
+            foutbeschrijving = foutbeschrijving or status.foutbeschrijving
+            reported_on = reported_on or status.timestamp.astimezone(AMSTERDAM).date()
+        return cls(
+            key=notification.key,
+            kind=notification.kind,
+            employee_id=notification.employee_id,
+            dossier_id=notification.dossier_id,
+            initials=dossier.initials if dossier else None,
+            variant=notification.variant,
+            due_date=notification.due_date,
+            deadline=notification.deadline,
+            problems=notification.problems,
+            notes=notification.notes,
+            leave_start=notification.leave_start,
+            leave_start_assumed=notification.leave_start_assumed,
+            code=status.code if status else None,
+            status_description=status.description if status else None,
+            foutcode=foutcode,
+            explanation=explanation,
+            foutbeschrijving=foutbeschrijving,
+            reported_on=reported_on,
+        )
+
+
+@dataclass(frozen=True)
+class EmployerRecap:
+    """Everything one employer hears about one run date; `run` fills it from journal and plan."""
+
+    employer: Employer
+    run_date: date
+    sent: Sequence[RecapItem] = ()  # submitted to Digipoort on this run
+    accepted: Sequence[RecapItem] = ()  # UWV accepted (500)
+    delivered: Sequence[RecapItem] = ()  # delivered to UWV (400), no refusal in the polling window
+    rejected: Sequence[RecapItem] = ()  # refused by Digipoort/UWV (311, 321, 510, sync fault)
+    failed: Sequence[RecapItem] = ()  # other final failures (210, 230, 410, 420+AFS600)
+    parked: Sequence[RecapItem] = ()  # may or may not have arrived: a person must look
+    blocked: Sequence[RecapItem] = ()  # cannot be built: problems to fix
+    late: Sequence[RecapItem] = ()  # past its deadline (sent now, or still not sent)
+    changed_after_sending: Sequence[RecapItem] = ()  # withdraw and resend by hand
+    upcoming: Sequence[RecapItem] = ()  # due in the next 14 days
+    notes: Sequence[str] = ()  # general remarks for this employer
+
+    def news(self) -> Iterator[tuple[str, RecapItem]]:
+        """(section, item) for everything that happened or needs a person; upcoming items and
+        notes are context, not news: on their own they do not make a mail."""
+        for section in _NEWS_SECTIONS:
+            for item in getattr(self, section):
+                yield section, item
+
+    @property
+    def has_news(self) -> bool:
+        return next(self.news(), None) is not None
+
+
+_NEWS_SECTIONS = (
+    "rejected", "failed", "parked", "blocked", "late", "changed_after_sending",
+    "sent", "accepted", "delivered",
+)  # fmt: skip
+
+
+def recap_folder(paths: PathSettings) -> Path:
+    """Recaps live next to the journal: `<state folder>/recaps/`."""
+    return paths.state.parent / "recaps"
+
+
+# ---------------------------------------------------------------- Dutch wording
+
+
+def dutch_date(day: date, *, weekday: bool = False) -> str:
+    """`1 december 2026` (or `dinsdag 1 december 2026`), whatever the system locale is."""
+    text = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
+
+
+def fine_for(days_late: int) -> int:
+    """The fine (euro) for a ZW report sent `days_late` days after its deadline (RULES §6)."""
+    return max(amount for threshold, amount in _FINE_BANDS if days_late >= threshold)
+
+
+# rules.py phrases problems in English for logs and `due`; the recap says them in Dutch, with the
+# place to fix them (HR system export field, or the org unit in the configuration). A problem
+# the table does not know is shown as rules.py wrote it (personal-data-free by contract).
+_HR = "in het HR-systeem"
+_UNIT = "bij organisatie-eenheid {unit} in de uwvcli-configuratie"
+_PROBLEM_TEXTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), text)
+    for pattern, text in (
+        (r"^BSN is missing", f"BSN ontbreekt — vul het aan {_HR} (exportveld bsn)"),
+        (r"^BSN fails", f"BSN klopt niet (elfproef) — corrigeer het {_HR} (exportveld bsn)"),
+        (r"^birth date is missing", f"Geboortedatum ontbreekt — vul die aan {_HR} (exportveld birth_date)"),
+        (r"^org unit (?P<unit>\S+) of employer \S+ has no legal entity",
+         "Organisatie-eenheid {unit} valt niet onder een juridische entiteit — zet legal_entity: true "
+         "(met de UWV-gegevens) op deze of een bovenliggende eenheid in de uwvcli-configuratie"),
+        (r"no uwv_aansluitnummer.*org unit (?P<unit>\S+)",
+         f"UWV-aansluitnummer ontbreekt — vul het in {_UNIT}"),
+        (r"uwv_aansluitnummer is not.*org unit (?P<unit>\S+)",
+         f"UWV-aansluitnummer is ongeldig (15 cijfers, beginnend met 0) — corrigeer het {_UNIT}"),
+        (r"no uwv_sector.*org unit (?P<unit>\S+)", f"UWV-sectorcode ontbreekt — vul uwv_sector in {_UNIT}"),
+        (r"uwv_sector is not.*org unit (?P<unit>\S+)",
+         f"UWV-sectorcode bestaat niet (001–069 behalve 036 en 037, of 998) — corrigeer uwv_sector {_UNIT}"),
+        (r"uwv_risicocode is not.*org unit (?P<unit>\S+)",
+         f"Risicopremiegroep is geen twee cijfers — corrigeer uwv_risicocode {_UNIT}, of laat hem weg "
+         "(dan geldt de standaardwaarde van UWV)"),
+        (r"^no loonheffingennummer applies.*org unit (?P<unit>\S+)",
+         f"Er is geen loonheffingennummer — vul het in {_UNIT}, of bij het dienstverband {_HR}"),
+        (r"legal entity's loonheffingennummer.*org unit (?P<unit>\S+)",
+         f"Het loonheffingennummer van de juridische entiteit is ongeldig (9 cijfers, L, 2 cijfers, "
+         f"elfproef) — corrigeer het {_UNIT}"),
+        (r"employment's loonheffingennummer",
+         f"Het loonheffingennummer van het dienstverband is ongeldig — corrigeer of wis het {_HR} "
+         "(exportveld loonheffingennummer; het vervangt dat van de juridische entiteit)"),
+        (r"legal entity's IBAN.*org unit (?P<unit>\S+)",
+         f"Het IBAN van de juridische entiteit klopt niet — corrigeer iban {_UNIT}"),
+        (r"employment's IBAN",
+         f"Het IBAN van het dienstverband klopt niet — corrigeer het {_HR} (exportveld iban)"),
+        (r"^direct_payment is set",
+         f"Directe uitbetaling staat aan, maar er is geen IBAN van de werknemer — vul het in of zet directe "
+         f"uitbetaling uit {_HR}"),
+        (r"partial_daily_wage",
+         f"Het loon per dag tijdens gedeeltelijk werken ontbreekt — vul het aan {_HR} "
+         "(exportveld partial_daily_wage)"),
+        (r"^leave_start_date lies outside",
+         "De gewenste verlofdatum valt buiten de wettelijke periode (6 tot 4 weken vóór de "
+         f"vermoedelijke bevallingsdatum, bij een meerling 10 tot 8 weken) — corrigeer die {_HR}"),
+    )
+)  # fmt: skip
+_WAITS_FOR = re.compile(r"^waits for (?P<key>\S+)")
+
+
+def problem_in_dutch(problem: str) -> str:
+    """What is wrong and where to fix it, in the words payroll staff use."""
+    waits = _WAITS_FOR.match(problem)
+    if waits:
+        predecessor = _describe_key(waits["key"].rstrip(".,;"))
+        return f"Wacht op {predecessor}, die zelf geblokkeerd is — los dat probleem eerst op"
+    for pattern, text in _PROBLEM_TEXTS:
+        found = pattern.search(problem)
+        if found:
+            return text.format(**{k: v.rstrip(".,;:") for k, v in found.groupdict().items()})
+    return problem
+
+
+def _describe_key(key: str) -> str:
+    parts = key.split("/")
+    try:
+        label = kind_label(Kind(parts[2]), parts[3] if len(parts) > 3 else None)
+    except (IndexError, ValueError, KeyError):
+        return key
+    return f"de {label} van dossier {parts[1]}"
+
+
+_RISICOCODE_NOTE = re.compile(
+    r"^risicocode (?P<code>\d{2}) used \(UWV's default for sector (?P<sector>\d{3})\)"
+)
+_ASSUMED_LEAVE_NOTE = "earliest lawful leave start assumed"  # the recap words it itself, with the date
+
+
+def note_in_dutch(note: str) -> str | None:
+    """rules.py's informational notes in Dutch; None for one the recap words itself."""
+    if note == _ASSUMED_LEAVE_NOTE:
+        return None
+    risicocode = _RISICOCODE_NOTE.match(note)
+    if risicocode:
+        return (
+            f"Geen risicopremiegroep ingevuld: {risicocode['code']} gebruikt, de standaardwaarde die UWV "
+            f"voorschrijft voor sector {risicocode['sector']} (UWV geeft sinds 2020 geen "
+            "risicopremiegroepen meer uit)"
+        )
+    return note
+
+
+def _clean(text: str) -> str:
+    """One line of text: hostile or sloppy input (newlines, control characters) cannot break
+    the layout of the mail or a header."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+# ---------------------------------------------------------------- layout (text and HTML share it)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    headline: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    title: str
+    intro: str
+    entries: tuple[_Entry, ...]
+    urgent: bool = False
+
+
+def _who(item: RecapItem) -> str:
+    initials = f" ({_clean(item.initials)})" if item.initials and _clean(item.initials) else ""
+    return (
+        f"{kind_label(item.kind, item.variant)}, personeelsnr. {_clean(item.employee_id)}{initials}, "
+        f"dossier {_clean(item.dossier_id)}"
+    )
+
+
+def _code_lines(item: RecapItem) -> list[str]:
+    """The codes, uwvcli's explanation (`codes.describe` unless the caller gave one) and
+    Digipoort's own words, verbatim."""
+    if not (item.code or item.foutcode):
+        return []
+    names = []
+    if item.code:
+        described = f" ({_clean(item.status_description)})" if item.status_description else ""
+        names.append(f"Digipoort-status {item.code}{described}")
+    if item.foutcode:
+        names.append(f"{'foutcode' if names else 'Foutcode'} {item.foutcode}")
+    explanation = item.explanation or (
+        codes.describe(item.code, item.foutcode) if item.code else codes.describe(item.foutcode or "")
+    )
+    lines = [", ".join(names), f"Uitleg: {_clean(explanation)}"]
+    if item.foutbeschrijving:
+        lines.append(f"Toelichting van Digipoort/UWV: “{_clean(item.foutbeschrijving)}”")
+    lines.append(f"Meer uitleg: uwvcli explain {item.foutcode or item.code}")
+    return lines
+
+
+def _lateness(item: RecapItem, run_date: date, *, sent_now: bool) -> list[str]:
+    """How late, and what it costs (RULES §6), for an item whose deadline has passed."""
+    if item.deadline is None or run_date <= item.deadline:
+        return []
+    days = (run_date - item.deadline).days
+    lines = [f"Termijn was {dutch_date(item.deadline)}: {days} {'dag' if days == 1 else 'dagen'} te laat."]
+    if item.kind is Kind.WAZO:
+        lines.append("Bij een te late WAZO-aanvraag betaalt UWV niet verder terug dan een jaar.")
+        return lines
+    if sent_now:
+        lines.append(f"Bij deze run verzonden; boete-indicatie € {fine_for(days)}.")
+        return lines
+    lines.append(f"Nog niet verzonden; boete-indicatie nu € {fine_for(days)}.")
+    for threshold, amount in _FINE_BANDS:
+        if threshold > days:
+            when = item.deadline + timedelta(days=threshold)
+            lines.append(f"Vanaf {dutch_date(when)} € {amount}.")
+    return lines
+
+
+def _sections(recap: EmployerRecap) -> list[_Section]:
+    sent_keys = {i.key for i in (*recap.sent, *recap.accepted, *recap.delivered)}
+    run_date = recap.run_date
+
+    def entries(items: Sequence[RecapItem], details: Callable[[RecapItem], list[str]]) -> tuple[_Entry, ...]:
+        return tuple(_Entry(_who(i), tuple(details(i))) for i in items)
+
+    def rejected_details(item: RecapItem) -> list[str]:
+        lines = _code_lines(item)
+        if item.reported_on and item.fix_by:
+            lines.append(
+                f"Gemeld op {dutch_date(item.reported_on)}; corrigeer uiterlijk "
+                f"{dutch_date(item.fix_by, weekday=True)}."
+            )
+        return lines
+
+    def blocked_details(item: RecapItem) -> list[str]:
+        return [problem_in_dutch(_clean(p)) for p in item.problems] + _lateness(
+            item, run_date, sent_now=False
+        )
+
+    def deadline_details(item: RecapItem) -> list[str]:
+        return [f"Termijn: {dutch_date(item.deadline)}."] if item.deadline else []
+
+    def upcoming_details(item: RecapItem) -> list[str]:
+        lines = [f"Wordt verstuurd op {dutch_date(item.due_date, weekday=True)}."] if item.due_date else []
+        lines += deadline_details(item)
+        lines += [f"Let op: {problem_in_dutch(_clean(p))}" for p in item.problems]
+        return lines
+
+    candidates = [
+        _Section(
+            "Afgewezen — dringend",
+            "UWV of Digipoort heeft deze meldingen niet geaccepteerd. Corrigeer de gegevens uiterlijk "
+            "op de genoemde dag: een te late melding kan een boete opleveren. Zodra de gegevens zijn "
+            "gecorrigeerd, verstuurt uwvcli de melding bij de volgende run opnieuw.",
+            entries(recap.rejected, rejected_details),
+            urgent=True,
+        ),
+        _Section(
+            "Mislukt — dringend",
+            "Deze meldingen zijn niet bij UWV verwerkt, meestal door een technisch probleem bij het "
+            "versturen of afleveren. Neem contact op met de beheerder van uwvcli.",
+            entries(recap.failed, rejected_details),
+            urgent=True,
+        ),
+        _Section(
+            "Onzeker of aangekomen — dringend",
+            "Van deze meldingen is niet zeker of ze bij Digipoort zijn aangekomen. uwvcli verstuurt ze "
+            "niet opnieuw (dan zou UWV ze dubbel krijgen): de beheerder van uwvcli moet dit nagaan.",
+            entries(recap.parked, lambda i: []),
+            urgent=True,
+        ),
+        _Section(
+            "Geblokkeerd — niet verstuurd",
+            "Deze meldingen kunnen niet worden opgesteld. Los het probleem op; uwvcli verstuurt ze "
+            "bij de volgende run.",
+            entries(recap.blocked, blocked_details),
+        ),
+        _Section(
+            "Te laat",
+            "De termijn van deze meldingen is verstreken. Een te late ZW-melding kan een boete van "
+            "UWV opleveren (€ 70 tot 7 dagen te laat, € 230 tot 28 dagen, daarna € 455).",
+            entries(recap.late, lambda i: _lateness(i, run_date, sent_now=i.key in sent_keys)),
+        ),
+        _Section(
+            "Gewijzigd na verzending — intrekken en opnieuw versturen",
+            "De gegevens van deze meldingen zijn veranderd nadat ze zijn verstuurd. uwvcli verstuurt "
+            "niet opnieuw: trek de melding in bij UWV en geef de juiste gegevens door.",
+            entries(recap.changed_after_sending, lambda i: []),
+        ),
+        _Section(
+            "Verzonden",
+            "Bij deze run verstuurd naar UWV via Digipoort.",
+            entries(recap.sent, deadline_details),
+        ),
+        _Section(
+            "Geaccepteerd door UWV",
+            "UWV heeft deze meldingen verwerkt.",
+            entries(recap.accepted, lambda i: []),
+        ),
+        _Section(
+            "Afgeleverd bij UWV",
+            "Afgeleverd bij UWV; er is geen afwijzing ontvangen.",
+            entries(recap.delivered, lambda i: []),
+        ),
+        _Section(
+            f"De komende {UPCOMING_DAYS} dagen",
+            "Deze meldingen staan gepland; los eventuele problemen vóór de verzenddatum op.",
+            entries(recap.upcoming, upcoming_details),
+        ),
+    ]
+    sections = [s for s in candidates if s.entries]
+    notes = _notes(recap)
+    if notes:
+        sections.append(_Section("Opmerkingen", "", tuple(_Entry(n) for n in notes)))
+    return sections
+
+
+def _notes(recap: EmployerRecap) -> list[str]:
+    notes: list[str] = []
+    seen_items: set[str] = set()
+    for _, item in recap.news():
+        if item.key in seen_items:
+            continue
+        seen_items.add(item.key)
+        dutch = (note_in_dutch(_clean(n)) for n in item.notes)
+        notes += [f"{_who(item)}: {text}" for text in dutch if text]
+        if item.kind is Kind.WAZO and item.leave_start_assumed and item.leave_start:
+            notes.append(
+                f"{_who(item)}: er is geen verlofdatum opgegeven; de vroegst toegestane ingangsdatum "
+                f"van het verlof ({dutch_date(item.leave_start)}) is aangevraagd."
+            )
+    notes += [_clean(n) for n in recap.notes]
+    return list(dict.fromkeys(notes))
+
+
+_SUBJECT_COUNTS = (
+    ("rejected", "afgewezen"),
+    ("failed", "mislukt"),
+    ("parked", "onzeker"),
+    ("blocked", "geblokkeerd"),
+    ("late", "te laat"),
+    ("changed_after_sending", "gewijzigd na verzending"),
+    ("sent", "verzonden"),
+    ("accepted", "geaccepteerd"),
+    ("delivered", "afgeleverd"),
+)
+
+
+def subject_for(recap: EmployerRecap) -> str:
+    """Tells at a glance: `uwvcli: 2 afgewezen, 5 verzonden — Bakkerij De Vries BV, 1 december 2026`."""
+    counts = [f"{len(getattr(recap, name))} {word}" for name, word in _SUBJECT_COUNTS if getattr(recap, name)]
+    summary = ", ".join(counts) if counts else "geen nieuws"
+    return f"uwvcli: {summary} — {_clean(recap.employer.name)}, {dutch_date(recap.run_date)}"
+
+
+def _render_text(recap: EmployerRecap, sections: list[_Section]) -> str:
+    employer = recap.employer
+    lines = [
+        f"Recapitulatie UWV-meldingen — {_clean(employer.name)} ({_clean(employer.id)})",
+        f"Verwerkingsdag: {dutch_date(recap.run_date, weekday=True)}",
+        "",
+    ]
+    for section in sections:
+        title = section.title.upper() + f" ({len(section.entries)})"
+        lines += [title, "-" * len(title)]
+        if section.intro:
+            lines.append(section.intro)
+        lines.append("")
+        for entry in section.entries:
+            lines.append(f"- {entry.headline}")
+            lines += [f"    {detail}" for detail in entry.details]
+        lines.append("")
+    lines += _FOOTER
+    return "\n".join(lines) + "\n"
+
+
+_FOOTER = (
+    "--",
+    "Dit bericht is automatisch opgesteld door uwvcli. Medewerkers worden alleen genoemd met",
+    "personeelsnummer en voorletters. Vragen over een code: uwvcli explain <code>.",
+)
+
+
+def _render_html(recap: EmployerRecap, sections: list[_Section]) -> str:
+    e = html.escape
+    employer = recap.employer
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="nl"><head><meta charset="utf-8">',
+        f"<title>{e(subject_for(recap))}</title></head>",
+        '<body style="font-family: sans-serif; line-height: 1.4;">',
+        f'<h1 style="font-size: 1.3em;">Recapitulatie UWV-meldingen — {e(_clean(employer.name))} '
+        f"({e(_clean(employer.id))})</h1>",
+        f"<p>Verwerkingsdag: {e(dutch_date(recap.run_date, weekday=True))}</p>",
+    ]
+    for section in sections:
+        style = ' style="color: #b00020;"' if section.urgent else ""
+        parts.append(f"<h2{style}>{e(section.title)} ({len(section.entries)})</h2>")
+        if section.intro:
+            parts.append(f"<p>{e(section.intro)}</p>")
+        parts.append("<ul>")
+        for entry in section.entries:
+            details = "".join(f"<li>{e(d)}</li>" for d in entry.details)
+            parts.append(
+                f"<li><strong>{e(entry.headline)}</strong>"
+                + (f"<ul>{details}</ul>" if details else "")
+                + "</li>"
+            )
+        parts.append("</ul>")
+    parts.append(
+        f'<hr><p style="color: #555; font-size: 0.9em;">{"<br>".join(e(line) for line in _FOOTER[1:])}</p>'
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------- the message
+
+
+def _facts(recap: EmployerRecap) -> list[str]:
+    """Short hashes of the news (section, key, code): no personal data, enough to tell whether a
+    rerun on the same day has anything the employer has not been told yet."""
+    facts = {
+        hashlib.sha256(f"{section}|{item.key}|{item.code}|{item.foutcode}".encode()).hexdigest()[:12]
+        for section, item in recap.news()
+    }
+    return sorted(facts)
+
+
+def compose_recap(
+    recap: EmployerRecap, *, from_address: str = "uwvcli@localhost", now: datetime | None = None
+) -> EmailMessage:
+    """The recap as a mail: plain text with an HTML alternative, To the employer's recap_email
+    (no To when none is configured: `write_recap` then files it as unaddressed)."""
+    sections = _sections(recap)
+    message = EmailMessage()
+    message["Subject"] = subject_for(recap)
+    message["From"] = from_address
+    if recap.employer.recap_email:
+        message["To"] = _clean(recap.employer.recap_email)
+    message["Date"] = format_datetime((now or datetime.now(AMSTERDAM)).astimezone(AMSTERDAM))
+    domain = parseaddr(from_address)[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = make_msgid("uwvcli-recap", domain=domain)
+    message[RECAP_HEADER] = f"{recap.employer.id} {recap.run_date.isoformat()}"
+    message[FACTS_HEADER] = " ".join(_facts(recap)) or "-"
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this mail
+    message.set_content(_render_text(recap, sections), charset="utf-8", cte="quoted-printable")
+    message.add_alternative(
+        _render_html(recap, sections), subtype="html", charset="utf-8", cte="quoted-printable"
+    )
+    return message
+
+
+# ---------------------------------------------------------------- files
+
+
+_PENDING, _SENT, _UNADDRESSED = "pending", "sent", "unaddressed"
+
+
+def _ensure_folder(folder: Path) -> Path:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def _base_name(employer_id: str, run_date: str) -> str:
+    """`WG001_2026-12-01`: employer id and run date only; an id with unsafe characters is
+    replaced and made unique with a short hash of the original."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "_", employer_id)[:40]
+    if safe != employer_id:
+        safe += "-" + hashlib.sha256(employer_id.encode()).hexdigest()[:8]
+    return f"{safe}_{run_date}"
+
+
+def _read(path: Path) -> EmailMessage:
+    with path.open("rb") as handle:
+        return BytesParser(policy=policy.default).parse(handle)  # type: ignore[return-value]
+
+
+def _identity(message: EmailMessage) -> tuple[str, str]:
+    value = str(message.get(RECAP_HEADER, ""))
+    employer_id, _, run_date = value.rpartition(" ")
+    if not employer_id or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", run_date):
+        raise ValueError(f"not a uwvcli recap: the {RECAP_HEADER} header is missing (use compose_recap)")
+    return employer_id, run_date
+
+
+def _facts_of(message: EmailMessage) -> set[str]:
+    return set(str(message.get(FACTS_HEADER, "")).split()) - {"-"}
+
+
+def write_recap(folder: Path, message: EmailMessage) -> Path:
+    """Write the recap as `.eml` before anything is mailed; returns the file that carries it.
+
+    Idempotent per employer and run date: when every piece of news in `message` is already in a
+    recap of that day that went out (`sent/`, `unaddressed/`), nothing is written and that file
+    is returned. A recap of that day still waiting in `pending/` is replaced (the newer run knows
+    more). Otherwise — news after a recap went out — a follow-up `…-2.eml` is written whose
+    subject starts with "Aanvulling"."""
+    employer_id, run_date = _identity(message)
+    base = _base_name(employer_id, run_date)
+    try:
+        return _write_once(folder, base, message)
+    except OSError as error:
+        raise RecapError(
+            f"cannot write the recap of employer {employer_id} in {folder}: {error.strerror}"
+        ) from None
+
+
+def _write_once(folder: Path, base: str, message: EmailMessage) -> Path:
+    _ensure_folder(folder)
+    target_folder = _ensure_folder(folder / (_PENDING if message.get("To") else _UNADDRESSED))
+    gone_out = _same_day(folder / _SENT, base) + _same_day(folder / _UNADDRESSED, base)
+    told = set().union(*(_facts_of(_read(path)) for path in gone_out))
+    if gone_out and _facts_of(message) <= told:
+        return max(gone_out, key=lambda path: _sequence(path, base))
+    waiting = _same_day(folder / _PENDING, base)
+    if waiting and target_folder.name == _PENDING:
+        target = max(waiting, key=lambda path: _sequence(path, base))  # not mailed yet: replace it
+    else:
+        sequence = max((_sequence(path, base) for path in [*gone_out, *waiting]), default=0) + 1
+        target = target_folder / (f"{base}.eml" if sequence == 1 else f"{base}-{sequence}.eml")
+    if gone_out:
+        message = copy.deepcopy(message)
+        subject = str(message["Subject"])
+        del message["Subject"]
+        message["Subject"] = f"Aanvulling — {subject}"
+    write_atomic(target, message.as_bytes(policy=policy.default))
+    return target
+
+
+def _same_day(folder: Path, base: str) -> list[Path]:
+    """The recap files of one employer and run date in `folder`: `<base>.eml`, `<base>-N.eml`."""
+    if not folder.is_dir():
+        return []
+    return [path for path in folder.glob(f"{base}*.eml") if _sequence(path, base)]
+
+
+def _sequence(path: Path, base: str) -> int:
+    """1 for `<base>.eml`, N for `<base>-N.eml`, 0 for any other file."""
+    found = re.fullmatch(re.escape(base) + r"(?:-(\d+))?\.eml", path.name)
+    return (int(found[1]) if found[1] else 1) if found else 0
+
+
+def write_recaps(
+    folder: Path,
+    recaps: Iterable[EmployerRecap],
+    *,
+    from_address: str = "uwvcli@localhost",
+    now: datetime | None = None,
+) -> list[Path]:
+    """What `run` calls after sending: every employer with news gets its recap written (see
+    `write_recap`); an employer with only upcoming items or notes gets none."""
+    return [
+        write_recap(folder, compose_recap(recap, from_address=from_address, now=now))
+        for recap in recaps
+        if recap.has_news
+    ]
+
+
+# ---------------------------------------------------------------- sending
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    path: Path
+    reason: str  # what happened and what will happen next; no personal data, no secrets
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    mail_configured: bool
+    sent: tuple[Path, ...] = ()  # now in sent/
+    waiting: tuple[Undelivered, ...] = ()  # still in pending/: they go on the next run
+    warnings: tuple[str, ...] = ()  # e.g. one of several recipients refused
+
+    @property
+    def complete(self) -> bool:
+        return not self.waiting
+
+
+class _Unavailable(Exception):
+    """The SMTP server cannot take anything right now: every remaining recap waits."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _credentials(mail: MailSettings) -> tuple[str, str] | None:
+    """Username and password from the environment variables the configuration names."""
+    if not mail.username_env and not mail.password_env:
+        return None
+    if not (mail.username_env and mail.password_env):
+        raise _Unavailable(
+            "mail: username_env and password_env must be configured together to log in to the SMTP server"
+        )
+    values = []
+    for key, name in (("username_env", mail.username_env), ("password_env", mail.password_env)):
+        value = os.environ.get(name)
+        if not value:
+            raise _Unavailable(f"environment variable {name} (mail.{key}) is not set")
+        values.append(value)
+    return values[0], values[1]
+
+
+def _connect(mail: MailSettings, context: ssl.SSLContext, timeout: float) -> smtplib.SMTP:
+    login = _credentials(mail)
+    if login and not mail.starttls and not _is_loopback(mail.smtp_host):
+        raise _Unavailable("refusing to send the SMTP password unencrypted: set mail.starttls: true")
+    where = f"{mail.smtp_host}:{mail.smtp_port}"
+    try:
+        smtp = smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=timeout)
+    except (OSError, smtplib.SMTPException) as error:
+        raise _Unavailable(f"cannot reach the SMTP server {where}: {error}") from None
+    try:
+        smtp.ehlo()
+        if mail.starttls:
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if login:
+            smtp.login(*login)
+    except smtplib.SMTPAuthenticationError:
+        smtp.close()
+        raise _Unavailable(
+            f"the SMTP server {where} refused the login (check {mail.username_env} and {mail.password_env})"
+        ) from None
+    except smtplib.SMTPNotSupportedError as error:
+        smtp.close()
+        raise _Unavailable(f"the SMTP server {where}: {error}") from None
+    except (OSError, smtplib.SMTPException) as error:
+        smtp.close()
+        raise _Unavailable(f"the SMTP server {where} failed: {type(error).__name__}: {error}") from None
+    return smtp
+
+
+def _move_to_sent(path: Path, folder: Path) -> Path:
+    """Right after the server accepted the mail: the rename is the only step in the window in
+    which a crash would mail it twice (it then goes again with the same Message-ID)."""
+    target = _ensure_folder(folder / _SENT) / path.name
+    os.replace(path, target)
+    for directory in (target.parent, path.parent):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    return target
+
+
+def deliver_pending(
+    folder: Path,
+    mail: MailSettings | None,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    timeout: float = 30.0,
+) -> DeliveryReport:
+    """Mail every recap in `<folder>/pending/` and move each to `sent/` once the server took it.
+
+    Nothing is lost: a server that is down, refuses the login or refuses a message leaves the
+    file in `pending/` for the next run, and the report says why. Without `mail` nothing is sent
+    (the `.eml` files are the output). TLS is always verified (`ssl_context` lets a test or a
+    private CA add trust; it never turns verification off)."""
+    pending_folder = folder / _PENDING
+    files = sorted(pending_folder.glob("*.eml")) if pending_folder.is_dir() else []
+    if mail is None:
+        reason = "not mailed: the configuration has no mail: section; the .eml file is the recap"
+        return DeliveryReport(False, waiting=tuple(Undelivered(p, reason) for p in files))
+    if not files:
+        return DeliveryReport(True)
+    context = ssl_context or ssl.create_default_context()
+    try:
+        smtp = _connect(mail, context, timeout)
+    except _Unavailable as error:
+        reason = f"{error}; it stays pending and goes on the next run"
+        return DeliveryReport(True, waiting=tuple(Undelivered(p, reason) for p in files))
+
+    sent: list[Path] = []
+    waiting: list[Undelivered] = []
+    warnings: list[str] = []
+    with smtp:
+        for index, path in enumerate(files):
+            try:
+                refused = _send_one(smtp, path, parseaddr(mail.from_address)[1])
+            except _Unavailable as error:
+                reason = f"{error}; it stays pending and goes on the next run"
+                waiting += [Undelivered(p, reason) for p in files[index:]]
+                break
+            except _Refused as error:
+                waiting.append(Undelivered(path, f"{error}; it stays pending and is retried on the next run"))
+                continue
+            try:
+                sent.append(_move_to_sent(path, folder))
+            except OSError as error:
+                warnings.append(
+                    f"{path.name} was mailed but could not be moved to sent/ ({error.strerror}): move it "
+                    "by hand, or it is mailed again on the next run"
+                )
+                continue
+            if refused:
+                warnings.append(
+                    f"{path.name}: the SMTP server refused recipient(s) {', '.join(sorted(refused))}"
+                )
+    return DeliveryReport(True, sent=tuple(sent), waiting=tuple(waiting), warnings=tuple(warnings))
+
+
+class _Refused(Exception):
+    """The server refused this one message; others may still go."""
+
+
+def _send_one(smtp: smtplib.SMTP, path: Path, from_address: str) -> dict[str, object]:
+    try:
+        message = _read(path)
+    except OSError as error:
+        raise _Refused(f"cannot read {path.name}: {error.strerror}") from None
+    recipients = [
+        address for _, address in getaddresses([str(v) for v in message.get_all("To", [])]) if address
+    ]
+    if not recipients:
+        raise _Refused(f"{path.name} has no recipient")
+    try:
+        return dict(smtp.send_message(message, from_addr=from_address, to_addrs=recipients))
+    except smtplib.SMTPRecipientsRefused:
+        raise _Refused("the SMTP server refused every recipient") from None
+    except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+        answer = _clean(error.smtp_error.decode("utf-8", "replace"))[:200]
+        raise _Refused(f"the SMTP server refused the message: {error.smtp_code} {answer}") from None
+    except (OSError, smtplib.SMTPException) as error:
+        raise _Unavailable(f"the SMTP connection failed: {type(error).__name__}") from None
