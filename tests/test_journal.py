@@ -7,6 +7,8 @@ import os
 import sqlite3
 import stat
 import tempfile
+import threading
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -541,3 +543,30 @@ class JournalMachine(RuleBasedStateMachine):
 
 TestJournalMachine = JournalMachine.TestCase
 TestJournalMachine.settings = settings(max_examples=150, stateful_step_count=30, deadline=None)
+
+
+def test_two_writers_cannot_both_begin_the_same_attempt(tmp_path: Path) -> None:
+    """BEGIN IMMEDIATE: the second writer waits for the first to commit and then sees its
+    attempt, instead of deciding on a stale read (two POSTs of one message)."""
+    path = tmp_path / "uwvcli.sqlite"
+    n = notification()
+    outcome: list[object] = []
+
+    def contender() -> None:
+        with Journal.open(path) as second:
+            try:
+                outcome.append(second.begin_attempt(n.key))
+            except StateConflict as conflict:
+                outcome.append(conflict)
+
+    with Journal.open(path) as first:
+        write(first, n, tmp_path)
+        with first.transaction():
+            first.begin_attempt(n.key)
+            thread = threading.Thread(target=contender)
+            thread.start()
+            time.sleep(0.3)  # the contender is now waiting for the write lock
+            assert outcome == []
+        thread.join(timeout=10)
+        assert len(outcome) == 1 and isinstance(outcome[0], StateConflict)
+        assert len(first.attempts(n.key)) == 1

@@ -412,13 +412,19 @@ def test_employer_id_with_unsafe_characters_gives_a_safe_file_name(tmp_path: Pat
     assert path.parent == tmp_path / "pending" and path.name.startswith("___WG_001-")
 
 
-def test_rerun_before_mailing_replaces_the_pending_recap(tmp_path: Path) -> None:
+def test_rerun_before_mailing_keeps_the_pending_recap_and_adds_a_follow_up(tmp_path: Path) -> None:
+    """A rerun knows only its own run's events: the first run's recap, still waiting for the mail
+    server, must survive it (its news would be lost otherwise)."""
     base = _busy_day()
     first = recap.write_recap(tmp_path, recap.compose_recap(replace(base, rejected=[])))
+    first_bytes = first.read_bytes()
+    again = recap.write_recap(tmp_path, recap.compose_recap(replace(base, rejected=[])))
+    assert again == first and first.read_bytes() == first_bytes  # nothing new: nothing written
     second = recap.write_recap(tmp_path, recap.compose_recap(base))
-    assert first == second
-    assert len(list((tmp_path / "pending").iterdir())) == 1
-    assert "1 afgewezen" in _parse(second.read_bytes())["Subject"]
+    assert second != first and first.read_bytes() == first_bytes
+    assert {p.name for p in (tmp_path / "pending").iterdir()} == {first.name, second.name}
+    subject = _parse(second.read_bytes())["Subject"]
+    assert subject.startswith("Aanvulling") and "1 afgewezen" in subject
 
 
 # ---------------------------------------------------------------- SMTP

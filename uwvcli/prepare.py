@@ -25,7 +25,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -53,6 +53,8 @@ from uwvcli.models import (
 from uwvcli.outbox import Outbox
 
 #: The moment put into every fingerprint build, so that the fingerprint depends on the content only.
+#: The recap tells each employer what comes up in this many days after the run date.
+UPCOMING_DAYS = 14
 _FINGERPRINT_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 #: Journal records and outbox renames are made durable together, this many notifications at a time.
 _BATCH = 50
@@ -98,6 +100,8 @@ class PrepareReport:
     input_errors: list[InputError] = field(default_factory=list)
     temporaries_removed: int = 0
     set_aside: list[Path] = field(default_factory=list)  # files moved out of the outbox
+    upcoming: list[Notification] = field(default_factory=list)  # due within UPCOMING_DAYS (for the recap)
+    dossiers: Mapping[str, Dossier] = field(default_factory=dict, repr=False)  # by dossier_id
 
     @property
     def late(self) -> list[Prepared]:
@@ -144,8 +148,15 @@ def prepare(
             "messages: uwvcli would not know which were sent. Restore the state database, or move "
             "the outbox's files away if they are really not needed"
         )
-    report = PrepareReport(run_date=run_date, temporaries_removed=outbox.remove_temporaries())
-    plan = planning.plan(config, run_date, sent_keys=journal.sent_keys())
+    temporaries_removed = outbox.remove_temporaries()
+    plan = planning.plan(config, run_date, horizon=UPCOMING_DAYS, sent_keys=journal.sent_keys())
+    report = PrepareReport(
+        run_date=run_date,
+        temporaries_removed=temporaries_removed,
+        upcoming=[n for n in plan.notifications if n.state is State.UPCOMING],
+        dossiers=plan.dossiers,
+    )
+    plan = replace(plan, notifications=[n for n in plan.notifications if n.state is not State.UPCOMING])
     report.input_errors.extend(plan.input_errors)
     work = _Preparation(config, plan, journal, outbox, report)
 
@@ -440,7 +451,7 @@ class _Preparation:
     def compare_sent(self, n: Notification) -> None:
         """A submitted message whose content would now be different: a person must withdraw it
         at UWV and send a corrected one (RULES §4)."""
-        entry = self.journal.entry(n.key)
+        entry = self.entries.get(n.key)
         if entry is None or entry.state not in NEVER_AGAIN or entry.content_sha256 is None:
             return
         if n.state == State.BLOCKED or n.dossier_id not in self.plan.dossiers:

@@ -634,10 +634,11 @@ def write_recap(folder: Path, message: EmailMessage) -> Path:
     """Write the recap as `.eml` before anything is mailed; returns the file that carries it.
 
     Idempotent per employer and run date: when every piece of news in `message` is already in a
-    recap of that day that went out (`sent/`, `unaddressed/`), nothing is written and that file
-    is returned. A recap of that day still waiting in `pending/` is replaced (the newer run knows
-    more). Otherwise — news after a recap went out — a follow-up `…-2.eml` is written whose
-    subject starts with "Aanvulling"."""
+    recap of that day (mailed, unaddressed, or still waiting in `pending/`), nothing is written
+    and that file is returned. Otherwise — news after an earlier recap of that day — a follow-up
+    `…-2.eml` is written whose subject starts with "Aanvulling". An earlier recap is never
+    replaced: a rerun knows only its own run's events, so replacing a recap that is still waiting
+    for the mail server would lose what the earlier run sent."""
     employer_id, run_date = _identity(message)
     base = _base_name(employer_id, run_date)
     try:
@@ -651,17 +652,14 @@ def write_recap(folder: Path, message: EmailMessage) -> Path:
 def _write_once(folder: Path, base: str, message: EmailMessage) -> Path:
     _ensure_folder(folder)
     target_folder = _ensure_folder(folder / (_PENDING if message.get("To") else _UNADDRESSED))
-    gone_out = _same_day(folder / _SENT, base) + _same_day(folder / _UNADDRESSED, base)
-    told = set().union(*(_facts_of(_read(path)) for path in gone_out))
-    if gone_out and _facts_of(message) <= told:
-        return max(gone_out, key=lambda path: _sequence(path, base))
-    waiting = _same_day(folder / _PENDING, base)
-    if waiting and target_folder.name == _PENDING:
-        target = max(waiting, key=lambda path: _sequence(path, base))  # not mailed yet: replace it
-    else:
-        sequence = max((_sequence(path, base) for path in [*gone_out, *waiting]), default=0) + 1
-        target = target_folder / (f"{base}.eml" if sequence == 1 else f"{base}-{sequence}.eml")
-    if gone_out:
+    earlier = [_same_day(folder / name, base) for name in (_SENT, _UNADDRESSED, _PENDING)]
+    earlier_recaps = [path for paths in earlier for path in paths]
+    told = set().union(*(_facts_of(_read(path)) for path in earlier_recaps))
+    if earlier_recaps and _facts_of(message) <= told:
+        return max(earlier_recaps, key=lambda path: _sequence(path, base))
+    sequence = max((_sequence(path, base) for path in earlier_recaps), default=0) + 1
+    target = target_folder / (f"{base}.eml" if sequence == 1 else f"{base}-{sequence}.eml")
+    if earlier_recaps:
         message = copy.deepcopy(message)
         subject = str(message["Subject"])
         del message["Subject"]

@@ -67,8 +67,10 @@ def due(
         write_json(day, plan.notifications, plan.input_errors)
     elif output is OutputFormat.csv:
         write_csv(plan.notifications)
-    else:
+    elif app.terminal.out.is_terminal:
         render_table(app.terminal, cfg, day, plan.notifications)
+    else:
+        write_lines(app.terminal, day, plan.notifications)
     report_input_errors(app.terminal, plan.input_errors, quiet_summary=output is not OutputFormat.table)
 
     needs_attention = plan.input_errors or any(
@@ -118,6 +120,30 @@ def days_left(day: date, deadline: date | None) -> str:
     return f"{left} day{'s' if left != 1 else ''}"
 
 
+def write_lines(terminal: Terminal, day: date, notifications: list[Notification]) -> None:
+    """Not on a terminal (a pipe, cron, a log): one tab-separated line per notification, the
+    same columns as the table, no colour and no wrapping."""
+    for n in notifications:
+        deadline = n.deadline.isoformat() if n.deadline else "-"
+        fields = (
+            n.due_date.isoformat(),
+            str(n.state),
+            n.employer_id,
+            n.employee_id,
+            kind_label(n.kind, n.variant),
+            deadline,
+            days_left(day, n.deadline),
+            "; ".join(n.problems),
+        )
+        terminal.out.out("\t".join(fields), highlight=False)
+    terminal.info(summary(notifications) or f"nothing due on {day.isoformat()}")
+
+
+def summary(notifications: list[Notification]) -> str:
+    counts = {state: sum(1 for n in notifications if n.state is state) for state in State}
+    return ", ".join(f"{count} {state}" for state, count in counts.items() if count)
+
+
 def render_table(terminal: Terminal, config: Config, day: date, notifications: list[Notification]) -> None:
     if not notifications:
         terminal.out.print(f"Nothing due on {day.isoformat()}.")
@@ -137,19 +163,17 @@ def render_table(terminal: Terminal, config: Config, day: date, notifications: l
     for n in notifications:
         employer = config.employers.get(n.employer_id)
         table.add_row(
-            f"{n.employer_id} {employer.name}" if employer else n.employer_id,
+            Text(f"{n.employer_id} {employer.name}" if employer else n.employer_id),
             n.employee_id,
             kind_label(n.kind, n.variant),
             n.due_date.isoformat(),
             n.deadline.isoformat() if n.deadline else "–",
             days_left(day, n.deadline),
             Text(str(n.state), style=STATE_STYLES[n.state]),
-            "\n".join(n.problems),
+            Text("\n".join(n.problems)),
         )
     terminal.out.print(table)
-    counts = {state: sum(1 for n in notifications if n.state is state) for state in State}
-    summary = ", ".join(f"{count} {state}" for state, count in counts.items() if count)
-    terminal.out.print(summary)
+    terminal.out.print(summary(notifications))
 
 
 def report_input_errors(terminal: Terminal, errors: list[InputError], *, quiet_summary: bool) -> None:

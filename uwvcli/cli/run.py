@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,8 +21,10 @@ from rich.table import Table
 from uwvcli import signing
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date
+from uwvcli.cli.send import render_report
 from uwvcli.console import Terminal
-from uwvcli.errors import UwvcliError
+from uwvcli.daily import FollowUp, deliver_and_recap
+from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, UwvcliError
 from uwvcli.journal import Journal
 from uwvcli.labels import kind_label
 from uwvcli.locking import run_lock
@@ -45,6 +49,15 @@ def run(
         OutputFormat,
         typer.Option("--format", "-f", help="Output: lines (a table on a terminal) or json."),
     ] = OutputFormat.table,
+    parallelism: Annotated[
+        int, typer.Option("--parallelism", min=1, max=32, help="Messages submitted to Digipoort at once.")
+    ] = 4,
+    poll_seconds: Annotated[
+        float,
+        typer.Option(
+            "--poll-seconds", min=0, help="How long to follow Digipoort statuses before the recap is written."
+        ),
+    ] = 120.0,
 ) -> None:
     """Compute what is due on the date, build, check and sign each message into the outbox, then
     send it, follow its statuses and mail each employer a recap.
@@ -58,13 +71,34 @@ def run(
     cfg = app.load_config(config)
     with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal:
         exit_code = execute(
-            app.terminal, cfg, day, journal, no_send=no_send, as_json=output is OutputFormat.json
+            app.terminal,
+            cfg,
+            day,
+            journal,
+            no_send=no_send,
+            as_json=output is OutputFormat.json,
+            sending=Sending(parallelism=parallelism, poll_seconds=poll_seconds),
         )
     raise typer.Exit(exit_code)
 
 
+@dataclass(frozen=True)
+class Sending:
+    """How the second half of the run talks to Digipoort."""
+
+    parallelism: int = 4
+    poll_seconds: float = 120.0
+
+
 def execute(
-    terminal: Terminal, config: Config, day: date, journal: Journal, *, no_send: bool, as_json: bool
+    terminal: Terminal,
+    config: Config,
+    day: date,
+    journal: Journal,
+    *,
+    no_send: bool,
+    as_json: bool,
+    sending: Sending = Sending(),
 ) -> int:
     """One run, recorded in the journal's runs table with its exit code."""
     run_id = journal.start_run(day)
@@ -85,10 +119,17 @@ def execute(
                 progress=progress,
                 workers=workers_from_environment(),
             )
-        render(terminal, report, as_json=as_json)
-        exit_code = report.exit_code
-        if not no_send:
-            exit_code = send_and_recap(terminal, config, day, journal, credentials, report)
+        if no_send:
+            render(terminal, report, as_json=as_json)
+            exit_code = report.exit_code
+            return exit_code
+        if not as_json:
+            render(terminal, report, as_json=False)
+        exit_code, follow_up = send_and_recap(
+            terminal, config, day, journal, credentials, report, sending=sending, as_json=as_json
+        )
+        if as_json:
+            render_json(terminal, report, follow_up, exit_code)
         return exit_code
     except UwvcliError as error:
         exit_code = error.exit_code
@@ -118,16 +159,78 @@ def send_and_recap(
     journal: Journal,
     credentials: signing.Credentials,
     report: PrepareReport,
-) -> int:
-    """SEAM — the lead wires the second half of `run` in here: submit `journal.to_submit()`
-    (uwvcli.digipoort.delivery), fetch statuses, mail the recaps (uwvcli.recap) with `report`
-    and return the run's exit code (CONTRACT §1). Until then `run` stops after preparing."""
-    if report.waiting:
+    *,
+    sending: Sending,
+    as_json: bool = False,
+) -> tuple[int, FollowUp]:
+    """The second half of `run`: submit the outbox, follow statuses for a bounded time, write and
+    mail every employer's recap. Returns the run's exit code (CONTRACT §1) and what happened."""
+    follow_up = deliver_and_recap(
+        config,
+        day,
+        journal,
+        credentials,
+        report,
+        upcoming=report.upcoming,
+        dossiers=report.dossiers,
+        parallelism=sending.parallelism,
+        poll_seconds=sending.poll_seconds,
+    )
+    if not as_json:
+        render_report(terminal, follow_up.send)
+    report_recaps(terminal, follow_up)
+    # Late messages submitted now are no longer "late-unsent": what still needs a person is the
+    # prepare half's other findings and what the Digipoort and mail work found.
+    prepared_attention = (
+        report.blocked or report.still_unsuccessful or report.changed_after_sending or report.input_errors
+    )
+    exit_code = EXIT_ATTENTION if prepared_attention or follow_up.exit_code else EXIT_OK
+    return exit_code, follow_up
+
+
+def report_recaps(terminal: Terminal, follow_up: FollowUp) -> None:
+    """Recap files and mail on stderr: where the recaps are, and which could not be mailed yet."""
+    mail = follow_up.mail
+    for path in follow_up.recaps:
+        terminal.info(f"recap written: {path}")
+    if not mail.mail_configured:
+        if mail.waiting:
+            terminal.info(f"{len(mail.waiting)} recap(s) wait as .eml files (no mail: section configured)")
+        return
+    for path in mail.sent:
+        terminal.info(f"recap mailed: {Path(path).name}")
+    for waiting in mail.waiting:
         terminal.warning(
-            f"{len(report.waiting)} message(s) wait in the outbox; this build of `uwvcli run` does not "
-            "submit yet: run `uwvcli send`"
+            f"recap not mailed yet: {waiting.path.name} ({waiting.reason}); it goes on the next run"
         )
-    return report.exit_code
+    for warning in mail.warnings:
+        terminal.warning(warning)
+
+
+def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, exit_code: int) -> None:
+    """One JSON object on stdout for the whole run: the prepare result plus what Digipoort said."""
+    document = to_json(report)
+    document["deliveries"] = [
+        {
+            "key": line.key,
+            "aanleverkenmerk": line.aanleverkenmerk,
+            "state": line.state,
+            "kenmerk": line.kenmerk,
+            "code": line.code,
+            "foutcode": line.foutcode,
+            "text": line.text,
+            "reason": line.reason,
+        }
+        for line in follow_up.send.lines
+    ]
+    document["recaps"] = {
+        "written": [path.name for path in follow_up.recaps],
+        "mailed": [Path(path).name for path in follow_up.mail.sent],
+        "waiting": [waiting.path.name for waiting in follow_up.mail.waiting],
+    }
+    document["exit_code"] = exit_code
+    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
 
 
 # ---------------------------------------------------------------- rendering

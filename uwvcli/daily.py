@@ -1,0 +1,198 @@
+"""The second half of the daily run: once the outbox is prepared, deliver it to Digipoort, follow
+the statuses for a bounded time, and tell every employer what happened (the recap mail).
+
+The order matters for "never lose": the Digipoort work is journalled before any recap is
+written, and a recap is on disk before any mail is attempted, so a crash or a mail server that is
+down loses nothing — the next run sends what is still pending."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from uwvcli.digipoort.delivery import NOT_SENT, Delivery, SendReport, open_digipoort, send_outbox
+from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
+from uwvcli.journal import Entry, Journal
+from uwvcli.models import Config, Dossier, Notification, State
+from uwvcli.prepare import PrepareReport
+from uwvcli.recap import (
+    DeliveryReport,
+    EmployerRecap,
+    RecapItem,
+    deliver_pending,
+    recap_folder,
+    write_recaps,
+)
+from uwvcli.signing import Credentials
+
+#: The recap shows what comes up in this many days after the run date.
+RECAP_HORIZON_DAYS = 14
+
+#: Which recap section a delivery line of the send report belongs in.
+SECTION_OF_STATE = {
+    "submitted": "sent",
+    "accepted": "accepted",
+    "delivered": "delivered",
+    "rejected": "rejected",
+    "failed": "failed",
+    "refused": "failed",
+    "parked": "parked",
+    "in_doubt": "parked",
+}
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What the second half of the run did."""
+
+    send: SendReport
+    recaps: list[Path]  # recap files written this run
+    mail: DeliveryReport
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a message needs a person (rejected, failed, refused, parked, in doubt, not sent)
+        or a recap could not be mailed; the prepare half adds its own reasons."""
+        if self.send.needs_attention or (self.mail.mail_configured and not self.mail.complete):
+            return EXIT_ATTENTION
+        return EXIT_OK
+
+
+def deliver_and_recap(
+    config: Config,
+    day: date,
+    journal: Journal,
+    credentials: Credentials,
+    prepared: PrepareReport,
+    *,
+    upcoming: Sequence[Notification] = (),
+    dossiers: Mapping[str, Dossier] | None = None,
+    parallelism: int = 4,
+    poll_seconds: float = 60.0,
+    progress: Callable[[Delivery], None] | None = None,
+) -> FollowUp:
+    """Send the outbox, follow statuses, write every employer's recap and mail what is pending."""
+    with open_digipoort(config) as client:
+        send = send_outbox(
+            config,
+            journal,
+            client=client,
+            parallelism=parallelism,
+            poll_seconds=poll_seconds,
+            progress=progress,
+            signer=credentials.certificate,
+        )
+    recaps = build_recaps(config, day, journal, prepared, send, upcoming=upcoming, dossiers=dossiers or {})
+    folder = recap_folder(config.paths)
+    from_address = config.mail.from_address if config.mail else "uwvcli@localhost"
+    written = write_recaps(folder, recaps, from_address=from_address)
+    mail = deliver_pending(folder, config.mail)
+    return FollowUp(send=send, recaps=written, mail=mail)
+
+
+def build_recaps(
+    config: Config,
+    day: date,
+    journal: Journal,
+    prepared: PrepareReport,
+    send: SendReport,
+    *,
+    upcoming: Iterable[Notification] = (),
+    dossiers: Mapping[str, Dossier],
+) -> list[EmployerRecap]:
+    """One recap per configured employer with the run's news sorted into the recap's sections.
+    Employers without news get a recap object too; `write_recaps` skips those."""
+    notifications = _notifications_of(prepared)
+    sections: dict[str, dict[str, list[RecapItem]]] = {employer_id: {} for employer_id in config.employers}
+
+    def add(employer_id: str, section: str, item: RecapItem) -> None:
+        if employer_id in sections:
+            sections[employer_id].setdefault(section, []).append(item)
+
+    def item_for(n: Notification, **status: object) -> RecapItem:
+        return RecapItem.from_notification(n, dossiers.get(n.dossier_id), **status)  # type: ignore[arg-type]
+
+    for n in prepared.blocked:
+        add(n.employer_id, "blocked", item_for(n))
+    for p in prepared.late:
+        add(p.notification.employer_id, "late", item_for(p.notification))
+    for n in prepared.changed_after_sending:
+        add(n.employer_id, "changed_after_sending", item_for(n))
+    for n in upcoming:
+        add(n.employer_id, "upcoming", item_for(n))
+
+    unreachable: dict[str, int] = {}
+    for delivery in send.lines:
+        entry = journal.entry(delivery.key)
+        employer_id = entry.employer_id if entry else delivery.key.split("/", 1)[0]
+        if delivery.state == NOT_SENT:
+            unreachable[employer_id] = unreachable.get(employer_id, 0) + 1
+            continue
+        section = SECTION_OF_STATE.get(delivery.state)
+        if section is None:
+            continue
+        notification = notifications.get(delivery.key)
+        status = _status_fields(journal, entry, delivery, day) if section in ("rejected", "failed") else {}
+        if notification is not None:
+            item = item_for(notification, **status)
+        elif entry is not None:
+            item = _item_from_entry(entry, dossiers.get(entry.dossier_id), **status)
+        else:
+            continue
+        add(employer_id, section, item)
+
+    recaps = []
+    for employer_id, employer in config.employers.items():
+        notes = []
+        if unreachable.get(employer_id):
+            notes.append(
+                f"{unreachable[employer_id]} bericht(en) konden Digipoort vandaag niet bereiken; "
+                "ze gaan bij de volgende run automatisch mee."
+            )
+        recaps.append(
+            EmployerRecap(
+                employer=employer,
+                run_date=day,
+                notes=tuple(notes),
+                **{section: tuple(items) for section, items in sections[employer_id].items()},
+            )
+        )
+    return recaps
+
+
+def _notifications_of(prepared: PrepareReport) -> dict[str, Notification]:
+    found = {p.notification.key: p.notification for p in (*prepared.written, *prepared.unchanged)}
+    found.update({n.key: n for n in (*prepared.blocked, *prepared.changed_after_sending)})
+    return found
+
+
+def _status_fields(journal: Journal, entry: Entry | None, delivery: Delivery, day: date) -> dict[str, object]:
+    """The Digipoort status that ended a message (its code, foutcode and verbatim text), or the
+    synchronous fault when there was no process."""
+    if entry is not None and entry.kenmerk:
+        history = journal.status_history(entry.kenmerk)
+        if history:
+            return {"status": history[-1]}
+    return {
+        "foutcode": delivery.foutcode,
+        "foutbeschrijving": delivery.text or delivery.reason,
+        "reported_on": day,
+    }
+
+
+def _item_from_entry(entry: Entry, dossier: Dossier | None, **status: object) -> RecapItem:
+    """A recap item for a message that is not in today's plan (sent on an earlier run)."""
+    notification = Notification(
+        key=entry.key,
+        kind=entry.kind,
+        employer_id=entry.employer_id,
+        employee_id=entry.employee_id,
+        dossier_id=entry.dossier_id,
+        due_date=entry.due_date,
+        deadline=entry.deadline,
+        state=State.DUE,  # not shown in the recap
+        variant=entry.variant,
+    )
+    return RecapItem.from_notification(notification, dossier, **status)  # type: ignore[arg-type]
