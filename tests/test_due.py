@@ -119,13 +119,28 @@ def test_csv_output_has_a_header_and_one_row_per_notification(tmp_path):
     assert rows[1]["state"] == "due" and rows[1]["deadline"] == "2026-05-07"
 
 
-def test_table_names_the_employer_and_the_notification_in_words(tmp_path):
+def test_table_on_a_terminal_names_the_employer_and_the_notification_in_words(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")  # Rich: behave as on a terminal (NO_COLOR keeps it plain)
     config = write_setup(tmp_path, [ZW_ROW])
     result = runner.invoke(app, ["due", "-c", str(config), "--date", "2026-04-03"])
+    assert "┃" in result.stdout  # a table, not lines
     assert "Testbedrijf WG001 BV" in result.stdout
     assert "ZW-ziekmelding" in result.stdout
     assert "42 days" in result.stdout  # deadline 2026-05-15
     assert PERSON["last_name"] not in result.stdout
+    assert "\x1b[32m" not in result.stdout  # NO_COLOR honoured: the state is not green
+
+
+def test_not_on_a_terminal_one_plain_line_per_notification(tmp_path):
+    config = write_setup(tmp_path, [ZW_ROW, {**WAZO_ROW, "bsn": ""}])
+    result = runner.invoke(app, ["due", "-c", str(config), "--date", "2026-05-01"])
+    lines = result.stdout.splitlines()
+    assert [line.split("\t")[:5] for line in lines] == [
+        ["2026-04-02", "due", "WG001", "1002", "ZW-ziekmelding"],
+        ["2026-04-22", "blocked", "WG001", "1003", "WAZO-aanvraag"],
+    ]
+    assert "BSN" in lines[1].split("\t")[7]
+    assert "\x1b[" not in result.stdout and "┃" not in result.stdout
 
 
 def test_inactive_employer_and_disabled_kind_produce_nothing(tmp_path):

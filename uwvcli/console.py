@@ -24,6 +24,7 @@ class Terminal:
         self.out = Console(no_color=no_color, highlight=False, soft_wrap=True)
         self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
         self.interactive = self.err.is_terminal and not os.environ.get("CI")
+        self._log_file: logging.Handler | None = None
         self._setup_logging(log_file)
 
     def _setup_logging(self, log_file: Path | None) -> None:
@@ -44,11 +45,24 @@ class Terminal:
         stderr_handler.setLevel(level)
         log.addHandler(stderr_handler)
         if log_file is not None:
-            log_file.parent.mkdir(parents=True, exist_ok=True)
+            log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))  # owner-only
             file_handler = logging.FileHandler(log_file, encoding="utf-8")
             file_handler.setFormatter(fmt)
             file_handler.setLevel(min(level, logging.INFO))
             log.addHandler(file_handler)
+            self._log_file = file_handler
+
+    def _to_log_file(self, level: int, message: str) -> None:
+        """What the terminal says goes to --log-file too: under cron stderr is often discarded and
+        the log file is where a person reads what to fix (quiet or not)."""
+        if self._log_file is None:
+            return
+        for line in message.splitlines() or [""]:
+            record = logging.makeLogRecord(
+                {"name": log.name, "levelno": level, "levelname": logging.getLevelName(level), "msg": line}
+            )
+            self._log_file.handle(record)
 
     # Diagnostics, always on stderr. On a terminal: coloured; otherwise plain timestamped lines.
     def _plain(self, level: str, message: str) -> None:
@@ -57,20 +71,21 @@ class Terminal:
             print(f"{stamp} {level} {line}", file=sys.stderr, flush=True)
 
     def error(self, message: str) -> None:
+        self._to_log_file(logging.ERROR, message)
         if self.interactive:
             self.err.print(f"[bold red]error:[/] {message}", markup=True)
         else:
             self._plain("ERROR", message)
 
     def warning(self, message: str) -> None:
-        if self.verbosity < 0:
-            return
+        self._to_log_file(logging.WARNING, message)  # --quiet keeps warnings: "only warnings and errors"
         if self.interactive:
             self.err.print(f"[yellow]warning:[/] {message}", markup=True)
         else:
             self._plain("WARNING", message)
 
     def info(self, message: str) -> None:
+        self._to_log_file(logging.INFO, message)
         if self.verbosity < 0:
             return
         if self.interactive:
@@ -79,6 +94,7 @@ class Terminal:
             self._plain("INFO", message)
 
     def success(self, message: str) -> None:
+        self._to_log_file(logging.INFO, message)
         if self.verbosity < 0:
             return
         if self.interactive:

@@ -24,7 +24,7 @@ from dataclasses import MISSING, fields
 from datetime import date
 from decimal import Decimal
 from itertools import compress, islice, repeat
-from operator import and_, is_, is_not, itemgetter, not_
+from operator import and_, attrgetter, is_, is_not, itemgetter, not_
 from pathlib import Path
 
 from uwvcli.errors import InputFileError
@@ -72,6 +72,8 @@ _DUTCH_DATE = re.compile(r"([0-9]{2})-([0-9]{2})-([0-9]{4})")
 _AMOUNT = re.compile(r"[0-9]+(?:[.,][0-9]{1,2})?")
 
 _POSITION = {f.name: index for index, f in enumerate(fields(Dossier))}
+#: A usable export row as a tuple of `Dossier`'s field values in field order: `Dossier(*record)`.
+DossierRecord = tuple
 _DEFAULTS = [None if f.default is MISSING else f.default for f in fields(Dossier)]
 
 
@@ -205,15 +207,22 @@ _CHUNK = 4096  # rows converted together: big enough to amortise, small enough t
 
 
 class _Loader:
-    """State shared by every file of one export set: caches, known org units, duplicate tracking."""
+    """State shared by every file of one export set: caches, known org units, duplicate tracking.
 
-    def __init__(self, employers: Mapping[str, Employer]):
+    `as_records` keeps each usable row as a plain tuple in `Dossier` field order instead of a
+    `Dossier`: a tuple is built in C in one step, and most rows of a big export are never needed
+    as objects (see `load_records`)."""
+
+    def __init__(self, employers: Mapping[str, Employer], *, as_records: bool = False):
         self.employers = employers
         self.columns = _columns()
         self.units = {(employer.id, unit) for employer in employers.values() for unit in employer.org_units}
-        self.dossiers: list[Dossier] = []
+        self.build_chunk = _build_records if as_records else _build_dossiers
+        self.build_one = tuple if as_records else _dossier_from_args
+        self.dossier_id = itemgetter(_DOSSIER) if as_records else attrgetter("dossier_id")
+        self.dossiers: list[Dossier] | list[DossierRecord] = []
         self.errors: list[InputError] = []
-        self.first_seen: dict[str, Dossier | tuple[str, int]] = {}
+        self.first_seen: dict[str, Dossier | DossierRecord | tuple[str, int]] = {}
         self.duplicates: dict[str, tuple[str, int]] = {}  # dossier_id -> its second occurrence
 
     def rows(self, layout: _Layout, source: str, lines: list[int], rows: list[list[str]]) -> None:
@@ -235,7 +244,7 @@ class _Loader:
                 ok = list(map(and_, ok, map(is_not, by_field[index], repeat(None))))
         consistency = map(_consistent, *(by_field[i] for i in _CONSISTENCY_INDICES))
         ok = list(map(and_, ok, consistency))
-        built = _build_dossiers(by_field, count)
+        built = self.build_chunk(by_field, count)
         first = list(map(self.first_seen.setdefault, by_field[_DOSSIER], built))
         ok = list(map(and_, ok, map(is_, first, built)))
         suspect.update(compress(range(count), map(not_, ok)))
@@ -244,7 +253,7 @@ class _Loader:
             return
         for index in sorted(suspect):
             if first[index] is built[index]:  # registered above, but the careful path decides
-                del self.first_seen[built[index].dossier_id]
+                del self.first_seen[self.dossier_id(built[index])]
         for index in sorted(suspect):
             self.careful_row(layout, source, lines[index], rows[index])
         self.dossiers.extend(dossier for index, dossier in enumerate(built) if index not in suspect)
@@ -326,7 +335,7 @@ class _Loader:
         if problems:
             self.errors.extend(InputError(source, line, message, field) for field, message in problems)
             return
-        dossier = Dossier(*args)
+        dossier = self.build_one(args)
         self.first_seen[dossier_id] = dossier
         self.dossiers.append(dossier)
 
@@ -338,7 +347,7 @@ class _Loader:
                 self.errors.append(
                     InputError(source, line, _duplicate_message(dossier_id, second), "dossier_id")
                 )
-            self.dossiers = [d for d in self.dossiers if d.dossier_id not in self.duplicates]
+            self.dossiers = [d for d in self.dossiers if self.dossier_id(d) not in self.duplicates]
         return self.dossiers, self.errors
 
 
@@ -358,8 +367,27 @@ def _build_dossiers(columns: Sequence[Iterable], count: int) -> list[Dossier]:
     return dossiers
 
 
-def _location(seen: Dossier | tuple[str, int]) -> tuple[str, int]:
-    return (seen.source, seen.line) if isinstance(seen, Dossier) else seen
+def _build_records(columns: Sequence[Iterable], count: int) -> list[DossierRecord]:
+    """The chunk's rows as tuples in `Dossier` field order: one C-level `zip` (the constant
+    columns are endless `repeat`s, so the zip stops at the real ones)."""
+    return list(islice(zip(*columns), count))
+
+
+def _dossier_from_args(args: list) -> Dossier:
+    return Dossier(*args)
+
+
+def to_dossiers(records: Sequence[DossierRecord]) -> list[Dossier]:
+    """`[Dossier(*record) for record in records]`, built the fast way (`_build_dossiers`)."""
+    if not records:
+        return []
+    return _build_dossiers(list(zip(*records, strict=True)), len(records))
+
+
+def _location(seen: Dossier | DossierRecord | tuple[str, int]) -> tuple[str, int]:
+    """Where a first occurrence is: a `Dossier`, a record (source and line come first) or a
+    bare (source, line)."""
+    return (seen.source, seen.line) if isinstance(seen, Dossier) else (seen[0], seen[1])
 
 
 def _consistent(
@@ -609,7 +637,19 @@ def load_dossiers(
 ) -> tuple[list[Dossier], list[InputError]]:
     """Read every export into dossiers plus the rows that could not be used (CONTRACT §3, RULES §8
     single-row checks). Raises `InputFileError` when a whole file is unusable."""
-    loader = _Loader(employers)
+    return _load(_Loader(employers), paths, display_base)
+
+
+def load_records(
+    paths: Sequence[Path], employers: Mapping[str, Employer], *, display_base: Path | None = None
+) -> tuple[list[DossierRecord], list[InputError]]:
+    """`load_dossiers` with each dossier as a record (`Dossier(*record)`, or `to_dossiers`): the same
+    checks, errors and order, without an object per row. On a million rows most dossiers can
+    yield nothing on the run date (`rules.relevant`), so only the few that can become objects."""
+    return _load(_Loader(employers, as_records=True), paths, display_base)
+
+
+def _load(loader: _Loader, paths: Sequence[Path], display_base: Path | None) -> tuple[list, list[InputError]]:
     with _without_cyclic_gc():
         for path in paths:
             source = display_name(Path(path), display_base)

@@ -135,7 +135,7 @@ def write_lines(terminal: Terminal, day: date, notifications: list[Notification]
             days_left(day, n.deadline),
             "; ".join(n.problems),
         )
-        terminal.out.out("\t".join(fields), highlight=False)
+        typer.echo("\t".join(fields))  # Rich would expand the tabs
     terminal.info(summary(notifications) or f"nothing due on {day.isoformat()}")
 
 

@@ -231,6 +231,14 @@ def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, 
     document["exit_code"] = exit_code
     json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+    # stdout is for the program reading the JSON; the person (or the log file) still needs to
+    # hear what to fix, exactly as in the line mode.
+    for error in report.input_errors:
+        where = f"{error.source}:{error.line}" if error.line is not None else error.source
+        terminal.warning(f"{where}: {error.message}")
+    for problem in diagnostics(report):
+        terminal.warning(problem)
+    terminal.info(summary(report))
 
 
 # ---------------------------------------------------------------- rendering
