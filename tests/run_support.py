@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -89,11 +89,14 @@ class Mailbox:
 
     mails: list[Mail] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    on_accept: Callable[[], None] | None = None  # called as each mail is taken, before the 250 goes out
 
     async def handle_DATA(self, server, session, envelope):
         mail = Mail(time.monotonic(), envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content)
         with self.lock:
             self.mails.append(mail)
+        if self.on_accept is not None:
+            self.on_accept()
         return "250 OK"
 
     def snapshot(self) -> list[Mail]:

@@ -26,6 +26,7 @@ from decimal import Decimal
 from itertools import compress, islice, repeat
 from operator import and_, attrgetter, is_, is_not, itemgetter, not_
 from pathlib import Path
+from types import MappingProxyType
 
 from uwvcli.errors import InputFileError
 from uwvcli.models import Dossier, Employer, InputError
@@ -72,6 +73,7 @@ _DUTCH_DATE = re.compile(r"([0-9]{2})-([0-9]{2})-([0-9]{4})")
 _AMOUNT = re.compile(r"[0-9]+(?:[.,][0-9]{1,2})?")
 
 _POSITION = {f.name: index for index, f in enumerate(fields(Dossier))}
+FIELD_POSITIONS: Mapping[str, int] = MappingProxyType(_POSITION)  # where each field is in a record
 #: A usable export row as a tuple of `Dossier`'s field values in field order: `Dossier(*record)`.
 DossierRecord = tuple
 _DEFAULTS = [None if f.default is MISSING else f.default for f in fields(Dossier)]
@@ -370,7 +372,7 @@ def _build_dossiers(columns: Sequence[Iterable], count: int) -> list[Dossier]:
 def _build_records(columns: Sequence[Iterable], count: int) -> list[DossierRecord]:
     """The chunk's rows as tuples in `Dossier` field order: one C-level `zip` (the constant
     columns are endless `repeat`s, so the zip stops at the real ones)."""
-    return list(islice(zip(*columns), count))
+    return list(islice(zip(*columns, strict=False), count))
 
 
 def _dossier_from_args(args: list) -> Dossier:

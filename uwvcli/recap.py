@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import html
-import ipaddress
 import os
 import re
 import smtplib
@@ -40,6 +39,7 @@ from uwvcli.digipoort import codes
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
 from uwvcli.labels import kind_label
 from uwvcli.models import Dossier, Employer, Kind, MailSettings, Notification, PathSettings, StatusRecord
+from uwvcli.network import is_loopback
 from uwvcli.outbox import write_atomic
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -722,15 +722,6 @@ class _Unavailable(Exception):
     """The SMTP server cannot take anything right now: every remaining recap waits."""
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _credentials(mail: MailSettings) -> tuple[str, str] | None:
     """Username and password from the environment variables the configuration names."""
     if not mail.username_env and not mail.password_env:
@@ -750,7 +741,7 @@ def _credentials(mail: MailSettings) -> tuple[str, str] | None:
 
 def _connect(mail: MailSettings, context: ssl.SSLContext, timeout: float) -> smtplib.SMTP:
     login = _credentials(mail)
-    if login and not mail.starttls and not _is_loopback(mail.smtp_host):
+    if login and not mail.starttls and not is_loopback(mail.smtp_host):
         raise _Unavailable("refusing to send the SMTP password unencrypted: set mail.starttls: true")
     where = f"{mail.smtp_host}:{mail.smtp_port}"
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import signal
 import threading
 from datetime import timedelta
@@ -11,9 +10,13 @@ from typing import Annotated
 
 import typer
 
-from uwvcli.cli.app import command, get_app
+from uwvcli.cli.app import App, command, get_app
+from uwvcli.cli.options import ConfigOption
+from uwvcli.digipoort.delivery import berichtsoort_for
 from uwvcli.digipoort.simulator import LIFECYCLES, MARKERS, Simulator
 from uwvcli.errors import UwvcliError
+from uwvcli.models import Kind
+from uwvcli.network import is_loopback
 
 
 @command("simulator")
@@ -42,12 +45,25 @@ def simulator(
     allow_remote: Annotated[
         bool, typer.Option("--allow-remote", help="Allow listening on a non-loopback address.")
     ] = False,
+    config: ConfigOption = None,
 ) -> None:
-    """Run a local Digipoort (WUS over HTTPS with client certificates) for trying uwvcli out."""
-    terminal = get_app(ctx).terminal
+    """Run a local Digipoort (WUS over HTTPS with client certificates) for trying uwvcli out.
+
+    With a configuration (--config, $UWVCLI_CONFIG or ./uwvcli.yaml when present) it also trusts
+    the configured sender certificate and knows the configured berichtsoorten."""
+    app = get_app(ctx)
+    terminal = app.terminal
+    berichtsoorten = None
+    trust = list(trust or [])
+    config_path = App.config_path(config)
+    if config is not None or config_path.exists():
+        settings = app.load_config(config)
+        if settings.sender.certificate is not None:
+            trust.append(settings.sender.certificate)
+        berichtsoorten = {berichtsoort_for(settings.digipoort, kind) for kind in Kind}
     if lifecycle not in LIFECYCLES:
         raise typer.BadParameter(f"use one of {', '.join(LIFECYCLES)}", param_hint="--lifecycle")
-    if not allow_remote and not _is_loopback(host):
+    if not allow_remote and not is_loopback(host):
         raise UwvcliError(
             f"--host {host} is not a loopback address: the simulator accepts test certificates and is "
             "meant for this machine only. Add --allow-remote if you really mean it."
@@ -62,8 +78,9 @@ def simulator(
             port=port,
             lifecycle=lifecycle,
             step=timedelta(seconds=step),
-            trust=trust or [],
+            trust=trust,
             scenario=scenario,
+            berichtsoorten=berichtsoorten,
             pki_folder=folder / "test-pki",
         )
         digipoort.start()
@@ -104,12 +121,3 @@ def simulator(
     finally:
         digipoort.stop()
     terminal.info("simulator stopped")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

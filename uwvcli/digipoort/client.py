@@ -238,7 +238,9 @@ class DigipoortClient:
         if response.status_code != 200:
             raise self._unreadable(operation, response, f"HTTP {response.status_code} without a SOAP Fault")
         try:
-            verified = verify_envelope(root, trusted_certificate=self._service_certificate)
+            verified = verify_envelope(
+                root, trusted_certificate=self._service_certificate, require_must_understand=False
+            )
         except WsSecurityError as error:
             raise ResponseNotTrusted(
                 f"{operation.name}: Digipoort's answer fails verification: {error}"
