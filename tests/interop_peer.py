@@ -25,6 +25,7 @@ content type, chunked transfer encoding, status order).
 from __future__ import annotations
 
 import base64
+import gzip
 import http.server
 import re
 import ssl
@@ -175,6 +176,9 @@ class ResponseStyle:
     statusdetails: bool = True
     xml_declaration: bool = False
     must_understand: str | None = "1"  # on wsse:Security; None: the attribute is left out
+    sign_token: bool = False  # also sign the BinarySecurityToken (WS-SecurityPolicy ProtectTokens)
+    gzip: bool = False  # Content-Encoding: gzip when the client accepts it
+    close_delimited: bool = False  # no Content-Length: the body ends when the connection closes
 
 
 def xsd_datetime(moment: datetime, notation: str) -> str:
@@ -239,8 +243,9 @@ class WusPeer:
     """The peer server. Use as a context manager; `aanlever_url` and `status_url` are its endpoints.
 
     `clock` is the peer's idea of now (for Timestamp freshness and its own Timestamps).
-    `canned` answers queued with `answer_next` replace the next computed answer (after the
-    request has been verified), to replay captured responses."""
+    Answers queued with `answer_next` replace the next computed answer (after the request has
+    been verified), to replay captured responses; `next_payload` replaces only the next Body;
+    `fault_next` refuses the next request with that foutcode and text."""
 
     def __init__(
         self,
@@ -262,6 +267,7 @@ class WusPeer:
         self.processes: dict[str, PeerProcess] = {}
         self.connections = 0
         self.fault_next: tuple[str, str] | None = None  # (foutcode, foutbeschrijving)
+        self.next_payload: str | None = None  # the Body of the next answer, signed as usual
         self._canned: list[Canned] = []
         self._lock = threading.Lock()
         self._server: http.server.ThreadingHTTPServer | None = None
@@ -279,7 +285,9 @@ class WusPeer:
         Handler.timeout = self.idle_timeout
         server = _TlsServer(("127.0.0.1", 0), Handler, self.pki.server_context(), self)
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="wus-peer", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="wus-peer", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -336,7 +344,7 @@ class WusPeer:
                 canned = self._canned.pop(0) if self._canned else None
             if canned is not None:
                 return canned.status, canned.body
-            payload = self._answer(request)
+            payload, self.next_payload = self.next_payload or self._answer(request), None
         except Refusal as refusal:
             record.refusal = str(refusal)
             action = f"{service}/{record.operation or names[0]}/Fault/"
@@ -613,7 +621,7 @@ def response_document(
         f'\n  <Reference URI="#{ref}">\n    <Transforms>\n      <Transform Algorithm="{EXC_C14N}">'
         f'{prefix_list}</Transform>\n    </Transforms>\n    <DigestMethod Algorithm="{digest_uri}"/>\n'
         "    <DigestValue></DigestValue>\n  </Reference>"
-        for ref in ("w_25", "w_21", "w_22", "w_23", "w_24", "w_20")
+        for ref in ("w_25", "w_21", "w_22", "w_23", "w_24", "w_20", *([token_id] if style.sign_token else []))
     )
     signature = (
         f'<Signature xmlns="{DS}">\n<SignedInfo>\n  <CanonicalizationMethod Algorithm="{EXC_C14N}">'
@@ -720,7 +728,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         content_type = style.content_type if status == 200 else "text/xml; charset=utf-8"
         self.send_response(status)
         self.send_header("Content-Type", content_type)
-        if style.chunked:
+        if style.gzip and "gzip" in self.headers.get("Accept-Encoding", ""):
+            answer = gzip.compress(answer)
+            self.send_header("Content-Encoding", "gzip")
+        if style.close_delimited:  # HTTP/1.0 style: the end of the connection ends the body
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(answer)
+            self.close_connection = True
+        elif style.chunked:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
             for start in range(0, len(answer), 700):

@@ -147,9 +147,12 @@ def make_test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def setup_samples(folder: Path, pki: Path, *, smtp_port: int | None, **digipoort: object) -> Path:
-    """The samples in `folder` (no state yet), with `mail:` pointing at `smtp_port` (None: no
-    `mail:` section) and `digipoort:` settings replaced when given; returns the configuration."""
+def setup_samples(
+    folder: Path, pki: Path | None, *, smtp_port: int | None, sender: dict | None = None, **digipoort: object
+) -> Path:
+    """The samples in `folder` (no state yet, the test PKI `pki` in place for the in-process
+    simulator), with `mail:` pointing at `smtp_port` (None: no `mail:` section), and `sender:` and
+    `digipoort:` settings added or replaced when given; returns the configuration."""
     shutil.copytree(SAMPLES, folder, ignore=shutil.ignore_patterns("var"), dirs_exist_ok=True)
     config_path = folder / "uwvcli.yaml"
     config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
@@ -157,10 +160,12 @@ def setup_samples(folder: Path, pki: Path, *, smtp_port: int | None, **digipoort
         config["mail"] = {"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "from": FROM_ADDRESS}
     if digipoort:
         config["digipoort"] = dict(digipoort)
+    config["sender"].update(sender or {})
     config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
     state_dir = folder / "var"
     state_dir.mkdir(mode=0o700)
-    shutil.copytree(pki, simulator_pki_folder(state_dir))
+    if pki is not None:
+        shutil.copytree(pki, simulator_pki_folder(state_dir))
     return config_path
 
 
@@ -213,10 +218,10 @@ def journal_status(config: Path) -> dict[str, dict]:
     return {n["key"]: n for n in json.loads(done.stdout)["notifications"]}
 
 
-def simulator_received(state_dir: Path) -> Counter[str]:
-    """Processes the in-process simulator started, per aanleverkenmerk, from its own store (it
-    survives runs: `<state>/simulator/simulator.sqlite3`)."""
-    store = state_dir / "simulator" / "simulator.sqlite3"
+def simulator_received(folder: Path) -> Counter[str]:
+    """Processes a simulator started, per aanleverkenmerk, from its own store in `folder` (it
+    survives restarts; the in-process one of `environment: simulator` lives in `<state>/simulator`)."""
+    store = folder / "simulator.sqlite3"
     if not store.exists():
         return Counter()
     with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
@@ -224,10 +229,10 @@ def simulator_received(state_dir: Path) -> Counter[str]:
     return Counter(dict(rows))
 
 
-def received_by_key(config: Path, state_dir: Path) -> dict[str, int]:
+def received_by_key(config: Path, simulator_folder: Path) -> dict[str, int]:
     """Simulator counts per notification key (the journal tells which aanleverkenmerk is which);
     an aanleverkenmerk the journal does not know shows under its own name."""
-    counts = simulator_received(state_dir)
+    counts = simulator_received(simulator_folder)
     names = {n["aanleverkenmerk"]: key for key, n in journal_status(config).items() if n["aanleverkenmerk"]}
     return {names.get(kenmerk, kenmerk): count for kenmerk, count in counts.items()}
 

@@ -91,8 +91,8 @@ def test_the_daily_run_sends_every_due_notification_once_and_mails_each_employer
 
     # 1 = finished, a person must look: blocked notifications and an unreadable export row
     assert done.returncode == 1, done.stderr
-    assert received_by_key(config, state) == dict.fromkeys(sendable, 1)
-    assert not blocked & set(received_by_key(config, state))
+    assert received_by_key(config, state / "simulator") == dict.fromkeys(sendable, 1)
+    assert not blocked & set(received_by_key(config, state / "simulator"))
 
     # one mail per employer with news and a recap_email, to that address, from the configured sender
     mails = smtp.mailbox.by_recap()
@@ -130,10 +130,10 @@ def test_the_daily_run_sends_every_due_notification_once_and_mails_each_employer
     assert any("other-dossiers.csv:4" in line and " WARNING " in line for line in lines)
 
     # the same day again: nothing more reaches Digipoort or the employers
-    before = simulator_received(state)
+    before = simulator_received(state / "simulator")
     again = run_day(config)
     assert again.returncode == 1
-    assert simulator_received(state) == before
+    assert simulator_received(state / "simulator") == before
     assert len(smtp.mailbox.snapshot()) == len(expected)
 
 
@@ -154,7 +154,7 @@ def test_a_run_after_days_without_one_catches_up_and_flags_what_is_late(
     assert done.returncode == 1  # the blocked ones still are
     document = json.loads(done.stdout)  # stdout is exactly one JSON object
     assert document["exit_code"] == 1
-    assert received_by_key(config, state) == dict.fromkeys(first | caught_up, 1)
+    assert received_by_key(config, state / "simulator") == dict.fromkeys(first | caught_up, 1)
     written = {n["key"]: n for n in document["written"]}
     assert set(written) == caught_up
     assert {k for k, n in written.items() if n["state"] == "late"} == late
@@ -224,7 +224,7 @@ def test_with_the_mail_server_down_digipoort_work_completes_and_recaps_go_next_r
     down = run_day(config)
 
     assert down.returncode == 1
-    assert received_by_key(config, state) == dict.fromkeys(sendable, 1)
+    assert received_by_key(config, state / "simulator") == dict.fromkeys(sendable, 1)
     pending = sorted(p.name for p in (state / "recaps" / "pending").iterdir())
     expected = expected_recaps(config, sendable | blocked)
     assert pending == sorted(f"{r.replace(' ', '_')}.eml" for r in expected)
@@ -238,7 +238,7 @@ def test_with_the_mail_server_down_digipoort_work_completes_and_recaps_go_next_r
         server.stop()
 
     assert up.returncode == 1 and again.returncode == 1
-    assert received_by_key(config, state) == dict.fromkeys(sendable, 1)
+    assert received_by_key(config, state / "simulator") == dict.fromkeys(sendable, 1)
     mails = server.mailbox.by_recap()
     assert {recap: len(m) for recap, m in mails.items()} == dict.fromkeys(expected, 1)
     assert list((state / "recaps" / "pending").iterdir()) == []

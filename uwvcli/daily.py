@@ -7,9 +7,9 @@ down loses nothing — the next run sends what is still pending."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from uwvcli.digipoort.delivery import NOT_SENT, Delivery, SendReport, open_digipoort, send_outbox
@@ -29,6 +29,9 @@ from uwvcli.signing import Credentials
 
 #: The recap shows what comes up in this many days after the run date.
 RECAP_HORIZON_DAYS = 14
+
+#: Recap sections of a message that went out (or may have) on this run date.
+SENT_SECTIONS = ("sent", "accepted", "delivered", "rejected", "failed", "parked")
 
 #: Which recap section a delivery line of the send report belongs in.
 SECTION_OF_STATE = {
@@ -143,6 +146,26 @@ def build_recaps(
             continue
         add(employer_id, section, item)
 
+    since = _start_of_the_day_runs(journal, day)
+    reported = {delivery.key for delivery in send.lines}
+    for entry in _settled_since(journal, since, reported):
+        section = SECTION_OF_STATE[entry.state]
+        status = _status_fields(journal, entry, None, day) if section in ("rejected", "failed") else {}
+        add(entry.employer_id, section, _item_from_entry(entry, dossiers.get(entry.dossier_id), **status))
+
+    # Late is a property of when a message went out: one sent late by an earlier (killed) run of
+    # the day is reported as late too, so the day's recap says the same whatever run wrote it.
+    late = {p.notification.key for p in prepared.late}
+    for employer_id, by_section in sections.items():
+        for section in SENT_SECTIONS:
+            for item in list(by_section.get(section, ())):
+                if item.key in late or item.deadline is None or item.deadline >= day:
+                    continue
+                entry = journal.entry(item.key)
+                if entry is not None and since is not None and _attempted_since(journal, entry.key, since):
+                    late.add(item.key)
+                    add(employer_id, "late", _item_from_entry(entry, dossiers.get(entry.dossier_id)))
+
     recaps = []
     for employer_id, employer in config.employers.items():
         notes = []
@@ -168,13 +191,49 @@ def _notifications_of(prepared: PrepareReport) -> dict[str, Notification]:
     return found
 
 
-def _status_fields(journal: Journal, entry: Entry | None, delivery: Delivery, day: date) -> dict[str, object]:
+def _start_of_the_day_runs(journal: Journal, day: date) -> datetime | None:
+    """When the latest series of runs for `day` began (this run and the ones right before it
+    with the same run date, e.g. runs killed before they finished)."""
+    started = None
+    for run in reversed(journal.runs()):
+        if run.run_date != day:
+            break
+        started = run.started
+    return started
+
+
+def _settled_since(journal: Journal, since: datetime | None, reported: Container[str]) -> list[Entry]:
+    """Messages an earlier run of the day sent or settled but never told the employer about: that
+    run was killed before its recap was written. Without them a crash would silently drop news
+    from the day's recap; with them a normal rerun adds nothing (`write_recap` sees the facts were
+    already told)."""
+    if since is None:
+        return []
+    return [e for e in journal.entries(state=tuple(SECTION_OF_STATE), since=since) if e.key not in reported]
+
+
+def _attempted_since(journal: Journal, key: str, since: datetime) -> bool:
+    return any(attempt.started >= since for attempt in journal.attempts(key))
+
+
+def _status_fields(
+    journal: Journal, entry: Entry | None, delivery: Delivery | None, day: date
+) -> dict[str, object]:
     """The Digipoort status that ended a message (its code, foutcode and verbatim text), or the
     synchronous fault when there was no process."""
     if entry is not None and entry.kenmerk:
         history = journal.status_history(entry.kenmerk)
         if history:
             return {"status": history[-1]}
+    if delivery is None and entry is not None:
+        attempts = journal.attempts(entry.key)
+        last = attempts[-1] if attempts else None
+        return {
+            "foutcode": last.foutcode if last else None,
+            "foutbeschrijving": (last.foutbeschrijving if last else None) or entry.reason,
+            "reported_on": day,
+        }
+    assert delivery is not None
     return {
         "foutcode": delivery.foutcode,
         "foutbeschrijving": delivery.text or delivery.reason,

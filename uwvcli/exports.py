@@ -18,15 +18,14 @@ import gc
 import json
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import MISSING, fields
 from datetime import date
 from decimal import Decimal
-from itertools import compress, islice, repeat
-from operator import and_, attrgetter, is_, is_not, itemgetter, not_
+from itertools import chain, compress, count, islice, repeat
+from operator import and_, eq, is_not, itemgetter, not_
 from pathlib import Path
-from types import MappingProxyType
 
 from uwvcli.errors import InputFileError
 from uwvcli.models import Dossier, Employer, InputError
@@ -73,9 +72,7 @@ _DUTCH_DATE = re.compile(r"([0-9]{2})-([0-9]{2})-([0-9]{4})")
 _AMOUNT = re.compile(r"[0-9]+(?:[.,][0-9]{1,2})?")
 
 _POSITION = {f.name: index for index, f in enumerate(fields(Dossier))}
-FIELD_POSITIONS: Mapping[str, int] = MappingProxyType(_POSITION)  # where each field is in a record
-#: A usable export row as a tuple of `Dossier`'s field values in field order: `Dossier(*record)`.
-DossierRecord = tuple
+_FILE_STRIDE = 1 << 40  # row numbers: file index * _FILE_STRIDE + line
 _DEFAULTS = [None if f.default is MISSING else f.default for f in fields(Dossier)]
 
 
@@ -211,34 +208,42 @@ _CHUNK = 4096  # rows converted together: big enough to amortise, small enough t
 class _Loader:
     """State shared by every file of one export set: caches, known org units, duplicate tracking.
 
-    `as_records` keeps each usable row as a plain tuple in `Dossier` field order instead of a
-    `Dossier`: a tuple is built in C in one step, and most rows of a big export are never needed
-    as objects (see `load_records`)."""
+    Each row has a number, unique across the files (`_FILE_STRIDE`): duplicates are found by
+    comparing numbers, and the number tells where a first occurrence was. The usable rows go to
+    `self.dossiers` as `Dossier` objects or, for `load_table`, into a `DossierTable`."""
 
-    def __init__(self, employers: Mapping[str, Employer], *, as_records: bool = False):
+    def __init__(self, employers: Mapping[str, Employer], *, table: DossierTable | None = None):
         self.employers = employers
         self.columns = _columns()
         self.units = {(employer.id, unit) for employer in employers.values() for unit in employer.org_units}
-        self.build_chunk = _build_records if as_records else _build_dossiers
-        self.build_one = tuple if as_records else _dossier_from_args
-        self.dossier_id = itemgetter(_DOSSIER) if as_records else attrgetter("dossier_id")
-        self.dossiers: list[Dossier] | list[DossierRecord] = []
+        self.table = table
+        self.dossiers: list[Dossier] = []
         self.errors: list[InputError] = []
-        self.first_seen: dict[str, Dossier | DossierRecord | tuple[str, int]] = {}
+        self.sources: list[str] = []  # of each file read, in order: a row number's file
+        self.first_seen: dict[str, int] = {}  # dossier_id -> number of its first row
         self.duplicates: dict[str, tuple[str, int]] = {}  # dossier_id -> its second occurrence
 
-    def rows(self, layout: _Layout, source: str, lines: list[int], rows: list[list[str]]) -> None:
-        """Keep a chunk of rows as `Dossier`s, column by column: each column is converted with one
-        C-level `map` over its cache and each check runs over whole columns, so a typical row costs
-        only the quick consistency check in Python. Rows that fail any check go the careful way,
-        row by row, which explains each problem; both ways give the same result."""
+    def begin_file(self, source: str) -> None:
+        self.sources.append(source)
+
+    def number(self, line: int) -> int:
+        return (len(self.sources) - 1) * _FILE_STRIDE + line
+
+    def location(self, number: int) -> tuple[str, int]:
+        return self.sources[number // _FILE_STRIDE], number % _FILE_STRIDE
+
+    def rows(self, layout: _Layout, source: str, lines: Sequence[int], rows: list[list[str]]) -> None:
+        """Keep a chunk of rows, column by column: each column is converted with one C-level `map`
+        over its cache and each check runs over whole columns, so a typical row costs only the
+        quick consistency check in Python. Rows that fail any check go the careful way, row by
+        row, which explains each problem; both ways give the same result."""
         count = len(rows)
         suspect: set[int] = set()
         converted = [
             self.convert(column, cells, suspect)
             for column, cells in zip(layout.columns, zip(*rows, strict=True), strict=True)
         ]
-        combined = [repeat(source), lines, *converted, *map(repeat, layout.absent)]
+        combined = [[source] * count, lines, *converted, *([value] * count for value in layout.absent)]
         by_field = layout.order(combined)
         ok = list(map(self.units.__contains__, zip(by_field[_EMPLOYER], by_field[_UNIT], strict=True)))
         for index in _REQUIRED_INDICES:
@@ -246,19 +251,22 @@ class _Loader:
                 ok = list(map(and_, ok, map(is_not, by_field[index], repeat(None))))
         consistency = map(_consistent, *(by_field[i] for i in _CONSISTENCY_INDICES))
         ok = list(map(and_, ok, consistency))
-        built = self.build_chunk(by_field, count)
-        first = list(map(self.first_seen.setdefault, by_field[_DOSSIER], built))
-        ok = list(map(and_, ok, map(is_, first, built)))
+        numbers = list(map(self.number(0).__add__, lines))
+        first = list(map(self.first_seen.setdefault, by_field[_DOSSIER], numbers))
+        ok = list(map(and_, ok, map(eq, first, numbers)))
         suspect.update(compress(range(count), map(not_, ok)))
-        if not suspect:
-            self.dossiers.extend(built)
-            return
         for index in sorted(suspect):
-            if first[index] is built[index]:  # registered above, but the careful path decides
-                del self.first_seen[self.dossier_id(built[index])]
+            if first[index] == numbers[index]:  # registered above, but the careful path decides
+                del self.first_seen[by_field[_DOSSIER][index]]
         for index in sorted(suspect):
             self.careful_row(layout, source, lines[index], rows[index])
-        self.dossiers.extend(dossier for index, dossier in enumerate(built) if index not in suspect)
+        keep = None if not suspect else [index not in suspect for index in range(count)]
+        if self.table is not None:
+            self.table.add(by_field, count, keep)
+        elif keep is None:
+            self.dossiers.extend(_build_dossiers(by_field, count))
+        else:
+            self.dossiers.extend(compress(_build_dossiers(by_field, count), keep))
 
     @staticmethod
     def convert(column: _Column, cells: tuple[str, ...], suspect: set[int]) -> list:
@@ -267,7 +275,7 @@ class _Loader:
             return [_DEFAULTS[column.position]] * len(cells)
         if column.parse is None:
             stripped = list(map(str.strip, cells))
-            return list(map(_ABSENT_IF_EMPTY.get, stripped, stripped))
+            return list(map(_ABSENT_IF_EMPTY.get, stripped, stripped)) if "" in stripped else stripped
         cache = column.cache
         try:
             return list(map(cache.__getitem__, cells))
@@ -330,27 +338,87 @@ class _Loader:
         problems.extend(_consistency(args, {field for field, _ in problems}))
         dossier_id = args[pos["dossier_id"]]
         if dossier_id is not None:
-            first = _location(self.first_seen.setdefault(dossier_id, (source, line)))
-            if first != (source, line):
+            number = self.number(line)
+            first = self.first_seen.setdefault(dossier_id, number)
+            if first != number:
                 self.duplicates.setdefault(dossier_id, (source, line))
-                problems.append(("dossier_id", _duplicate_message(dossier_id, first)))
+                problems.append(("dossier_id", _duplicate_message(dossier_id, self.location(first))))
         if problems:
             self.errors.extend(InputError(source, line, message, field) for field, message in problems)
-            return
-        dossier = self.build_one(args)
-        self.first_seen[dossier_id] = dossier
-        self.dossiers.append(dossier)
+        elif self.table is not None:
+            self.table.add([[value] for value in args], 1, None)
+        else:
+            self.dossiers.append(Dossier(*args))
 
-    def finish(self) -> tuple[list[Dossier], list[InputError]]:
+    def finish(self) -> None:
         """Drop every occurrence of a duplicated dossier_id (uwvcli does not guess which is right)."""
-        if self.duplicates:
-            for dossier_id, second in self.duplicates.items():
-                source, line = _location(self.first_seen[dossier_id])
-                self.errors.append(
-                    InputError(source, line, _duplicate_message(dossier_id, second), "dossier_id")
-                )
-            self.dossiers = [d for d in self.dossiers if self.dossier_id(d) not in self.duplicates]
-        return self.dossiers, self.errors
+        if not self.duplicates:
+            return
+        for dossier_id, second in self.duplicates.items():
+            source, line = self.location(self.first_seen[dossier_id])
+            self.errors.append(InputError(source, line, _duplicate_message(dossier_id, second), "dossier_id"))
+        if self.table is not None:
+            self.table.drop(self.duplicates)
+        else:
+            self.dossiers = [d for d in self.dossiers if d.dossier_id not in self.duplicates]
+
+
+class DossierTable:
+    """Every usable dossier of an export set, column by column: per chunk of rows one list per
+    `Dossier` field, in field order. A million dossiers without a million objects; `dossiers`
+    builds the objects of the rows asked for, `column` gives one field of every row."""
+
+    def __init__(self) -> None:
+        self._chunks: list[list[Sequence]] = []
+        self._counts: list[int] = []
+
+    def add(self, columns: Sequence[Sequence], size: int, keep: Sequence[bool] | None) -> None:
+        """A chunk of `size` rows, given as its columns; `keep`: only the rows where it is true."""
+        if keep is not None:
+            columns = [list(compress(column, keep)) for column in columns]
+            size = len(columns[0])
+        if size:
+            self._chunks.append(list(columns))
+            self._counts.append(size)
+
+    def drop(self, dossier_ids: Container[str]) -> None:
+        """Leave out the rows of these dossier ids."""
+        chunks, counts = self._chunks, self._counts
+        self._chunks, self._counts = [], []
+        for columns, size in zip(chunks, counts, strict=True):
+            keep = [dossier_id not in dossier_ids for dossier_id in columns[_DOSSIER]]
+            self.add(columns, size, None if all(keep) else keep)
+
+    def __len__(self) -> int:
+        return sum(self._counts)
+
+    def column(self, name: str) -> list:
+        """Field `name` of every row, in the table's order."""
+        position = _POSITION[name]
+        return list(chain.from_iterable(columns[position] for columns in self._chunks))
+
+    def dossiers(self, keep: Iterable[bool] | None = None) -> list[Dossier]:
+        """The rows (those where `keep` is true, in the table's order) as `Dossier` objects."""
+        wanted = iter(keep) if keep is not None else repeat(True)
+        found: list[Dossier] = []
+        for columns, size in zip(self._chunks, self._counts, strict=True):
+            mask = list(islice(wanted, size))
+            if all(mask):
+                found.extend(_build_dossiers(columns, size))
+            elif any(mask):
+                found.extend(_build_dossiers([list(compress(c, mask)) for c in columns], sum(mask)))
+        return found
+
+    def positions(self) -> dict[str, int]:
+        """Each dossier_id's row (for `dossier`); dossier ids are unique in a table."""
+        return dict(zip(self.column("dossier_id"), count(), strict=False))
+
+    def dossier(self, position: int) -> Dossier:
+        for columns, size in zip(self._chunks, self._counts, strict=True):
+            if position < size:
+                return Dossier(*(column[position] for column in columns))
+            position -= size
+        raise IndexError(position)
 
 
 _SLOTS = tuple(Dossier.__dict__[f.name] for f in fields(Dossier))
@@ -367,29 +435,6 @@ def _build_dossiers(columns: Sequence[Iterable], count: int) -> list[Dossier]:
     for slot, column in zip(_SLOTS, columns, strict=True):
         deque(map(slot.__set__, dossiers, column), maxlen=0)
     return dossiers
-
-
-def _build_records(columns: Sequence[Iterable], count: int) -> list[DossierRecord]:
-    """The chunk's rows as tuples in `Dossier` field order: one C-level `zip` (the constant
-    columns are endless `repeat`s, so the zip stops at the real ones)."""
-    return list(islice(zip(*columns, strict=False), count))
-
-
-def _dossier_from_args(args: list) -> Dossier:
-    return Dossier(*args)
-
-
-def to_dossiers(records: Sequence[DossierRecord]) -> list[Dossier]:
-    """`[Dossier(*record) for record in records]`, built the fast way (`_build_dossiers`)."""
-    if not records:
-        return []
-    return _build_dossiers(list(zip(*records, strict=True)), len(records))
-
-
-def _location(seen: Dossier | DossierRecord | tuple[str, int]) -> tuple[str, int]:
-    """Where a first occurrence is: a `Dossier`, a record (source and line come first) or a
-    bare (source, line)."""
-    return (seen.source, seen.line) if isinstance(seen, Dossier) else (seen[0], seen[1])
 
 
 def _consistent(
@@ -639,27 +684,33 @@ def load_dossiers(
 ) -> tuple[list[Dossier], list[InputError]]:
     """Read every export into dossiers plus the rows that could not be used (CONTRACT §3, RULES §8
     single-row checks). Raises `InputFileError` when a whole file is unusable."""
-    return _load(_Loader(employers), paths, display_base)
+    loader = _Loader(employers)
+    _load(loader, paths, display_base)
+    return loader.dossiers, loader.errors
 
 
-def load_records(
+def load_table(
     paths: Sequence[Path], employers: Mapping[str, Employer], *, display_base: Path | None = None
-) -> tuple[list[DossierRecord], list[InputError]]:
-    """`load_dossiers` with each dossier as a record (`Dossier(*record)`, or `to_dossiers`): the same
-    checks, errors and order, without an object per row. On a million rows most dossiers can
-    yield nothing on the run date (`rules.relevant`), so only the few that can become objects."""
-    return _load(_Loader(employers, as_records=True), paths, display_base)
+) -> tuple[DossierTable, list[InputError]]:
+    """`load_dossiers` as a `DossierTable`: the same checks, errors, dossiers and order, without an
+    object per row. On a million rows most dossiers can yield nothing on the run date
+    (`rules.relevant`), so only the few that can need to become objects."""
+    loader = _Loader(employers, table=DossierTable())
+    _load(loader, paths, display_base)
+    assert loader.table is not None
+    return loader.table, loader.errors
 
 
-def _load(loader: _Loader, paths: Sequence[Path], display_base: Path | None) -> tuple[list, list[InputError]]:
+def _load(loader: _Loader, paths: Sequence[Path], display_base: Path | None) -> None:
     with _without_cyclic_gc():
         for path in paths:
             source = display_name(Path(path), display_base)
+            loader.begin_file(source)
             if Path(path).suffix.lower() == ".json":
                 _read_json(loader, Path(path), source)
             else:
                 _read_csv(loader, Path(path), source)
-        return loader.finish()
+        loader.finish()
 
 
 @contextmanager

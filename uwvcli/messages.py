@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -128,6 +128,20 @@ def build_message(
     _administratieve_eenheid(root, dossier, employer, with_account=pays)
     # Indented: support staff read outbox files; whitespace between elements means nothing to UWV.
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def content_digest(xml: bytes) -> str:
+    """sha256 of what a message from `build_message` says about its notification, to notice a
+    correction of the exports: its exclusive C14N without the sender block (Ketenpartij: the
+    aanleverkenmerk, uwvcli's version, the contact details) and with DatTijdOpstellenMelding set
+    to one fixed moment, so that neither a new revision, a new phone number nor the time of
+    building counts as a change. Journals keep these digests: what goes into them never changes."""
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    for sender_block in root.findall(_q("Ketenpartij")):
+        root.remove(sender_block)
+    for moment in root.iterfind(f"*/{_q('DatTijdOpstellenMelding')}"):
+        moment.text = _DIGEST_MOMENT
+    return hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).hexdigest()
 
 
 def referentie_melding(key: str) -> str:
@@ -278,6 +292,10 @@ def _timestamp(value: datetime) -> str:
     return value.strftime("%Y%m%d%H%M%S")
 
 
+#: The moment every content digest is taken at (2000-01-01 00:00 UTC, as it always has been).
+_DIGEST_MOMENT = _timestamp(datetime(2000, 1, 1, tzinfo=UTC))
+
+
 def _indicator(value: bool) -> str:
     return "1" if value else "2"
 
@@ -317,12 +335,13 @@ def _initials(value: str | None) -> str | None:
 
 def _text(value: str | None, limit: int) -> str | None:
     """Free text made safe for XML (no control or non-characters, single spaces), cut to `limit`."""
-    cleaned = "".join(ch if _is_text_character(ch) else " " for ch in value or "")
-    return " ".join(cleaned.split())[:limit].strip() or None
+    return " ".join(_NOT_TEXT.sub(" ", value or "").split())[:limit].strip() or None
 
 
-def _is_text_character(ch: str) -> bool:
-    return unicodedata.category(ch) not in ("Cc", "Cs") and ch not in "\ufffe\uffff"
+#: What XML text must not contain: the control characters (Unicode category Cc, a fixed set),
+#: lone surrogates (Cs) and the non-characters U+FFFE and U+FFFF. One regular expression instead
+#: of a category look-up per character: every name and free text passes through here twice.
+_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 # ================================================================ checking
@@ -374,6 +393,11 @@ class _Node:
     required: bool = False
     repeatable: bool = False
 
+    @cached_property
+    def order(self) -> dict[str, int]:
+        """Each child's position in schema order, by name (looked up for every element checked)."""
+        return {child.name: index for index, child in enumerate(self.children)}
+
 
 def _req(name: str, check: _Check | None = None, *children: _Node) -> _Node:
     return _Node(name, check, children, required=True)
@@ -385,9 +409,19 @@ def _opt(name: str, check: _Check | None = None, *children: _Node) -> _Node:
 
 # ---- value checks
 
+_EIGHT_DIGITS = re.compile(r"[0-9]{8}")
+_FOURTEEN_DIGITS = re.compile(r"[0-9]{14}")
+_AMOUNT = re.compile(r"[0-9]{1,9}\.[0-9]{2}")
+_NINE_DIGITS = re.compile(r"[0-9]{9}")
+_THREE_DIGITS = re.compile(r"[0-9]{3}")
+_TWO_DIGITS = re.compile(r"[0-9]{2}")
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+_INITIALS = re.compile(rf"[^\W\d_]{{1,{_LEN_VOORLETTERS}}}")
+_KENMERK = re.compile(rf"[A-Za-z0-9._-]{{1,{_LEN_KENMERK}}}")
+
 
 def _fmt_date(value: str) -> str | None:
-    if re.fullmatch(r"[0-9]{8}", value):
+    if _EIGHT_DIGITS.fullmatch(value):
         try:
             date(int(value[:4]), int(value[4:6]), int(value[6:]))
             return None
@@ -397,9 +431,10 @@ def _fmt_date(value: str) -> str | None:
 
 
 def _fmt_timestamp(value: str) -> str | None:
-    if re.fullmatch(r"[0-9]{14}", value):
+    if _FOURTEEN_DIGITS.fullmatch(value):
         try:
-            datetime.strptime(value, "%Y%m%d%H%M%S")
+            # fixed-width fields: datetime() refuses what strptime would (month 13, second 60…)
+            datetime(int(value[:4]), *(int(value[start : start + 2]) for start in range(4, 14, 2)))
             return None
         except ValueError:
             pass
@@ -417,7 +452,7 @@ _fmt_indicator = _one_of("1", "2")
 
 
 def _fmt_amount(value: str) -> str | None:
-    if re.fullmatch(r"[0-9]{1,9}\.[0-9]{2}", value):
+    if _AMOUNT.fullmatch(value):
         try:
             if Decimal(value) > 0:
                 return None
@@ -427,7 +462,7 @@ def _fmt_amount(value: str) -> str | None:
 
 
 def _fmt_bsn(value: str) -> str | None:
-    if re.fullmatch(r"[0-9]{9}", value) and is_valid_bsn(value):
+    if _NINE_DIGITS.fullmatch(value) and is_valid_bsn(value):
         return None
     return "must be a burgerservicenummer of 9 digits that passes the 11-check"
 
@@ -443,19 +478,19 @@ def _fmt_aansluitnummer(value: str) -> str | None:
 
 
 def _fmt_sector(value: str) -> str | None:
-    if re.fullmatch(r"[0-9]{3}", value) and is_valid_sector(value):
+    if _THREE_DIGITS.fullmatch(value) and is_valid_sector(value):
         return None
     return "must be a sector code of the list (001–069 except 036 and 037, or 998)"
 
 
 def _fmt_risicocode(value: str) -> str | None:
-    if re.fullmatch(r"[0-9]{2}", value) and is_valid_risicocode(value):
+    if _TWO_DIGITS.fullmatch(value) and is_valid_risicocode(value):
         return None
     return "must be a risicopremiegroep of 2 digits"
 
 
 def _fmt_iban(value: str) -> str | None:
-    if re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", value) and is_valid_iban(value):
+    if _IBAN.fullmatch(value) and is_valid_iban(value):
         return None
     return "must be an IBAN (ISO 13616, capitals, no spaces) that passes the mod-97 check"
 
@@ -466,7 +501,7 @@ def _fmt_text(limit: int) -> _Check:
             return "must be text without leading or trailing spaces"
         if len(value) > limit:
             return f"is longer than {limit} characters"
-        if not all(_is_text_character(ch) for ch in value):
+        if _NOT_TEXT.search(value):
             return "contains control characters"
         return None
 
@@ -474,20 +509,22 @@ def _fmt_text(limit: int) -> _Check:
 
 
 def _fmt_digits(limit: int) -> _Check:
+    digits = re.compile(rf"[0-9]{{1,{limit}}}")
+
     def check(value: str) -> str | None:
-        return None if re.fullmatch(rf"[0-9]{{1,{limit}}}", value) else f"must be 1 to {limit} digits"
+        return None if digits.fullmatch(value) else f"must be 1 to {limit} digits"
 
     return check
 
 
 def _fmt_initials(value: str) -> str | None:
-    if re.fullmatch(rf"[^\W\d_]{{1,{_LEN_VOORLETTERS}}}", value) and value == value.upper():
+    if _INITIALS.fullmatch(value) and value == value.upper():
         return None
     return f"must be 1 to {_LEN_VOORLETTERS} capital letters without dots or spaces"
 
 
 def _fmt_kenmerk(value: str) -> str | None:
-    if re.fullmatch(rf"[A-Za-z0-9._-]{{1,{_LEN_KENMERK}}}", value):
+    if _KENMERK.fullmatch(value):
         return None
     return f"must be 1 to {_LEN_KENMERK} characters of A–Z, a–z, 0–9, '.', '_' and '-'"
 
@@ -626,9 +663,15 @@ _MELDING_BLOCKS = (
 )
 
 
+_IN_NAMESPACE = f"{{{NAMESPACE}}}"
+
+
 def _local(element: etree._Element) -> str:
-    qname = etree.QName(element)
-    return qname.localname if qname.namespace == NAMESPACE else qname.text
+    """The element's name without the message namespace ("{other}name" when it is in another)."""
+    tag = element.tag
+    if isinstance(tag, str) and tag.startswith(_IN_NAMESPACE):
+        return tag[len(_IN_NAMESPACE) :]
+    return etree.QName(element).text
 
 
 # Where a user fixes a value: the export field or configuration key behind the element.
@@ -679,7 +722,7 @@ def _check_element(element: etree._Element, node: _Node, path: str, problems: li
 
 
 def _check_children(element: etree._Element, node: _Node, path: str, problems: list[str]) -> None:
-    order = {child.name: index for index, child in enumerate(node.children)}
+    order = node.order
     seen: dict[str, int] = {}
     position = -1
     for child in element:

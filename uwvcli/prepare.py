@@ -19,7 +19,6 @@ and recorded as `written`. It is safe to run again at any moment, also after a `
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 import signal
@@ -32,8 +31,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-
-from lxml import etree
 
 from uwvcli import messages, planning, signing
 from uwvcli.digipoort.delivery import berichtsoort_for
@@ -52,9 +49,9 @@ from uwvcli.models import (
 )
 from uwvcli.outbox import Outbox
 
-#: The moment put into every fingerprint build, so that the fingerprint depends on the content only.
 #: The recap tells each employer what comes up in this many days after the run date.
 UPCOMING_DAYS = 14
+#: Any moment will do for a fingerprint build (content_digest sets its own); a fixed one, to be plain.
 _FINGERPRINT_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 #: Journal records and outbox renames are made durable together, this many notifications at a time.
 _BATCH = 50
@@ -62,7 +59,6 @@ _BATCH = 50
 _WRITERS = 4
 #: From this many messages to build on, signing is spread over worker processes.
 PARALLEL_THRESHOLD = 500
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 Progress = Callable[[int, int], None]
 
@@ -213,23 +209,18 @@ class _Rendered:
 
 
 def fingerprint(n: Notification, dossier: Dossier, employer: Employer, sender: Sender) -> str:
-    """sha256 of what the message says about the notification: built at a fixed moment, with
-    the sender block (Ketenpartij: our aanleverkenmerk, software version, contact details)
-    left out, so that neither a new revision nor a new phone number counts as a change."""
+    """sha256 of what the message says about the notification (`messages.content_digest`): neither
+    a new revision, a new phone number nor the moment of building counts as a change."""
     xml = messages.build_message(
         n, dossier, employer, sender, aanleverkenmerk=aanleverkenmerk(n.key), created=_FINGERPRINT_MOMENT
     )
-    root = etree.fromstring(xml, _PARSER)
-    for sender_block in root.findall(f"{{{messages.NAMESPACE}}}Ketenpartij"):
-        root.remove(sender_block)
-    return hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).hexdigest()
+    return messages.content_digest(xml)
 
 
 def _render(job: _Job, credentials: signing.Credentials) -> _Rendered:
+    """Build the message once; its fingerprint decides whether it must be checked, signed and
+    written at all (a second run the same day finds every content `known`)."""
     n = job.notification
-    content = fingerprint(n, job.dossier, job.employer, job.sender)
-    if content == job.known and not job.rebuild:
-        return _Rendered(content)
     xml = messages.build_message(
         n,
         job.dossier,
@@ -238,6 +229,9 @@ def _render(job: _Job, credentials: signing.Credentials) -> _Rendered:
         aanleverkenmerk=aanleverkenmerk(n.key, job.revision),
         created=job.created,
     )
+    content = messages.content_digest(xml)
+    if content == job.known and not job.rebuild:
+        return _Rendered(content)
     problems = messages.check_message(xml)
     if problems:
         return _Rendered(content, problems=tuple(problems))

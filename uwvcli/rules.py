@@ -12,12 +12,12 @@ only built for what the caller gets back, because `evaluate` runs over a million
 from __future__ import annotations
 
 import gc
-from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import compress, repeat
-from operator import and_, attrgetter, eq, itemgetter, le, lt, mul, ne, not_, or_
+from itertools import compress, count, repeat
+from operator import and_, attrgetter, eq, le, lt, mul, ne, not_, or_
 
 from uwvcli.identifiers import (
     default_risicocode,
@@ -68,10 +68,12 @@ _ORDER = attrgetter("due_date", "employer_id", "dossier_id")
 PARTIAL = "partial"
 FULL = "full"
 
-# Every due date and deadline the rules derive from closed dossiers lies at most this many days
-# after the latest of the employee's dossier dates: the longest term counted from such a date is
-# six weeks (ZW 38a(3)), and moving a deadline past weekends and holidays adds a few days.
-QUIET_MARGIN = 60
+# How far after an employee's dossier dates the rules can place a due date or deadline, when
+# every ziekte dossier is closed (an MLA then falls before the recovery): six weeks after
+# first_sick_day (ZW 38a(3)); at most a week after any other date (the MLA's week, the 2 and 4
+# day terms); plus the shift past weekends and holidays (at most 5 days; 7 to be safe).
+_AFTER_FIRST_SICK_DAY = 42 - 7
+QUIET_MARGIN = 7 + 7
 # Ordinals of the pre-filter (`relevant`) beyond any real date: a dossier still open on the run
 # date; an employer whose link is off (only overlaps count); a date so close to either end of the
 # calendar that a term might not be computable (`evaluate` then reports the employee's rows).
@@ -79,8 +81,6 @@ _OPEN = date.max.toordinal() + 1
 _LINK_OFF = _OPEN + 1
 _EDGE = _OPEN + 2
 _SAFE = range(date.min.toordinal() + 1000, date.max.toordinal() - 1000)
-_FIELD = {f.name: index for index, f in enumerate(fields(Dossier))}
-_EMPLOYEE_OF_RECORD = itemgetter(_FIELD["employer_id"], _FIELD["employee_id"])
 
 
 @dataclass(frozen=True)
@@ -137,29 +137,36 @@ def evaluate(
         return evaluator.result()
 
 
-def relevant(employers: Mapping[str, Employer], records: Sequence[tuple], run_date: date) -> list[tuple]:
-    """The records (`exports.load_records`: a `Dossier`'s field values in field order) of every
-    employee who can yield anything on `run_date`, in their order: whatever the horizon and the
-    sent keys, `evaluate` gives the same result for these as for all records.
+def relevant(
+    employers: Mapping[str, Employer], column: Callable[[str], Sequence], run_date: date
+) -> list[bool]:
+    """Which dossiers can matter on `run_date`: those of every employee who can yield anything
+    then. `column(name)` gives field `name` of every dossier, always in the same order (as
+    `exports.DossierTable.column` does); the answer is in that order. Whatever the horizon and
+    the sent keys, `evaluate` gives the same result for the dossiers kept as for all of them.
 
     An employee is left out only when it is certain that the rules find nothing for them: every
     ziekte dossier closed on or before the run date, every date of every dossier more than
-    QUIET_MARGIN days before the start date of the employer's link (or the link off), and no two
-    ziekte dossiers overlapping (an overlap is an input error). On a big export that is most
-    employees; deciding it takes a few C-level passes over columns, where the rules spend
-    microseconds per employee. tests/test_due_equivalence.py holds the claim against `evaluate`."""
-    if not records:
+    QUIET_MARGIN days (six weeks for first_sick_day) before the start date of the employer's
+    link (or the link off), and no two ziekte dossiers overlapping (an overlap is an input error).
+    On a big export that is most employees; deciding it takes a few C-level passes over
+    columns, where the rules spend microseconds per employee. tests/test_due_equivalence.py
+    holds the claim against `evaluate` on all dossiers."""
+    employer_ids = column("employer_id")
+    if not employer_ids:
         return []
-    keys = list(map(_EMPLOYEE_OF_RECORD, records))
-    is_ziekte = list(map(eq, _column(records, "dossier_type"), repeat("ziekte")))
-    first_sick = _ordinals(_column(records, "first_sick_day"), run_date, absent=0)
-    recovered = _ordinals(_column(records, "recovery_date"), run_date, absent=_OPEN, open_after=True)
+    numbers: dict[tuple[str, str], int] = {}  # hashing a number is cheaper than a pair of strings
+    employee = list(map(numbers.setdefault, zip(employer_ids, column("employee_id"), strict=True), count()))
+    is_ziekte = list(map(eq, column("dossier_type"), repeat("ziekte")))
+    first_sick_column = column("first_sick_day")
+    first_sick = _ordinals(first_sick_column, run_date, absent=0)
+    recovered = _ordinals(column("recovery_date"), run_date, absent=_OPEN, open_after=True)
     latest = map(
         max,
-        first_sick,
+        _ordinals(first_sick_column, run_date, absent=0, later=_AFTER_FIRST_SICK_DAY),
         map(mul, recovered, is_ziekte),  # a zwangerschap dossier has no recovery that counts
         *(
-            _ordinals(_column(records, name), run_date, absent=0)
+            _ordinals(column(name), run_date, absent=0)
             for name in (
                 "recovery_reported_date",
                 "partial_recovery_date",
@@ -174,51 +181,45 @@ def relevant(employers: Mapping[str, Employer], records: Sequence[tuple], run_da
         else _LINK_OFF
         for employer in employers.values()
     }
-    cutoff = map(cutoffs.get, _column(records, "employer_id"), repeat(_LINK_OFF))
-    hot = set(compress(keys, map(not_, map(lt, latest, cutoff))))
-    hot.update(_overlapping(keys, hot, is_ziekte, first_sick, recovered))
-    return list(compress(records, map(hot.__contains__, keys)))
+    cutoff = map(cutoffs.get, employer_ids, repeat(_LINK_OFF))
+    hot = set(compress(employee, map(not_, map(lt, latest, cutoff))))
+    hot.update(_overlapping(employee, is_ziekte, first_sick, recovered))
+    return list(map(hot.__contains__, employee))
 
 
-def _column(records: Sequence[tuple], name: str) -> list:
-    return list(map(itemgetter(_FIELD[name]), records))
-
-
-def _ordinals(values: list, run_date: date, *, absent: int, open_after: bool = False) -> list[int]:
-    """Dates as day numbers through a table of the few distinct dates: `absent` for None, _EDGE
-    near the ends of the calendar, and (`open_after`, for recovery dates) _OPEN after the run
-    date, because a planned return is not yet a return."""
+def _ordinals(
+    values: list, run_date: date, *, absent: int, open_after: bool = False, later: int = 0
+) -> list[int]:
+    """Dates as day numbers (plus `later` days) through a table of the few distinct dates:
+    `absent` for None, _EDGE near the ends of the calendar, and (`open_after`, for recovery
+    dates) _OPEN after the run date, because a planned return is not yet a return."""
     table: dict[date | None, int] = {None: absent}
     last = run_date.toordinal() if open_after else _OPEN
     for day in set(values):
         if day is not None:
             number = day.toordinal()
-            table[day] = _EDGE if number not in _SAFE else _OPEN if number > last else number
+            table[day] = _EDGE if number not in _SAFE else _OPEN if number > last else number + later
     return list(map(table.__getitem__, values))
 
 
 def _overlapping(
-    keys: list[tuple[str, str]],
-    hot: set[tuple[str, str]],
-    is_ziekte: list[bool],
-    first_sick: list[int],
-    recovered: list[int],
-) -> Iterable[tuple[str, str]]:
-    """Of the employees not yet known to matter, those whose ziekte dossiers might overlap (RULES
-    §8), so that `evaluate` reports it; with three or more ziekte dossiers, every one of them.
-    Two dossiers are apart when each ends (its recovery date) before the other starts."""
-    rows = list(compress(range(len(keys)), map(and_, is_ziekte, map(not_, map(hot.__contains__, keys)))))
-    row_keys = list(map(keys.__getitem__, rows))
-    seen: dict[tuple[str, str], int] = {}
-    earlier = list(map(seen.setdefault, row_keys, rows))
+    employee: list[int], is_ziekte: list[bool], first_sick: list[int], recovered: list[int]
+) -> list[int]:
+    """The employees whose ziekte dossiers might overlap (RULES §8: `evaluate` reports it), and,
+    not to compare every pair, every employee with three or more ziekte dossiers. Two dossiers
+    are apart when each starts after it begins and ends (recovers) before the other starts."""
+    rows = list(compress(range(len(employee)), is_ziekte))
+    owners = list(map(employee.__getitem__, rows))
+    seen: dict[int, int] = {}
+    earlier = list(map(seen.setdefault, owners, rows))
     repeated = list(map(ne, earlier, rows))
     later = list(compress(rows, repeated))
     if not later:
         return []
     earlier = list(compress(earlier, repeated))
-    later_keys = list(compress(row_keys, repeated))
-    seen_again: dict[tuple[str, str], int] = {}
-    third = compress(later_keys, map(ne, map(seen_again.setdefault, later_keys, later), later))
+    owners = list(compress(owners, repeated))
+    seen.clear()
+    third = compress(owners, map(ne, map(seen.setdefault, owners, later), later))
     first_a, end_a, first_b, end_b = (
         list(map(column.__getitem__, which))
         for column, which in (
@@ -230,7 +231,7 @@ def _overlapping(
     )
     apart = map(or_, map(le, end_a, first_b), map(le, end_b, first_a))
     sound = map(and_, map(lt, first_a, end_a), map(lt, first_b, end_b))
-    return [*third, *compress(later_keys, map(not_, map(and_, apart, sound)))]
+    return [*third, *compress(owners, map(not_, map(and_, apart, sound)))]
 
 
 @contextmanager

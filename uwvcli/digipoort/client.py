@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -119,7 +120,7 @@ class DigipoortClient:
         self.signature_algorithm = signature_algorithm
         self.timeout = timeout
         self._credentials = credentials
-        self._service_certificate = _load_certificate(service_certificate)
+        self._service_certificates = _load_certificates(service_certificate)
         self._context = _tls_context(ca_bundle, credentials)
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
@@ -226,6 +227,13 @@ class DigipoortClient:
             root = soap.parse_xml(response.content)
         except SoapFormatError as error:
             raise self._unreadable(operation, response, str(error)) from None
+        if root.tag == f"{{{soap.SOAP12}}}Envelope":
+            raise self._unreadable(
+                operation,
+                response,
+                "a SOAP 1.2 envelope, where Digipoort's WUS services speak SOAP 1.1: "
+                "check digipoort.aanlever_url and status_url",
+            )
         fault = soap.find_fault(root)
         if fault is not None:
             if not fault.foutcode:
@@ -238,13 +246,18 @@ class DigipoortClient:
         if response.status_code != 200:
             raise self._unreadable(operation, response, f"HTTP {response.status_code} without a SOAP Fault")
         try:
-            verified = verify_envelope(
-                root, trusted_certificate=self._service_certificate, require_must_understand=False
-            )
+            verified = verify_envelope(root, require_must_understand=False)
         except WsSecurityError as error:
             raise ResponseNotTrusted(
                 f"{operation.name}: Digipoort's answer fails verification: {error}"
             ) from None
+        signer = verified.certificate.public_bytes(serialization.Encoding.DER)
+        if signer not in self._service_certificates:
+            raise ResponseNotTrusted(
+                f"{operation.name}: Digipoort's answer fails verification: it is signed with a certificate "
+                "other than the expected one (digipoort.service_certificate; SHA-256 fingerprint "
+                f"{verified.certificate.fingerprint(hashes.SHA256()).hex()})"
+            )
         headers = soap.addressing(verified.header)
         if headers.get("Action") != operation.response_action:
             raise ResponseNotTrusted(
@@ -310,11 +323,16 @@ def _tls_context(ca_bundle: Path | None, credentials: Credentials) -> ssl.SSLCon
     return context
 
 
-def _load_certificate(source: x509.Certificate | Path) -> x509.Certificate:
+def _load_certificates(source: x509.Certificate | Path) -> frozenset[bytes]:
+    """The DER of every certificate trusted to sign Digipoort's answers. The file may hold more
+    than one: in the captured real answers Digipoort signs with its PKIoverheid server certificate,
+    which Logius renews every few years; with the announced successor added next to the current
+    one, answers stay trusted on the day of the switch, and the old one is removed afterwards."""
     if isinstance(source, x509.Certificate):
-        return source
+        return frozenset({source.public_bytes(serialization.Encoding.DER)})
     try:
-        return x509.load_pem_x509_certificate(Path(source).read_bytes())
+        certificates = x509.load_pem_x509_certificates(Path(source).read_bytes())
+        return frozenset(c.public_bytes(serialization.Encoding.DER) for c in certificates)
     except (OSError, ValueError) as error:
         raise DigipoortError(
             f"digipoort.service_certificate {source}: cannot be read as a PEM certificate ({error}); "

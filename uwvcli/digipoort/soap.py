@@ -279,7 +279,11 @@ def find_fault(root: etree._Element) -> Fault | None:
     fault = root.find(f"{{{SOAP11}}}Body/{{{SOAP11}}}Fault")
     if fault is None:
         return None
+    # SOAP 1.1 leaves `detail` unqualified (as Digipoort writes it); some stacks qualify it. The
+    # foutcode decides between "refused" and "in doubt", so it is read from either.
     detail = fault.find("detail")
+    if detail is None:
+        detail = fault.find(f"{{{SOAP11}}}detail")
     koppelvlak = next((c for c in detail if isinstance(c.tag, str)), None) if detail is not None else None
     return Fault(
         faultcode=(fault.findtext("faultcode") or "").strip(),

@@ -1,0 +1,331 @@
+"""The fast path of `due` (exports as a table, the rules' pre-filter, `Dossier` objects only for the
+employees that can matter) gives exactly what the plain path gives: every dossier loaded as an
+object and evaluated."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rules_builders import employer, legal_entity, ziekte, zwangerschap
+from typer.testing import CliRunner
+
+from uwvcli import planning
+from uwvcli.cli import app
+from uwvcli.config import load_config
+from uwvcli.exports import load_dossiers, load_table
+from uwvcli.models import Dossier, Employer, OrgUnit
+from uwvcli.rules import QUIET_MARGIN, evaluate, relevant
+from uwvcli.workdays import shift
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "benchmarks"))
+import bench_due  # noqa: E402  (the benchmark's generator of realistic exports)
+
+DAY = timedelta(days=1)
+REASONS = ["overig", "overig", "overig", "zwangerschap", "bevalling", "orgaandonatie"]
+
+
+def plus(day: date, days: int) -> date:
+    """`day + days`, kept inside the calendar (the generator also visits its ends)."""
+    return date.fromordinal(min(max(day.toordinal() + days, 1), date.max.toordinal()))
+
+
+def columns_of(dossiers: list[Dossier]):
+    return lambda name: [getattr(d, name) for d in dossiers]
+
+
+def kept(employers: dict[str, Employer], dossiers: list[Dossier], run_date: date) -> list[Dossier]:
+    mask = relevant(employers, columns_of(dossiers), run_date)
+    assert len(mask) == len(dossiers)
+    return [d for d, keep in zip(dossiers, mask, strict=True) if keep]
+
+
+# ---------------------------------------------------------------- generated situations
+
+
+@st.composite
+def employee_history(draw: st.DrawFn, employer_id: str, employee: str) -> list[Dossier]:
+    """One employee's ziekte dossiers (open, closed, planned returns, overlaps, chains) and
+    pregnancies, around a random day; now and then at the very ends of the calendar."""
+    where = draw(st.sampled_from(["usual"] * 12 + ["end of calendar", "start of calendar"]))
+    if where == "end of calendar":
+        day = draw(st.dates(min_value=date(9998, 1, 1), max_value=date(9999, 11, 1)))
+    elif where == "start of calendar":
+        day = draw(st.dates(min_value=date(1, 1, 1), max_value=date(1, 12, 31)))
+    else:
+        day = draw(st.dates(min_value=date(2022, 6, 1), max_value=date(2027, 6, 1)))
+    first_day = day
+    found: list[Dossier] = []
+    for index in range(draw(st.integers(min_value=0, max_value=4))):
+        length = draw(st.integers(min_value=1, max_value=420))
+        still_open = draw(st.integers(0, 4)) == 0
+        recovery = None if still_open else plus(day, length)
+        fields: dict[str, object] = {"recovery_date": recovery, "employer_id": employer_id}
+        fields["sick_reason"] = draw(st.sampled_from(REASONS))
+        fields["vangnet_status"] = draw(st.sampled_from(["none", "none", "no_risk", "sfb"]))
+        if length > 1 and draw(st.booleans()):
+            fields["partial_recovery_date"] = plus(day, draw(st.integers(0, length - 1)))
+            fields["partial_daily_wage"] = draw(st.sampled_from([None, Decimal("84.50")]))
+        if recovery is not None and draw(st.booleans()):
+            fields["recovery_reported_date"] = plus(recovery, draw(st.integers(0, 30)))
+        if draw(st.integers(0, 4)) == 0:
+            fields["employment_end_date"] = plus(day, draw(st.integers(-30, 500)))
+        found.append(ziekte(f"{employer_id}-Z{employee}-{index}", day, employee=employee, **fields))
+        # Mostly apart, sometimes overlapping (an input error) or starting before an open one.
+        day = plus(recovery or day, draw(st.integers(min_value=-20, max_value=90)))
+    for pregnancy in range(draw(st.integers(min_value=0, max_value=2))):
+        expected = plus(first_day, draw(st.integers(min_value=-100, max_value=500)))
+        leave = draw(st.sampled_from([None, -70, -49, -42, -35, -28, -20]))
+        found.append(
+            zwangerschap(
+                f"{employer_id}-P{employee}-{pregnancy}",
+                expected,
+                employee=employee,
+                employer_id=employer_id,
+                multiple_birth=draw(st.booleans()),
+                leave_start_date=None if leave is None else plus(expected, leave + 1),
+            )
+        )
+    return found
+
+
+@st.composite
+def situations(draw: st.DrawFn) -> tuple[dict[str, Employer], list[Dossier], date]:
+    employers = {}
+    for number in range(draw(st.integers(min_value=1, max_value=3))):
+        start = draw(st.one_of(st.none(), st.dates(min_value=date(2023, 1, 1), max_value=date(2027, 6, 1))))
+        found = employer(f"WG00{number}", start_date=start, active=draw(st.booleans()) or number == 0)
+        employers[found.id] = found
+    dossiers = []
+    for employee in range(draw(st.integers(min_value=1, max_value=6))):
+        # The same employee number at two employers: two different people.
+        employer_id = draw(st.sampled_from(sorted(employers)))
+        dossiers += draw(employee_history(employer_id, str(employee % 3)))
+    dossiers = draw(st.permutations(dossiers))
+    run_date = draw(st.dates(min_value=date(2023, 1, 1), max_value=date(2028, 6, 1)))
+    return employers, dossiers, run_date
+
+
+@settings(max_examples=400, deadline=None)
+@given(situations(), st.integers(0, 400), st.randoms(use_true_random=False))
+def test_the_pre_filter_changes_no_evaluation(situation, horizon, rng) -> None:
+    """Whatever the dates, horizon and sent keys: the same notifications, already-sent items,
+    hand-over and input errors from the employees kept as from everybody."""
+    employers, dossiers, run_date = situation
+    everything = evaluate(employers, dossiers, run_date, horizon=horizon)
+    sent = {n.key for n in everything.notifications + everything.handover if rng.random() < 0.3}
+    expected = evaluate(employers, dossiers, run_date, horizon=horizon, sent_keys=sent)
+    assert evaluate(
+        employers, kept(employers, dossiers, run_date), run_date, horizon=horizon, sent_keys=sent
+    ) == (expected)
+
+
+def test_an_old_closed_history_is_left_out_and_what_matters_is_kept() -> None:
+    """The point of the pre-filter: employees whose sickness ended long before the link started
+    cost nothing, while open cases, recent recoveries, pregnancies and overlaps are evaluated."""
+    start = date(2026, 11, 16)
+    employers = {"WG001": employer(start_date=start)}
+    old = [
+        ziekte(f"old-{n}", date(2025, 3, 1), employee=f"E{n}", recovery_date=date(2025, 3, 20))
+        for n in range(50)
+    ]
+    matters = [
+        ziekte("open", date(2025, 1, 6), employee="A"),
+        ziekte("recent", start - 40 * DAY, employee="B", recovery_date=start - 30 * DAY),
+        zwangerschap("pregnant", date(2027, 2, 1), employee="C"),
+        ziekte("first", date(2025, 1, 6), employee="D", recovery_date=date(2025, 2, 1)),
+        ziekte("overlaps", date(2025, 1, 20), employee="D", recovery_date=date(2025, 1, 25)),
+    ]
+    found = kept(employers, old + matters, date(2026, 12, 1))
+    assert [d.dossier_id for d in found] == [d.dossier_id for d in matters]
+    # ...and the employee's earlier, quiet dossiers come along: the chain needs them.
+    chain = [
+        ziekte("long ago", date(2024, 1, 8), employee="F", recovery_date=date(2024, 1, 20)),
+        ziekte("again", date(2026, 11, 2), employee="F"),
+    ]
+    assert kept(employers, chain, date(2026, 12, 1)) == chain
+
+
+def test_a_link_that_is_off_keeps_only_overlaps() -> None:
+    employers = {"WG001": employer(start_date=None)}
+    dossiers = [
+        ziekte("open", date(2026, 11, 2), employee="A"),
+        ziekte("one", date(2026, 1, 5), employee="B", recovery_date=date(2026, 2, 1)),
+        ziekte("two", date(2026, 1, 20), employee="B", recovery_date=date(2026, 3, 1)),
+    ]
+    found = kept(employers, dossiers, date(2026, 12, 1))
+    assert [d.dossier_id for d in found] == ["one", "two"]
+    assert evaluate(employers, found, date(2026, 12, 1)) == evaluate(employers, dossiers, date(2026, 12, 1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2400, 12, 31)))
+def test_a_deadline_never_shifts_more_than_the_pre_filter_allows(day: date) -> None:
+    """QUIET_MARGIN counts a week of term plus a week of shifting past weekends and holidays."""
+    assert (shift(day) - day).days <= QUIET_MARGIN - 7
+
+
+# ---------------------------------------------------------------- the loader's table
+
+
+def test_the_table_holds_the_same_dossiers_and_errors_as_the_plain_loader(tmp_path: Path) -> None:
+    """Duplicates across files, unreadable cells, unknown org units and a JSON export: the table
+    and the list of dossiers agree row for row, and so do the errors."""
+    employers = {
+        "WG001": employer(units=(legal_entity("OE1"), OrgUnit(id="OE2", name="Filiaal", parent="OE1")))
+    }
+    header = ["employer_id", "org_unit_id", "employee_id", "dossier_id", "dossier_type", "first_sick_day"]
+    header += ["recovery_date", "expected_delivery_date", "bsn", "last_name"]
+    rows = [
+        ["WG001", "OE1", "1", "Z-1", "ziekte", "2026-01-05", "2026-02-01", "", "111222333", " Jansen "],
+        ["WG001", "OE2", "2", "Z-2", "ziekte", "31-12-2025", "", "", "", ""],
+        ["WG001", "OE9", "3", "Z-3", "ziekte", "2026-01-05", "", "", "", ""],
+        ["WG001", "OE1", "4", "Z-4", "ziekte", "2026-02-30", "", "", "", ""],
+        ["WG001", "OE1", "5", "Z-1", "ziekte", "2026-03-01", "", "", "", ""],
+        ["WG001", "OE1", "6", "P-6", "zwangerschap", "", "", "2026-09-01", "", ""],
+        ["", "", "", "", "", "", "", "", "", ""],
+        ["WG001", "OE1", "7", "Z-7", "ziekte", "2026-04-01", "2026-03-01", "", "", ""],
+    ] + [
+        ["WG001", "OE2", str(100 + n), f"Z-{100 + n}", "ziekte", "2026-05-04", "", "", "", ""]
+        for n in range(5000)
+    ]
+    with (tmp_path / "a.csv").open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle, delimiter=";").writerows([header, *rows])
+    (tmp_path / "b.json").write_text(
+        json.dumps(
+            [
+                {
+                    "employer_id": "WG001",
+                    "org_unit_id": "OE1",
+                    "employee_id": "8",
+                    "dossier_id": "Z-2",
+                    "dossier_type": "ziekte",
+                    "first_sick_day": "2026-01-05",
+                },
+                {
+                    "employer_id": "WG001",
+                    "org_unit_id": "OE1",
+                    "employee_id": "9",
+                    "dossier_id": "Z-9",
+                    "dossier_type": "ziekte",
+                    "first_sick_day": "2026-01-05",
+                    "direct_payment": True,
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+    paths = [tmp_path / "a.csv", tmp_path / "b.json", tmp_path / "a.csv"]
+    dossiers, errors = load_dossiers(paths, employers, display_base=tmp_path)
+    table, table_errors = load_table(paths, employers, display_base=tmp_path)
+    assert table.dossiers() == dossiers
+    assert len(table) == len(dossiers)
+    assert table_errors == errors
+    assert {e.line for e in errors if "'Z-1'" in e.message} == {2, 6}  # in both files, both places
+    mask = [n % 3 == 0 for n in range(len(dossiers))]
+    assert table.dossiers(mask) == [d for d, keep in zip(dossiers, mask, strict=True) if keep]
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def reference_due(config_path: Path, run_date: date, horizon: int) -> dict:
+    """`due --format json` computed the plain way: every dossier an object, every one evaluated."""
+    config = load_config(config_path)
+    dossiers, export_errors = load_dossiers(
+        config.paths.dossiers, config.employers, display_base=config.source.parent
+    )
+    evaluation = evaluate(config.employers, dossiers, run_date, horizon=horizon)
+    errors = sorted(
+        [*export_errors, *evaluation.input_errors],
+        key=lambda e: (e.source, e.line if e.line is not None else -1),
+    )
+    return {
+        "date": run_date.isoformat(),
+        "notifications": [n.to_json() for n in evaluation.notifications],
+        "input_errors": [e.to_json() for e in errors],
+    }
+
+
+def test_due_json_on_a_generated_export_equals_the_plain_path(tmp_path: Path) -> None:
+    """The benchmark's kind of export (plus overlaps, duplicates, bad dates and late starts),
+    on dates before, at and after go-live and with a horizon: the same JSON, byte for byte."""
+    config = bench_due.write_config(tmp_path)
+    export = tmp_path / "dossiers.csv"
+    bench_due.write_rows(export, 12_000, seed=5)
+    with export.open(encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header = rows[0]
+    column = {name: index for index, name in enumerate(header)}
+    extra = []
+    for n, source in enumerate(rows[1:1500:7]):
+        row = list(source)
+        row[column["dossier_id"]] = f"X-{n}"
+        if n % 4 == 0 and row[column["dossier_type"]] == "ziekte":  # a second, overlapping case
+            row[column["recovery_date"]] = ""
+        elif n % 4 == 1:
+            row[column["dossier_id"]] = rows[1 + n][column["dossier_id"]]  # a duplicate
+        elif n % 4 == 2:
+            row[column["first_sick_day"]] = "2026-02-30"
+        extra.append(row)
+    with export.open("a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(extra)
+    runner = CliRunner()
+    for run_date, horizon in ((date(2026, 12, 1), 0), (date(2026, 12, 1), 45), (date(2026, 6, 1), 10)):
+        result = runner.invoke(
+            app,
+            [
+                "due",
+                "-c",
+                str(config),
+                "--date",
+                run_date.isoformat(),
+                "--horizon",
+                str(horizon),
+                "--format",
+                "json",
+            ],
+        )
+        assert result.exit_code == 1, result.output  # input errors and late notifications
+        document = json.loads(result.stdout)
+        assert document == reference_due(config, run_date, horizon)
+        assert document["input_errors"]
+    assert document["notifications"] or horizon == 10
+
+
+def test_plan_dossiers_are_every_usable_dossier(tmp_path: Path) -> None:
+    """`run` builds its messages from `Plan.dossiers`: it must still hold every dossier, as the
+    plain loader reads them, although most were never made objects."""
+    config_path = bench_due.write_config(tmp_path)
+    bench_due.write_rows(tmp_path / "dossiers.csv", 3000, seed=9)
+    config = load_config(config_path)
+    dossiers, _ = load_dossiers(config.paths.dossiers, config.employers, display_base=tmp_path)
+    found = planning.plan(config, date(2026, 12, 1)).dossiers
+    assert len(found) == len(dossiers)
+    assert "D-17" in found and "D-nope" not in found
+    assert dict(found) == {d.dossier_id: d for d in dossiers}
+
+
+def test_dates_at_the_ends_of_the_calendar_are_left_to_the_rules() -> None:
+    """Terms that cannot be computed make `evaluate` report the employee's rows; the pre-filter
+    must not hide such a typo as "long ago" (year 1) or behind a link that is off."""
+    employers = {
+        "WG001": employer(start_date=date(2026, 11, 16)),
+        "WG002": employer("WG002", start_date=None),
+    }
+    dossiers = [
+        zwangerschap("P-1", date(1, 2, 1), employee="A"),
+        ziekte("Z-2", date(2025, 1, 6), employee="B", employer_id="WG002", recovery_date=date(2025, 2, 1)),
+        zwangerschap("P-2", date.max, employee="B", employer_id="WG002"),
+    ]
+    run_date = date(2026, 12, 1)
+    expected = evaluate(employers, dossiers, run_date)
+    assert {e.line for e in expected.input_errors} == {d.line for d in dossiers}
+    assert evaluate(employers, kept(employers, dossiers, run_date), run_date) == expected
