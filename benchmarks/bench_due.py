@@ -39,6 +39,28 @@ FIELDS = (
 )  # fmt: skip
 BARE_PASS = "import csv, sys\nfor _ in csv.reader(open(sys.argv[1], encoding='utf-8', newline='')): pass\n"
 DUE = "import sys\nfrom uwvcli.cli import main\nsys.argv[0] = 'uwvcli'\nmain()\n"
+# The steps of `planning.plan`, timed in CPU seconds inside one process (`--phases`).
+PHASES = """
+import gc, sys, time
+from datetime import date
+from pathlib import Path
+from uwvcli import exports, rules
+from uwvcli.config import load_config
+config = load_config(Path(sys.argv[1]))
+run_date = date.fromisoformat(sys.argv[2])
+clock = time.process_time
+started = clock()
+table, errors = exports.load_table(config.paths.dossiers, config.employers, display_base=config.source.parent)
+loaded = clock()
+gc.disable()  # as planning.plan does around the pre-filter and the rules
+keep = rules.relevant(config.employers, table.column, run_date)
+filtered = clock()
+dossiers = table.dossiers(keep)
+built = clock()
+evaluation = rules.evaluate(config.employers, dossiers, run_date)
+done = clock()
+print(loaded - started, filtered - loaded, built - filtered, done - built, len(dossiers), len(table))
+"""
 
 
 def valid_bsn(number: int) -> str:
@@ -137,6 +159,11 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="generate into this folder and keep it (default: a temp dir)"
     )
+    parser.add_argument(
+        "--phases",
+        action="store_true",
+        help="also time the steps of planning in one process: loading, pre-filter, dossiers, rules",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-due-") as scratch:
@@ -181,6 +208,22 @@ def main() -> None:
             f"peak RSS of due:    {peak_mib:.0f} MiB  (target < 1024 MiB)  "
             f"{'OK' if peak_mib < 1024 else 'MISSED'}"
         )
+        if args.phases:
+            print_phases(config, args.repeat)
+
+
+def print_phases(config: Path, repeat: int) -> None:
+    """Median CPU seconds of each step of `planning.plan`, each run in a fresh process."""
+    runs = []
+    for _ in range(repeat):
+        command = [sys.executable, "-c", PHASES, str(config), RUN_DATE.isoformat()]
+        runs.append(subprocess.run(command, capture_output=True, text=True, check=True).stdout.split())
+    load, prefilter, build, rules = (statistics.median(float(run[i]) for run in runs) for i in range(4))
+    kept, total = int(runs[0][4]), int(runs[0][5])
+    print(f"  exports.load_table:     {load:.2f} s CPU")
+    print(f"  rules.relevant:         {prefilter:.2f} s CPU (keeps {kept:,} of {total:,} dossiers)")
+    print(f"  DossierTable.dossiers:  {build:.2f} s CPU")
+    print(f"  rules.evaluate:         {rules:.2f} s CPU")
 
 
 if __name__ == "__main__":

@@ -203,10 +203,15 @@ def run_day(config: Path, day: str = RUN_DATE, *extra: str) -> subprocess.Comple
     )
 
 
+def due_notifications(config: Path, day: str = RUN_DATE) -> list[dict]:
+    """`uwvcli due --format json` on `day`: what uwvcli itself says is due (CONTRACT §4 shape)."""
+    done = uwvcli("due", "--config", str(config), "--date", day, "--format", "json", cwd=config.parent)
+    return json.loads(done.stdout)["notifications"]
+
+
 def due_keys(config: Path, day: str = RUN_DATE) -> tuple[set[str], set[str]]:
     """(keys `due` says go out on `day` — due or late —, keys it says are blocked)."""
-    done = uwvcli("due", "--config", str(config), "--date", day, "--format", "json", cwd=config.parent)
-    notifications = json.loads(done.stdout)["notifications"]
+    notifications = due_notifications(config, day)
     sendable = {n["key"] for n in notifications if n["state"] in ("due", "late")}
     blocked = {n["key"] for n in notifications if n["state"] == "blocked"}
     return sendable, blocked
@@ -227,6 +232,26 @@ def simulator_received(folder: Path) -> Counter[str]:
     with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
         rows = db.execute("SELECT aanleverkenmerk, count(*) FROM process GROUP BY aanleverkenmerk").fetchall()
     return Counter(dict(rows))
+
+
+def simulator_processes(folder: Path) -> dict[str, str]:
+    """kenmerk -> aanleverkenmerk of every process the simulator in `folder` started."""
+    store = folder / "simulator.sqlite3"
+    if not store.exists():
+        return {}
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        return dict(db.execute("SELECT kenmerk, aanleverkenmerk FROM process").fetchall())
+
+
+def misattributed(config: Path, simulator_folder: Path) -> dict[str, str]:
+    """Journal entries whose kenmerk is the process of another message (an in-doubt attempt that
+    adopted the wrong process): key -> the aanleverkenmerk that process really carried."""
+    processes = simulator_processes(simulator_folder)
+    return {
+        key: processes.get(n["kenmerk"], "no such process")
+        for key, n in journal_status(config).items()
+        if n["kenmerk"] and processes.get(n["kenmerk"]) != n["aanleverkenmerk"]
+    }
 
 
 def received_by_key(config: Path, simulator_folder: Path) -> dict[str, int]:

@@ -329,3 +329,14 @@ def test_dates_at_the_ends_of_the_calendar_are_left_to_the_rules() -> None:
     expected = evaluate(employers, dossiers, run_date)
     assert {e.line for e in expected.input_errors} == {d.line for d in dossiers}
     assert evaluate(employers, kept(employers, dossiers, run_date), run_date) == expected
+
+
+def test_a_dossier_is_found_by_its_id_in_any_chunk(tmp_path: Path) -> None:
+    config_path = bench_due.write_config(tmp_path)
+    bench_due.write_rows(tmp_path / "dossiers.csv", 2500, seed=3)  # a few chunks of rows
+    config = load_config(config_path)
+    dossiers, _ = load_dossiers(config.paths.dossiers, config.employers, display_base=tmp_path)
+    table, _ = load_table(config.paths.dossiers, config.employers, display_base=tmp_path)
+    positions = table.positions()
+    for dossier in (dossiers[0], dossiers[1023], dossiers[1024], dossiers[-1]):
+        assert table.dossier(positions[dossier.dossier_id]) == dossier

@@ -217,7 +217,10 @@ def test_overlaps_are_found_even_for_an_employer_whose_link_is_off() -> None:
 # ---------------------------------------------------------------- order (CONTRACT §4, RULES §6)
 
 
-def test_order_is_due_date_employer_dossier_then_sending_order() -> None:
+def test_order_is_due_date_employer_dossier_then_kind_as_the_contract_says() -> None:
+    """CONTRACT §4: due_date, employer_id, dossier_id, kind — the kind's public name as text, so
+    on one day a werkhervatting is listed before its zw-ziekmelding (they are *sent* in RULES §6
+    order all the same: see journal.sending_order)."""
     other = employer("WG000")
     sick = zw_sick(
         first_sick_day=date(2026, 3, 2),
@@ -232,8 +235,8 @@ def test_order_is_due_date_employer_dossier_then_sending_order() -> None:
         "WG001/Z9/zw-ziekmelding",
         "WG000/Z0/zw-ziekmelding",
         "WG001/A9/zw-ziekmelding",
-        ZM,
         PARTIAL,
+        ZM,
     ]
 
 

@@ -153,18 +153,8 @@ def build_recaps(
         status = _status_fields(journal, entry, None, day) if section in ("rejected", "failed") else {}
         add(entry.employer_id, section, _item_from_entry(entry, dossiers.get(entry.dossier_id), **status))
 
-    # Late is a property of when a message went out: one sent late by an earlier (killed) run of
-    # the day is reported as late too, so the day's recap says the same whatever run wrote it.
-    late = {p.notification.key for p in prepared.late}
-    for employer_id, by_section in sections.items():
-        for section in SENT_SECTIONS:
-            for item in list(by_section.get(section, ())):
-                if item.key in late or item.deadline is None or item.deadline >= day:
-                    continue
-                entry = journal.entry(item.key)
-                if entry is not None and since is not None and _attempted_since(journal, entry.key, since):
-                    late.add(item.key)
-                    add(employer_id, "late", _item_from_entry(entry, dossiers.get(entry.dossier_id)))
+    for employer_id, item in _sent_late_today(journal, sections, prepared, day, since, dossiers):
+        add(employer_id, "late", item)
 
     recaps = []
     for employer_id, employer in config.employers.items():
@@ -188,6 +178,32 @@ def build_recaps(
 def _notifications_of(prepared: PrepareReport) -> dict[str, Notification]:
     found = {p.notification.key: p.notification for p in (*prepared.written, *prepared.unchanged)}
     found.update({n.key: n for n in (*prepared.blocked, *prepared.changed_after_sending)})
+    return found
+
+
+def _sent_late_today(
+    journal: Journal,
+    sections: Mapping[str, Mapping[str, Sequence[RecapItem]]],
+    prepared: PrepareReport,
+    day: date,
+    since: datetime | None,
+    dossiers: Mapping[str, Dossier],
+) -> list[tuple[str, RecapItem]]:
+    """Late is a property of when a message went out: one sent past its deadline by an earlier
+    (killed) run of the day is late too, so the day's recap says the same whatever run wrote it.
+    The ones this run prepared late are in the recap already."""
+    if since is None:
+        return []
+    already = {p.notification.key for p in prepared.late}
+    found: list[tuple[str, RecapItem]] = []
+    for employer_id, by_section in sections.items():
+        for item in (item for section in SENT_SECTIONS for item in by_section.get(section, ())):
+            if item.key in already or item.deadline is None or item.deadline >= day:
+                continue
+            entry = journal.entry(item.key)
+            if entry is not None and _attempted_since(journal, entry.key, since):
+                already.add(item.key)
+                found.append((employer_id, _item_from_entry(entry, dossiers.get(entry.dossier_id))))
     return found
 
 

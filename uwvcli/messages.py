@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cached_property
+from functools import cache, cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -311,6 +311,7 @@ def _plain(value: str | None) -> str | None:
     return value or None
 
 
+@lru_cache(maxsize=4096)  # python-stdnum is slow, and an employer's IBAN goes into every message
 def _iban(value: str | None) -> str | None:
     if not value or not value.strip():
         return None
@@ -489,6 +490,7 @@ def _fmt_risicocode(value: str) -> str | None:
     return "must be a risicopremiegroep of 2 digits"
 
 
+@lru_cache(maxsize=4096)  # as `_iban`
 def _fmt_iban(value: str) -> str | None:
     if _IBAN.fullmatch(value) and is_valid_iban(value):
         return None
@@ -716,35 +718,40 @@ def _check_element(element: etree._Element, node: _Node, path: str, problems: li
             if reason:
                 problems.append(f"{_where(path, element)}: {reason}{_origin(node.name)}")
         return
-    if (element.text or "").strip() or any((child.tail or "").strip() for child in element):
-        problems.append(f"{_where(path, element)}: has text where only elements belong")
-    _check_children(element, node, path, problems)
-
-
-def _check_children(element: etree._Element, node: _Node, path: str, problems: list[str]) -> None:
-    order = node.order
-    seen: dict[str, int] = {}
-    position = -1
-    for child in element:
+    before_children = len(problems)
+    stray_text = bool((element.text or "").strip())
+    order, seen, position = node.order, set(), -1
+    for child in element:  # one pass over the children and the text between them
+        tail = child.tail
+        if tail and not stray_text and not tail.isspace():
+            stray_text = True
         name = _local(child)
         child_path = f"{path}/{name}"
-        if name in _NEVER_SENT:
-            problems.append(f"{_where(child_path, child)}: not allowed: {_NEVER_SENT[name]}")
+        index = order.get(name)
+        if index is None:
+            if name in _NEVER_SENT:
+                problems.append(f"{_where(child_path, child)}: not allowed: {_NEVER_SENT[name]}")
+            else:
+                problems.append(f"{_where(child_path, child)}: is not an element of uwvcli's messages here")
             continue
-        if name not in order:
-            problems.append(f"{_where(child_path, child)}: is not an element of uwvcli's messages here")
-            continue
-        spec = node.children[order[name]]
-        seen[name] = seen.get(name, 0) + 1
-        if seen[name] > 1 and not spec.repeatable:
+        spec = node.children[index]
+        if name in seen and not spec.repeatable:
             problems.append(f"{_where(child_path, child)}: occurs more than once")
-        elif order[name] < position:
+        elif index < position:
             problems.append(f"{_where(child_path, child)}: is out of schema order")
-        position = max(position, order[name])
+        seen.add(name)
+        position = max(position, index)
         _check_element(child, spec, child_path, problems)
+    if stray_text:  # reported before what was found among the children
+        problems.insert(before_children, f"{_where(path, element)}: has text where only elements belong")
     for spec in node.children:
         if spec.required and spec.name not in seen:
             problems.append(f"{_where(path, element)}: {spec.name} is missing{_origin(spec.name)}")
+
+
+@cache  # a fixed set of paths, asked for in every message
+def _qualified(path: str) -> str:
+    return "/".join(f"{{{NAMESPACE}}}{part}" for part in path.split("/"))
 
 
 class _Paths:
@@ -754,7 +761,7 @@ class _Paths:
         self.root = root
 
     def find(self, path: str) -> etree._Element | None:
-        return self.root.find("/".join(f"{{{NAMESPACE}}}{part}" for part in path.split("/")))
+        return self.root.find(_qualified(path))
 
     def text(self, path: str) -> str | None:
         found = self.find(path)

@@ -13,6 +13,7 @@ import ctypes.util
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,14 +63,8 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     `durable=False` skips both fsyncs (the rename stays atomic: a killed process leaves the old
     file or the new one); the caller then makes a whole batch durable at once with
     `Outbox.sync()` before it records the files anywhere."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    temporary = _write_temporary(path, data, durable=durable)
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -78,8 +73,39 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
         _fsync_folder(path.parent)
 
 
+def _write_temporary(path: Path, data: bytes, *, durable: bool) -> Path:
+    """A new owner-only file next to `path` holding `data` (named so `remove_temporaries` finds
+    it); it is removed again when writing fails."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}{TEMP_SUFFIX}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+            if durable:
+                os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """A message file written under a temporary name, not yet in place (see `Outbox.stage`).
+    Paths as strings: a staged file is handed from a signing worker to the run, and a string
+    crosses that border far more cheaply than a `Path`."""
+
+    path: str  # where `commit` puts it
+    temporary: str
+    sha256: str  # of its bytes
 
 
 class Outbox:
@@ -106,6 +132,31 @@ class Outbox:
             raise OutboxError(f"{path}: cannot write the message ({error.strerror})") from None
         return path, sha256_hex(signed)
 
+    def stage(self, aanleverkenmerk: str, signed: bytes) -> Staged:
+        """The first half of `write(..., durable=False)`, for a file that may still be dropped:
+        the bytes in a temporary next to their final name. Any process may stage (the signing
+        workers do, so that the run itself only renames); `commit` or `discard` it afterwards."""
+        path = self.path_for(aanleverkenmerk)
+        try:
+            temporary = _write_temporary(path, signed, durable=False)
+        except OSError as error:
+            raise OutboxError(f"{path}: cannot write the message ({error.strerror})") from None
+        return Staged(str(path), str(temporary), sha256_hex(signed))
+
+    def commit(self, staged: Staged) -> Path:
+        """Put a staged file in place (atomically replacing an older one of the same name); like
+        `write(..., durable=False)`, it is durable after the next `sync()`."""
+        try:
+            os.replace(staged.temporary, staged.path)
+        except OSError as error:
+            self.discard(staged)
+            raise OutboxError(f"{staged.path}: cannot write the message ({error.strerror})") from None
+        return Path(staged.path)
+
+    def discard(self, staged: Staged) -> None:
+        """Drop a staged file that is not going to be used (its notification turned out blocked)."""
+        Path(staged.temporary).unlink(missing_ok=True)
+
     def sync(self) -> None:
         """Make every write and rename so far durable (after writes with `durable=False`)."""
         _syncfs(self.folder)
@@ -127,7 +178,8 @@ class Outbox:
 
     def messages(self) -> list[Path]:
         """The message files (not temporaries), by name."""
-        return sorted(p for p in self.folder.glob("*.xml") if p.is_file())
+        with os.scandir(self.folder) as entries:  # no stat per file: this runs over every message
+            return sorted(Path(e.path) for e in entries if e.name.endswith(".xml") and e.is_file())
 
     def remove_temporaries(self) -> int:
         """Delete the temporaries an interrupted write left behind (call under the run lock:

@@ -25,7 +25,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -47,7 +47,7 @@ from uwvcli.models import (
     State,
     aanleverkenmerk,
 )
-from uwvcli.outbox import Outbox
+from uwvcli.outbox import Outbox, Staged
 
 #: The recap tells each employer what comes up in this many days after the run date.
 UPCOMING_DAYS = 14
@@ -55,8 +55,6 @@ UPCOMING_DAYS = 14
 _FINGERPRINT_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 #: Journal records and outbox renames are made durable together, this many notifications at a time.
 _BATCH = 50
-#: Threads creating outbox files at the same time.
-_WRITERS = 4
 #: From this many messages to build on, signing is spread over worker processes.
 PARALLEL_THRESHOLD = 500
 
@@ -160,7 +158,7 @@ def prepare(
     jobs = {n.key: job for n in ordered if (job := work.job_for(n)) is not None}
     total = len(ordered) + len(plan.already_sent)
     done = 0
-    with _renderer(config, credentials, len(jobs), workers) as render, work.writers:
+    with _renderer(config, credentials, outbox, len(jobs), workers) as render:
         rendered = iter(render(list(jobs.values())))
         for start in range(0, len(ordered), _BATCH):
             with journal.transaction():
@@ -204,7 +202,7 @@ class _Job:
 @dataclass(frozen=True, slots=True)
 class _Rendered:
     fingerprint: str
-    signed: bytes | None = None  # None: the content is `known`, nothing was built
+    staged: Staged | None = None  # the signed file, not yet in place; None: the content is `known`
     problems: tuple[str, ...] = ()  # the message failed check_message
 
 
@@ -217,9 +215,10 @@ def fingerprint(n: Notification, dossier: Dossier, employer: Employer, sender: S
     return messages.content_digest(xml)
 
 
-def _render(job: _Job, credentials: signing.Credentials) -> _Rendered:
+def _render(job: _Job, credentials: signing.Credentials, outbox: Outbox) -> _Rendered:
     """Build the message once; its fingerprint decides whether it must be checked, signed and
-    written at all (a second run the same day finds every content `known`)."""
+    written at all (a second run the same day finds every content `known`). The signed file is
+    staged here, where it was signed: the run itself only puts it in place, or drops it."""
     n = job.notification
     xml = messages.build_message(
         n,
@@ -235,19 +234,22 @@ def _render(job: _Job, credentials: signing.Credentials) -> _Rendered:
     problems = messages.check_message(xml)
     if problems:
         return _Rendered(content, problems=tuple(problems))
-    return _Rendered(content, signing.sign_document(xml, credentials))
+    signed = signing.sign_document(xml, credentials)
+    return _Rendered(content, outbox.stage(aanleverkenmerk(n.key, job.revision), signed))
 
 
 _worker_credentials: signing.Credentials | None = None
+_worker_outbox: Outbox | None = None
 
 
-def _start_worker(sender: Sender, environment: str, state_dir: Path, parent: int) -> None:
+def _start_worker(sender: Sender, environment: str, state_dir: Path, outbox: Path, parent: int) -> None:
     """Each worker loads the credentials itself (from the configured files and the environment):
     the private key never travels between processes."""
-    global _worker_credentials
+    global _worker_credentials, _worker_outbox
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the run itself, which stops us
     threading.Thread(target=_exit_with_parent, args=(parent,), name="watch-parent", daemon=True).start()
     _worker_credentials = signing.load_credentials(sender, environment=environment, state_dir=state_dir)
+    _worker_outbox = Outbox(outbox)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -260,26 +262,32 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _render_in_worker(job: _Job) -> _Rendered:
-    assert _worker_credentials is not None
-    return _render(job, _worker_credentials)
+    assert _worker_credentials is not None and _worker_outbox is not None
+    return _render(job, _worker_credentials, _worker_outbox)
 
 
 @contextmanager
 def _renderer(
-    config: Config, credentials: signing.Credentials, count: int, workers: int | None
+    config: Config, credentials: signing.Credentials, outbox: Outbox, count: int, workers: int | None
 ) -> Iterator[Callable[[list[_Job]], Iterable[_Rendered]]]:
     """A function that renders jobs in order: in this process, or spread over worker processes
     (RSA signing holds the GIL, so threads would not help)."""
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if count >= PARALLEL_THRESHOLD else 0
     if workers <= 1 or count == 0:
-        yield lambda jobs: (_render(job, credentials) for job in jobs)
+        yield lambda jobs: (_render(job, credentials, outbox) for job in jobs)
         return
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(config.sender, config.digipoort.environment, config.paths.state.parent, os.getpid()),
+        initargs=(
+            config.sender,
+            config.digipoort.environment,
+            config.paths.state.parent,
+            outbox.folder,
+            os.getpid(),
+        ),
     )
     try:
         yield lambda jobs: pool.map(
@@ -315,7 +323,6 @@ class _Preparation:
         self.entries = {e.key: e for e in journal.entries()}
         self.held_back: set[str] = set()  # keys not going out this run: successors must wait
         self.pending: list[tuple[Notification, Entry | None, _Job, _Rendered]] = []
-        self.writers = ThreadPoolExecutor(max_workers=_WRITERS, thread_name_prefix="outbox")
 
     def already_gone(self, n: Notification) -> bool:
         """In flight or sent (the plan excludes those; this guards a journal changed meanwhile)."""
@@ -361,44 +368,41 @@ class _Preparation:
         if n.state != State.BLOCKED and waits_for is not None:
             n = replace(n, state=State.BLOCKED, problems=(f"waits for {waits_for}",), waits_for=waits_for)
         if job is None or rendered is None or n.state == State.BLOCKED:
-            self.block(n, entry)
+            self.block(n, entry, rendered)
         elif rendered.problems:
-            self.block(replace(n, state=State.BLOCKED, problems=rendered.problems), entry)
-        elif rendered.signed is None and entry is not None and entry.state in UNSUCCESSFUL:
+            self.block(replace(n, state=State.BLOCKED, problems=rendered.problems), entry, rendered)
+        elif rendered.staged is None and entry is not None and entry.state in UNSUCCESSFUL:
             self.report.still_unsuccessful.append(entry)
             self.held_back.add(n.key)
-        elif rendered.signed is None and entry is not None and entry.file is not None:
+        elif rendered.staged is None and entry is not None and entry.file is not None:
             assert entry.aanleverkenmerk is not None
             self.report.unchanged.append(Prepared(n, entry.aanleverkenmerk, entry.revision, entry.file))
         else:
-            assert rendered.signed is not None
+            assert rendered.staged is not None
             self.write(n, entry, job, rendered)
 
     def write(self, n: Notification, entry: Entry | None, job: _Job, rendered: _Rendered) -> None:
-        """Queue the file; `flush` writes the batch and records it."""
-        assert rendered.signed is not None
+        """Queue the staged file; `flush` puts the batch in place and records it."""
         if entry is not None and entry.state == JournalState.REFUSED and entry.file is not None:
             self.set_aside(entry.file, "refused")  # before its rebuild takes the same name
         self.pending.append((n, entry, job, rendered))
 
     def flush(self) -> None:
-        """Write the queued files (in threads: creating files mostly waits for the file system's
-        journal, and waits overlap), make them durable, then record them — in that order, so the
-        journal never points at a file a power cut could still take away."""
-
-        def write(item: tuple[Notification, Entry | None, _Job, _Rendered]) -> tuple[Path, str]:
-            n, _, job, rendered = item
-            assert rendered.signed is not None
-            return self.outbox.write(aanleverkenmerk(n.key, job.revision), rendered.signed, durable=False)
-
-        written = list(self.writers.map(write, self.pending))
+        """Put the queued files in place (renames: the workers wrote them), make them durable,
+        then record them — in that order, so the journal never points at a file a power cut could
+        still take away. One `syncfs` covers the whole batch, whichever process wrote the bytes."""
+        placed = []
+        for _, _, _, rendered in self.pending:
+            assert rendered.staged is not None
+            placed.append(self.outbox.commit(rendered.staged))
         self.outbox.sync()
-        for (n, entry, job, rendered), (path, sha256) in zip(self.pending, written, strict=True):
+        for (n, entry, job, rendered), path in zip(self.pending, placed, strict=True):
+            assert rendered.staged is not None
             reference = aanleverkenmerk(n.key, job.revision)
             self.journal.record_written(
                 n,
                 file=path,
-                sha256=sha256,
+                sha256=rendered.staged.sha256,
                 aanleverkenmerk=reference,
                 revision=job.revision,
                 loonheffingennummer=messages.loonheffingennummer_for(job.dossier, job.employer),
@@ -410,7 +414,9 @@ class _Preparation:
             self.report.written.append(Prepared(n, reference, job.revision, path, _why(entry, job, rendered)))
         self.pending.clear()
 
-    def block(self, n: Notification, entry: Entry | None) -> None:
+    def block(self, n: Notification, entry: Entry | None, rendered: _Rendered | None = None) -> None:
+        if rendered is not None and rendered.staged is not None:  # built, but a predecessor is held back
+            self.outbox.discard(rendered.staged)
         self.journal.record_blocked(n)
         self.held_back.add(n.key)
         self.report.blocked.append(n)
@@ -431,11 +437,11 @@ class _Preparation:
         """Unsent notifications the exports no longer make due (a correction, an employer set
         inactive, a row that became unreadable) are withdrawn before `send` can submit them."""
         reason = f"no longer due on {run_date.isoformat()} according to the exports; not sent"
-        candidates = self.journal.entries(
-            state=(JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
-        )
-        for entry in candidates:
-            if entry.key in planned:
+        # This run only changed planned keys, so the snapshot taken at its start is current for
+        # the others (and `withdraw` checks each again): no second read of the whole journal.
+        unsent = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
+        for entry in self.entries.values():
+            if entry.key in planned or entry.state not in unsent:
                 continue
             previous = self.journal.withdraw(entry.key, reason)
             if previous is not None and previous.state != JournalState.BLOCKED:

@@ -12,7 +12,7 @@ only built for what the caller gets back, because `evaluate` runs over a million
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -60,10 +60,12 @@ _ZW_BY_REASON = {
 }
 _VANGNET = frozenset({"no_risk", "sfb"})
 _CARRIES_IBAN = frozenset({Kind.ZW_ZIEKMELDING, Kind.WERKHERVATTING, Kind.WAZO})
-# CONTRACT §4 order. Ties (one dossier, one day) keep the order in which the evaluator emits
-# them, which is the sending order of RULES §6: ziekmelding, werkhervatting partial, full, MLA,
-# herstel. A stable sort on these three fields (in C) is what makes a million cheap to sort.
-_ORDER = attrgetter("due_date", "employer_id", "dossier_id")
+# CONTRACT §4 order: due_date, employer_id, dossier_id, kind (the kind's public name, as text).
+# The one tie left (a partial and a full werkhervatting on one day) keeps the order in which the
+# evaluator emits them: partial before full. The *sending* order of RULES §6 is not this order;
+# the journal and the delivery loop apply it (journal.sending_order). A stable sort on these
+# fields (in C) is what makes a million cheap to sort.
+_ORDER = attrgetter("due_date", "employer_id", "dossier_id", "kind")
 
 PARTIAL = "partial"
 FULL = "full"
@@ -155,8 +157,6 @@ def relevant(
     employer_ids = column("employer_id")
     if not employer_ids:
         return []
-    numbers: dict[tuple[str, str], int] = {}  # hashing a number is cheaper than a pair of strings
-    employee = list(map(numbers.setdefault, zip(employer_ids, column("employee_id"), strict=True), count()))
     is_ziekte = list(map(eq, column("dossier_type"), repeat("ziekte")))
     first_sick_column = column("first_sick_day")
     first_sick = _ordinals(first_sick_column, run_date, absent=0)
@@ -182,8 +182,18 @@ def relevant(
         for employer in employers.values()
     }
     cutoff = map(cutoffs.get, employer_ids, repeat(_LINK_OFF))
-    hot = set(compress(employee, map(not_, map(lt, latest, cutoff))))
-    hot.update(_overlapping(employee, is_ziekte, first_sick, recovered))
+    quiet = list(map(lt, latest, cutoff))
+    # The employee_id alone usually names one person; if it names more (the same number at two
+    # employers), they are simply kept or left out together, which is safe. Only where two of
+    # them have ziekte dossiers does the overlap check need the (employer, employee) pair.
+    employee: Sequence[Hashable] = column("employee_id")
+    overlapping = _overlapping(employee, employer_ids, is_ziekte, first_sick, recovered)
+    if overlapping is None:
+        numbers: dict[tuple[str, str], int] = {}
+        employee = list(map(numbers.setdefault, zip(employer_ids, employee, strict=True), count()))
+        overlapping = _overlapping(employee, employer_ids, is_ziekte, first_sick, recovered)
+    hot = set(compress(employee, map(not_, quiet)))
+    hot.update(overlapping or ())
     return list(map(hot.__contains__, employee))
 
 
@@ -203,20 +213,27 @@ def _ordinals(
 
 
 def _overlapping(
-    employee: list[int], is_ziekte: list[bool], first_sick: list[int], recovered: list[int]
-) -> list[int]:
+    employee: Sequence[Hashable],
+    employer_ids: Sequence[str],
+    is_ziekte: list[bool],
+    first_sick: list[int],
+    recovered: list[int],
+) -> list[Hashable] | None:
     """The employees whose ziekte dossiers might overlap (RULES §8: `evaluate` reports it), and,
     not to compare every pair, every employee with three or more ziekte dossiers. Two dossiers
-    are apart when each starts after it begins and ends (recovers) before the other starts."""
+    are apart when each recovers after it starts and before the other starts. None when two
+    ziekte dossiers of one `employee` key are at different employers: then a key is no person."""
     rows = list(compress(range(len(employee)), is_ziekte))
     owners = list(map(employee.__getitem__, rows))
-    seen: dict[int, int] = {}
+    seen: dict[Hashable, int] = {}
     earlier = list(map(seen.setdefault, owners, rows))
     repeated = list(map(ne, earlier, rows))
     later = list(compress(rows, repeated))
     if not later:
         return []
     earlier = list(compress(earlier, repeated))
+    if not all(map(eq, map(employer_ids.__getitem__, earlier), map(employer_ids.__getitem__, later))):
+        return None
     owners = list(compress(owners, repeated))
     seen.clear()
     third = compress(owners, map(ne, map(seen.setdefault, owners, later), later))
