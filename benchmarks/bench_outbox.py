@@ -10,6 +10,7 @@ happens in a temporary folder (or --folder) on the same file system as the outbo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import resource
@@ -120,23 +121,23 @@ class Measurement:
         return self.rate / self.baseline
 
 
-def measure(count: int, folder: Path | None, workers: int | None) -> Measurement:
-    """One prepare of `count` messages into a fresh outbox and journal, between two baselines."""
-    with tempfile.TemporaryDirectory(dir=folder) as temporary:
-        config = load_config(write_inputs(Path(temporary), count))
-        credentials = load_credentials(
-            config.sender, environment="simulator", state_dir=config.paths.state.parent
-        )
-        # the machine's load may change during the run: measure the baseline before and after
-        before = raw_rsa_rate(credentials.private_key)
-        with Journal.open(config.paths.state) as journal:
-            start, cpu_start = time.perf_counter(), cpu_seconds()
-            report = prepare(config, RUN_DATE, journal, credentials=credentials, workers=workers)
-            elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
-            again = time.perf_counter()
-            rerun = prepare(config, RUN_DATE, journal, credentials=credentials, workers=workers)
-            rerun_elapsed = time.perf_counter() - again
-        after = raw_rsa_rate(credentials.private_key)
+def measure(count: int, folder: Path, workers: int | None) -> Measurement:
+    """One prepare of `count` messages into a fresh outbox and journal in `folder`, between two
+    baselines."""
+    config = load_config(write_inputs(folder, count))
+    credentials = load_credentials(
+        config.sender, environment="simulator", state_dir=config.paths.state.parent
+    )
+    # the machine's load may change during the run: measure the baseline before and after
+    before = raw_rsa_rate(credentials.private_key)
+    with Journal.open(config.paths.state) as journal:
+        start, cpu_start = time.perf_counter(), cpu_seconds()
+        report = prepare(config, RUN_DATE, journal, credentials=credentials, workers=workers)
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
+        again = time.perf_counter()
+        rerun = prepare(config, RUN_DATE, journal, credentials=credentials, workers=workers)
+        rerun_elapsed = time.perf_counter() - again
+    after = raw_rsa_rate(credentials.private_key)
     written = len(report.written)
     if written != count or report.blocked or rerun.written or len(rerun.unchanged) != count:
         raise SystemExit(f"unexpected result: {written} written, {len(report.blocked)} blocked")
@@ -158,16 +159,20 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs; the median ratio counts")
     args = parser.parse_args()
     runs = []
-    for number in range(1, args.repeat + 1):
-        run = measure(args.count, args.folder, args.workers)
-        runs.append(run)
-        print(
-            f"run {number}: {run.rate:6.0f} messages/s, raw RSA-2048 {run.baseline:5.0f} signatures/s, "
-            f"ratio {run.ratio:.2f}; CPU {run.cpu_per_message * 1000:.2f} ms/message "
-            f"(per CPU-second: {run.cpu_ratio:.2f} of the raw rate); second run {run.rerun:.1f} s; "
-            f"load {run.load:.1f}",
-            flush=True,
-        )
+    # Every run's files stay until the end: deleting 10,000 files just before the next run would
+    # make that run's file creation pay for it (ext4 skips recently freed inodes).
+    with contextlib.ExitStack() as cleanup:
+        for number in range(1, args.repeat + 1):
+            folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(dir=args.folder)))
+            run = measure(args.count, folder, args.workers)
+            runs.append(run)
+            print(
+                f"run {number}: {run.rate:6.0f} messages/s, raw RSA-2048 {run.baseline:5.0f} signatures/s, "
+                f"ratio {run.ratio:.2f}; CPU {run.cpu_per_message * 1000:.2f} ms/message "
+                f"(per CPU-second: {run.cpu_ratio:.2f} of the raw rate); second run {run.rerun:.1f} s; "
+                f"load {run.load:.1f}",
+                flush=True,
+            )
     ratio = statistics.median(run.ratio for run in runs)
     print(
         f"median ratio of {len(runs)} run(s): {ratio:.2f} (target >= {TARGET:.2f}); "

@@ -239,12 +239,9 @@ def assert_exactly_once(
 
     assert set(received) <= expected.sendable and max(received.values()) == 1, "sent twice or unknown"
     wrong = misattributed(config, state / "simulator")
-    if wrong:  # never tolerated: the run stops here, marked with the bug it reproduced
-        pytest.xfail(
-            f"known delivery bug reproduced after kills {[k.phase for k in kills]}: in-doubt messages "
-            f"adopted another message's process {wrong} (see "
-            "test_an_in_doubt_message_that_never_arrived_does_not_adopt_a_fellows_process)"
-        )
+    assert not wrong, (
+        f"after kills {[k.phase for k in kills]}: in-doubt messages adopted another message's process {wrong}"
+    )
     parked = {k for k in expected.sendable if status[k]["state"] == "parked"}
     if parked:
         report.append(documented_parking(parked, status, received))
@@ -347,8 +344,8 @@ def test_killed_daily_runs_send_everything_exactly_once(
 def test_killed_daily_runs_soak(
     tmp_path: Path, test_pki: Path, expected: Expected, seed: int, parallelism: int
 ) -> None:
-    """With --parallelism 1 only one message is ever in flight, so the parallel in-doubt bugs
-    (the xfail tests below) cannot occur and every other invariant is soaked."""
+    """Many kills at random moments, with several messages in flight (parallelism 4: one per
+    sender at a time, so an in-doubt attempt is always alone for its sender) and with one."""
     report = kill_rounds(tmp_path, test_pki, expected, rounds=30, seed=seed, parallelism=parallelism)
     for line in report:
         warnings.warn(line, stacklevel=1)
@@ -424,11 +421,6 @@ def test_a_message_killed_in_the_in_doubt_window_is_adopted_not_resent(
     assert status["state"] == "accepted" and status["kenmerk"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="delivery.py submits messages of one berichtsoort and loonheffingennummer in parallel, so a "
-    "crash can leave two of them in doubt at once; getProcessen cannot tell them apart and both are parked",
-)
 def test_two_in_doubt_messages_of_one_sender_are_adopted(tmp_path: Path, test_pki: Path) -> None:
     dossiers = [f"Z-1.{SLOW}", f"Z-2.{SLOW}"]
     config = slow_setup(tmp_path, test_pki, dossiers)
@@ -442,12 +434,6 @@ def test_two_in_doubt_messages_of_one_sender_are_adopted(tmp_path: Path, test_pk
     assert rerun.returncode == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="delivery.py reconciliation adopts the only unknown process of a berichtsoort and "
-    "loonheffingennummer for an in-doubt message even when that process is another in-doubt message's: "
-    "the message that never arrived is journalled as accepted (lost), the other is later resent",
-)
 def test_an_in_doubt_message_that_never_arrived_does_not_adopt_a_fellows_process(
     tmp_path: Path, test_pki: Path
 ) -> None:

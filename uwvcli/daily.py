@@ -3,7 +3,9 @@ the statuses for a bounded time, and tell every employer what happened (the reca
 
 The order matters for "never lose": the Digipoort work is journalled before any recap is
 written, and a recap is on disk before any mail is attempted, so a crash or a mail server that is
-down loses nothing — the next run sends what is still pending."""
+down loses nothing — the next run sends what is still pending. A run killed after sending but
+before its recap loses no news either: the next run of the same day reports, from the journal,
+what the killed one sent (and what it sent late), and an undisturbed rerun adds nothing."""
 
 from __future__ import annotations
 

@@ -263,6 +263,29 @@ def reconcile(
     return Reconciliation("absent")
 
 
+def reconcile_together(
+    listed: Mapping[str, datetime | None],
+    known: Container[str],
+    windows: Sequence[tuple[datetime, datetime]],
+    now: datetime,
+) -> list[Reconciliation]:
+    """Decide for every in-doubt attempt of one sender (one berichtsoort and loonheffingennummer)
+    at once. Digipoort's list names no aanleverkenmerk, so an unknown process cannot be matched to
+    one of several attempts: with more than one in doubt, any candidate makes all of them
+    ambiguous (parked, never resent); without candidates each is absent once its own window has
+    closed. The send loop keeps one message per sender in flight, so this is the rare case of
+    state left by an older version or several interrupted runs."""
+    if len(windows) == 1:
+        return [reconcile(listed, known, windows[0], now)]
+    start, end = min(w[0] for w in windows), max(w[1] for w in windows)
+    together = reconcile(listed, known, (start, end), now)
+    if together.candidates:
+        return [Reconciliation("ambiguous", None, together.candidates) for _ in windows]
+    return [
+        Reconciliation("wait") if now <= window_end else Reconciliation("absent") for _, window_end in windows
+    ]
+
+
 def attempt_window(started: datetime, policy: DeliveryPolicy) -> tuple[datetime, datetime]:
     """When a process started by an attempt begun at `started` can carry Digipoort's timestamps:
     every try of the attempt (retries after "not delivered" included) may have been the one that
@@ -330,6 +353,11 @@ class _Flight:
 
     entry: Entry
     attempt_id: int
+
+
+def _sender(entry: Entry) -> tuple[str | None, str | None]:
+    """Who Digipoort lists a process under: berichtsoort and loonheffingennummer."""
+    return entry.berichtsoort, entry.loonheffingennummer
 
 
 def _employee(entry: Entry) -> tuple[str, str]:
@@ -445,11 +473,12 @@ class _SendLoop:
             self.journal.record_in_doubt(attempt_id, "no answer recorded: the sending run was interrupted")
 
     def reconcile_in_doubt(self, only: Container[str] | None = None) -> None:
-        """Ask Digipoort which processes it started, and settle each in-doubt attempt (see module doc)."""
-        entries = [e for e in self.journal.in_doubt() if only is None or e.key in only]
-        listings: dict[tuple[str, str], Mapping[str, datetime | None] | str] = {}
-        adopted: set[str] = set()
-        for entry in entries:
+        """Ask Digipoort which processes it started, and settle each in-doubt attempt (see module
+        doc), the attempts of one sender together (`reconcile_together`)."""
+        groups: dict[tuple[str, str], list[Entry]] = {}
+        for entry in self.journal.in_doubt():
+            if only is not None and entry.key not in only:
+                continue
             if not entry.berichtsoort or not entry.loonheffingennummer:
                 reason = (
                     "in doubt, and the journal lacks its berichtsoort or loonheffingennummer to ask Digipoort"
@@ -457,19 +486,21 @@ class _SendLoop:
                 self.journal.park(entry.key, reason)
                 self.note(_line(entry, "parked", reason=reason))
                 continue
-            group = (entry.berichtsoort, entry.loonheffingennummer)
-            if group not in listings:
-                listings[group] = self._listing(*group)
-            listing = listings[group]
+            groups.setdefault((entry.berichtsoort, entry.loonheffingennummer), []).append(entry)
+        for group, entries in groups.items():
+            listing = self._listing(*group)
             if isinstance(listing, str):
-                self.note(_line(entry, "in_doubt", reason=f"still in doubt: {listing}; asked again next run"))
+                for entry in entries:
+                    self.note(
+                        _line(entry, "in_doubt", reason=f"still in doubt: {listing}; asked again next run")
+                    )
                 continue
-            known = adopted | {k for k in listing if self.journal.knows_kenmerk(k)}
-            attempt = self.journal.attempts(entry.key)[-1]
-            decision = reconcile(listing, known, attempt_window(attempt.started, self.policy), self.now())
-            self._settle(entry, attempt.id, decision)
-            if decision.kenmerk:
-                adopted.add(decision.kenmerk)
+            known = {k for k in listing if self.journal.knows_kenmerk(k)}
+            attempts = [self.journal.attempts(entry.key)[-1] for entry in entries]
+            windows = [attempt_window(attempt.started, self.policy) for attempt in attempts]
+            decisions = reconcile_together(listing, known, windows, self.now())
+            for entry, attempt, decision in zip(entries, attempts, decisions, strict=True):
+                self._settle(entry, attempt.id, decision)
 
     def _listing(self, berichtsoort: str, lhnr: str) -> Mapping[str, datetime | None] | str:
         """Digipoort's processes for one sender, each one uwvcli does not know dated by its
@@ -528,27 +559,60 @@ class _SendLoop:
             queues.setdefault(_employee(entry), deque()).append(entry)
         # Never more flights than workers: an attempt is begun only when its POST can start at
         # once, so its time window (used to reconcile it after a crash) is where it really went.
+        # And one flight per sender (berichtsoort + loonheffingennummer), counting attempts still
+        # in doubt: Digipoort's list of processes names no aanleverkenmerk, so after a crash an
+        # unknown process can only be matched to an attempt that was alone in flight for its sender.
+        busy = {_sender(e) for e in self.journal.in_doubt()}
         ready = deque(queues)
+        held: list[tuple[str, str]] = []  # employees whose next message waits for its sender
         flights: dict[Future[AanleverResult], _Flight] = {}
         while True:
             while ready and len(flights) < self.parallelism:
-                self._launch(queues[ready.popleft()], unresolved, flights)
+                employee = ready.popleft()
+                if not self._launch(queues[employee], unresolved, flights, busy):
+                    held.append(employee)
             if not flights:
+                for employee in held:  # only senders still in doubt hold them now
+                    self._hold_for_doubt(queues[employee], unresolved)
                 return
             done, _ = wait(flights, return_when=FIRST_COMPLETED)
             for future in done:
                 flight = flights.pop(future)
+                busy.discard(_sender(flight.entry))
                 if not self._record(flight, future):
                     unresolved.add(flight.entry.key)
                 if queues[_employee(flight.entry)]:
                     ready.append(_employee(flight.entry))
+            ready.extend(held)
+            held.clear()
 
-    def _launch(
-        self, queue: deque[Entry], unresolved: _Unresolved, flights: dict[Future[AanleverResult], _Flight]
-    ) -> None:
-        """Start the next message of one employee that can go; note the ones that must wait."""
+    def _hold_for_doubt(self, queue: deque[Entry], unresolved: _Unresolved) -> None:
+        """Messages of a sender with an attempt still in doubt wait for the next run."""
         while queue:
             entry = queue.popleft()
+            unresolved.add(entry.key)
+            self.note(
+                _line(
+                    entry,
+                    WAITING,
+                    reason="another message of this sender is in doubt at Digipoort; goes on the next run",
+                )
+            )
+
+    def _launch(
+        self,
+        queue: deque[Entry],
+        unresolved: _Unresolved,
+        flights: dict[Future[AanleverResult], _Flight],
+        busy: set[tuple[str | None, str | None]],
+    ) -> bool:
+        """Start the next message of one employee that can go; note the ones that must wait.
+        False when that message's sender already has one in flight (it stays first in line)."""
+        while queue:
+            entry = queue[0]
+            if self.unreachable is None and _sender(entry) in busy:
+                return False
+            queue.popleft()
             if self.unreachable is not None:
                 unresolved.add(entry.key)
                 self.note(
@@ -567,7 +631,9 @@ class _SendLoop:
             attempt_id = self.journal.begin_attempt(entry.key)
             future = self.pool.submit(self._post, entry, payload)
             flights[future] = _Flight(entry, attempt_id)
-            return
+            busy.add(_sender(entry))
+            return True
+        return True
 
     def _verified_payload(self, entry: Entry) -> bytes | None:
         """The message without its signature, or None (and `refused`) when the file is not what
