@@ -53,7 +53,7 @@ started = clock()
 table, errors = exports.load_table(config.paths.dossiers, config.employers, display_base=config.source.parent)
 loaded = clock()
 gc.disable()  # as planning.plan does around the pre-filter and the rules
-keep = rules.relevant(config.employers, table.column, run_date)
+keep = rules.relevant(config.employers, table.column, run_date, runs=table.employee_runs())
 filtered = clock()
 dossiers = table.dossiers(keep)
 built = clock()

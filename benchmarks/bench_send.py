@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from helpers import write_setup
+from helpers import employer, write_setup
 
 from uwvcli.config import load_config
 from uwvcli.digipoort.client import DigipoortClient
@@ -34,10 +34,35 @@ from uwvcli.signing import load_credentials
 TARGET_RATIO = 4.0
 
 
+#: Employers (each its own legal entity and loonheffingennummer) the messages are spread over, as
+#: for an absence service provider. uwvcli keeps one message per sender (berichtsoort +
+#: loonheffingennummer) in flight, so parallelism pays off across senders, not within one.
+EMPLOYERS = 40
+
+
+def loonheffingennummers(count: int) -> list[str]:
+    """`count` distinct, valid loonheffingennummers (11-check on the nine digits, then L01)."""
+    found = []
+    number = 100_000_000
+    while len(found) < count:
+        digits = [int(c) for c in str(number)]
+        if (sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=False)) - digits[8]) % 11 == 0:
+            found.append(f"{number}L01")
+        number += 1
+    return found
+
+
 def build(folder: Path, messages: int) -> Path:
-    """A configuration with `messages` WAZO applications due, prepared into the outbox."""
+    """A configuration with `messages` WAZO applications due for EMPLOYERS employers, prepared into
+    the outbox."""
+    employers = []
+    for index, lhnr in enumerate(loonheffingennummers(EMPLOYERS), start=1):
+        entry = employer(f"WG{index:03d}")
+        entry["org_units"][0]["loonheffingennummer"] = lhnr
+        employers.append(entry)
     rows = [
         {
+            "employer_id": f"WG{i % EMPLOYERS + 1:03d}",
             "employee_id": str(10_000 + i),
             "dossier_id": f"P-{i:05d}",
             "dossier_type": "zwangerschap",
@@ -45,7 +70,7 @@ def build(folder: Path, messages: int) -> Path:
         }
         for i in range(messages)
     ]
-    path = write_setup(folder, rows)
+    path = write_setup(folder, rows, employers=employers)
     config = load_config(path)
     credentials = load_credentials(
         config.sender, environment="simulator", state_dir=config.paths.state.parent

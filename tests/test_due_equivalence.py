@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from dataclasses import fields
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 from uwvcli import planning
 from uwvcli.cli import app
 from uwvcli.config import load_config
-from uwvcli.exports import load_dossiers, load_table
+from uwvcli.exports import DossierTable, load_dossiers, load_table
 from uwvcli.models import Dossier, Employer, OrgUnit
 from uwvcli.rules import QUIET_MARGIN, evaluate, relevant
 from uwvcli.workdays import shift
@@ -41,8 +42,24 @@ def columns_of(dossiers: list[Dossier]):
     return lambda name: [getattr(d, name) for d in dossiers]
 
 
-def kept(employers: dict[str, Employer], dossiers: list[Dossier], run_date: date) -> list[Dossier]:
-    mask = relevant(employers, columns_of(dossiers), run_date)
+def table_of(dossiers: list[Dossier], chunk: int = 3) -> DossierTable:
+    """The dossiers as the loader's table, in chunks of a few rows: runs cross chunk boundaries."""
+    table = DossierTable()
+    for start in range(0, len(dossiers), chunk):
+        part = dossiers[start : start + chunk]
+        table.add([[getattr(d, f.name) for d in part] for f in fields(Dossier)], len(part), None)
+    table.loaded()
+    return table
+
+
+def kept(
+    employers: dict[str, Employer],
+    dossiers: list[Dossier],
+    run_date: date,
+    *,
+    runs: list[int] | None = None,
+) -> list[Dossier]:
+    mask = relevant(employers, columns_of(dossiers), run_date, runs=runs)
     assert len(mask) == len(dossiers)
     return [d for d, keep in zip(dossiers, mask, strict=True) if keep]
 
@@ -122,9 +139,13 @@ def test_the_pre_filter_changes_no_evaluation(situation, horizon, rng) -> None:
     everything = evaluate(employers, dossiers, run_date, horizon=horizon)
     sent = {n.key for n in everything.notifications + everything.handover if rng.random() < 0.3}
     expected = evaluate(employers, dossiers, run_date, horizon=horizon, sent_keys=sent)
-    assert evaluate(
-        employers, kept(employers, dossiers, run_date), run_date, horizon=horizon, sent_keys=sent
-    ) == (expected)
+    # In any order, and grouped by employee as exports usually are: the pre-filter then compares
+    # neighbours (the table's employee runs; one employee_id at two employers can share a run).
+    grouped = sorted(dossiers, key=lambda d: d.employee_id)
+    for order in (dossiers, grouped):
+        for runs in (None, table_of(order).employee_runs()):
+            found = kept(employers, order, run_date, runs=runs)
+            assert evaluate(employers, found, run_date, horizon=horizon, sent_keys=sent) == expected
 
 
 def test_an_old_closed_history_is_left_out_and_what_matters_is_kept() -> None:
@@ -229,6 +250,7 @@ def test_the_table_holds_the_same_dossiers_and_errors_as_the_plain_loader(tmp_pa
     assert len(table) == len(dossiers)
     assert table_errors == errors
     assert {e.line for e in errors if "'Z-1'" in e.message} == {2, 6}  # in both files, both places
+    assert table.employee_runs() is None  # a.csv twice: each employee_id has two runs
     mask = [n % 3 == 0 for n in range(len(dossiers))]
     assert table.dossiers(mask) == [d for d, keep in zip(dossiers, mask, strict=True) if keep]
 
@@ -308,6 +330,8 @@ def test_plan_dossiers_are_every_usable_dossier(tmp_path: Path) -> None:
     config = load_config(config_path)
     dossiers, _ = load_dossiers(config.paths.dossiers, config.employers, display_base=tmp_path)
     found = planning.plan(config, date(2026, 12, 1)).dossiers
+    table, _ = load_table(config.paths.dossiers, config.employers, display_base=tmp_path)
+    assert table.employee_runs() == [1 + n // 2 for n in range(3000)]  # two dossiers per employee
     assert len(found) == len(dossiers)
     assert "D-17" in found and "D-nope" not in found
     assert dict(found) == {d.dossier_id: d for d in dossiers}
@@ -340,3 +364,10 @@ def test_a_dossier_is_found_by_its_id_in_any_chunk(tmp_path: Path) -> None:
     positions = table.positions()
     for dossier in (dossiers[0], dossiers[1023], dossiers[1024], dossiers[-1]):
         assert table.dossier(positions[dossier.dossier_id]) == dossier
+
+
+def test_employee_runs_are_noted_across_chunks_and_only_for_grouped_rows() -> None:
+    rows = [ziekte(f"Z-{n}", date(2026, 1, 5), employee=employee) for n, employee in enumerate("AABBBCA")]
+    assert table_of(rows[:6], chunk=2).employee_runs() == [1, 1, 2, 2, 2, 3]
+    assert table_of(rows, chunk=2).employee_runs() is None  # A again after C
+    assert table_of(rows[:6], chunk=4).employee_runs() == [1, 1, 2, 2, 2, 3]

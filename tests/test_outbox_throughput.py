@@ -231,6 +231,18 @@ def test_the_builder_cleans_any_name_into_text_the_check_accepts(name: str) -> N
     assert check_message(message) == []
 
 
+def test_the_builder_cleans_every_code_point_as_the_definition_says() -> None:
+    """All of Unicode, a hundred code points per name: what the builder writes is the name with
+    every character that is not text replaced by a space, runs of spaces collapsed."""
+    n, d = CASES["zw-zwangerschap"]
+    for start in range(0, 0x110000, 100):
+        name = "a".join(chr(c) for c in range(start, min(start + 100, 0x110000)))
+        message = build(n, replace(d, last_name=name))
+        written = etree.fromstring(message).findtext(f".//{UWV}SignificantDeelVanDeAchternaam")
+        expected = " ".join("".join(" " if not_text(ch) else ch for ch in name).split())[:200].strip()
+        assert written == (expected or None), hex(start)
+
+
 def test_control_characters_xml_allows_are_still_found_by_the_check() -> None:
     n, d = CASES["zw-zwangerschap"]
     clean = build(n, replace(d, last_name="Vries"))

@@ -20,14 +20,15 @@ import gc
 import json
 import re
 from bisect import bisect_right
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import MISSING, fields
 from datetime import date
 from decimal import Decimal
-from itertools import chain, compress, count, islice, repeat
-from operator import and_, eq, ge, gt, is_not, itemgetter, lt, not_
+from functools import lru_cache
+from itertools import accumulate, chain, compress, count, islice, repeat
+from operator import and_, eq, ge, gt, is_not, itemgetter, lt, ne, not_
 from pathlib import Path
 
 from uwvcli.errors import InputFileError
@@ -76,7 +77,6 @@ _AMOUNT = re.compile(r"[0-9]+(?:[.,][0-9]{1,2})?")
 
 _POSITION = {f.name: index for index, f in enumerate(fields(Dossier))}
 _NO_UNITS: frozenset[str] = frozenset()
-_FILE_STRIDE = 1 << 40  # row numbers: file index * _FILE_STRIDE + line
 _DEFAULTS = [None if f.default is MISSING else f.default for f in fields(Dossier)]
 
 
@@ -192,7 +192,9 @@ class _Layout:
 
 # ---------------------------------------------------------------- one row
 
-_EMPLOYER, _UNIT, _DOSSIER = (_POSITION[n] for n in ("employer_id", "org_unit_id", "dossier_id"))
+_EMPLOYER, _UNIT, _EMPLOYEE, _DOSSIER = (
+    _POSITION[n] for n in ("employer_id", "org_unit_id", "employee_id", "dossier_id")
+)
 _REQUIRED_INDICES = tuple(_POSITION[name] for name in REQUIRED)
 _CONSISTENCY_INDICES = tuple(
     _POSITION[name]
@@ -205,6 +207,16 @@ _CONSISTENCY_INDICES = tuple(
         "expected_delivery_date",
     )
 )
+
+
+@lru_cache(maxsize=None, typed=True)
+def _constant(value: object, count: int) -> tuple:
+    """A column holding one value in every row, shared by every chunk that has it: a table keeps
+    about a third of its columns this way (empty optional fields, the file name), which would
+    otherwise cost a list of a thousand pointers per chunk each, 80 MiB per million rows."""
+    return (value,) * count
+
+
 _ABSENT_IF_EMPTY: dict[str, None] = {"": None}  # .get(text, text): "" -> None, else the text itself
 # Rows converted together: enough to amortise the per-chunk work, few enough that a chunk's cells
 # stay in the CPU cache (on the 2-core VM, 4,096 rows loaded a million rows 50% slower than 1,024).
@@ -212,11 +224,11 @@ _CHUNK = 1024
 
 
 class _Loader:
-    """State shared by every file of one export set: caches, known org units, duplicate tracking.
+    """State shared by every file of one export set: caches, known org units, the dossier ids seen.
 
-    Each row has a number, unique across the files (`_FILE_STRIDE`): duplicates are found by
-    comparing numbers, and the number tells where a first occurrence was. The usable rows go to
-    `self.dossiers` as `Dossier` objects or, for `load_table`, into a `DossierTable`."""
+    The usable rows go to `self.dossiers` as `Dossier` objects or, for `load_table`, into a
+    `DossierTable`. Duplicate dossier ids are looked for once, after the last file (`finish`):
+    one set of every id tells whether there is any, which a correct export never has."""
 
     def __init__(self, employers: Mapping[str, Employer], *, table: DossierTable | None = None):
         self.employers = employers
@@ -226,18 +238,10 @@ class _Loader:
         self.table = table
         self.dossiers: list[Dossier] = []
         self.errors: list[InputError] = []
-        self.sources: list[str] = []  # of each file read, in order: a row number's file
-        self.first_seen: dict[str, int] = {}  # dossier_id -> number of its first row
-        self.duplicates: dict[str, tuple[str, int]] = {}  # dossier_id -> its second occurrence
-
-    def begin_file(self, source: str) -> None:
-        self.sources.append(source)
-
-    def number(self, line: int) -> int:
-        return (len(self.sources) - 1) * _FILE_STRIDE + line
-
-    def location(self, number: int) -> tuple[str, int]:
-        return self.sources[number // _FILE_STRIDE], number % _FILE_STRIDE
+        # Per chunk: its file, the line of each row, each row's dossier_id (usable or not); and
+        # every dossier_id once, collected while the chunk's strings are still in the CPU cache.
+        self.dossier_ids: list[tuple[str, Sequence[int], Sequence[str | None]]] = []
+        self.distinct_ids: set[str | None] = set()
 
     def rows(
         self,
@@ -260,7 +264,12 @@ class _Loader:
             self.convert(column, values, suspect)
             for column, values in zip(layout.columns, cells, strict=True)
         ]
-        combined = [[source] * count, lines, *converted, *([value] * count for value in layout.absent)]
+        combined = [
+            _constant(source, count),
+            lines,
+            *converted,
+            *(_constant(value, count) for value in layout.absent),
+        ]
         by_field = layout.order(combined)
         ok = self.known_units(by_field[_EMPLOYER], by_field[_UNIT])
         for index in _REQUIRED_INDICES:
@@ -268,13 +277,9 @@ class _Loader:
                 ok = list(map(and_, ok, map(is_not, by_field[index], repeat(None))))
         if not _all_consistent(*(by_field[i] for i in _CONSISTENCY_INDICES)):
             ok = list(map(and_, ok, map(_consistent, *(by_field[i] for i in _CONSISTENCY_INDICES))))
-        numbers = list(map(self.number(0).__add__, lines))
-        first = list(map(self.first_seen.setdefault, by_field[_DOSSIER], numbers))
-        ok = list(map(and_, ok, map(eq, first, numbers)))
+        self.dossier_ids.append((source, lines, by_field[_DOSSIER]))
+        self.distinct_ids.update(by_field[_DOSSIER])
         suspect.update(compress(range(count), map(not_, ok)))
-        for index in sorted(suspect):
-            if first[index] == numbers[index]:  # registered above, but the careful path decides
-                del self.first_seen[by_field[_DOSSIER][index]]
         for index in sorted(suspect):
             self.careful_row(layout, source, lines[index], rows[index])
         keep = None if not suspect else [index not in suspect for index in range(count)]
@@ -294,10 +299,10 @@ class _Loader:
         return list(map(self.units.__contains__, zip(employer_ids, unit_ids, strict=True)))
 
     @staticmethod
-    def convert(column: _Column, cells: tuple[str, ...], suspect: set[int]) -> list:
+    def convert(column: _Column, cells: tuple[str, ...], suspect: set[int]) -> Sequence:
         """One column of a chunk as field values; rows whose cell cannot be read join `suspect`."""
         if not any(cells):  # many optional columns are empty in almost every row
-            return [_DEFAULTS[column.position]] * len(cells)
+            return _constant(_DEFAULTS[column.position], len(cells))
         if column.parse is None:
             stripped = list(map(str.strip, cells))
             return list(map(_ABSENT_IF_EMPTY.get, stripped, stripped)) if "" in stripped else stripped
@@ -361,13 +366,6 @@ class _Loader:
                 )
             )
         problems.extend(_consistency(args, {field for field, _ in problems}))
-        dossier_id = args[pos["dossier_id"]]
-        if dossier_id is not None:
-            number = self.number(line)
-            first = self.first_seen.setdefault(dossier_id, number)
-            if first != number:
-                self.duplicates.setdefault(dossier_id, (source, line))
-                problems.append(("dossier_id", _duplicate_message(dossier_id, self.location(first))))
         if problems:
             self.errors.extend(InputError(source, line, message, field) for field, message in problems)
         elif self.table is not None:
@@ -376,27 +374,65 @@ class _Loader:
             self.dossiers.append(Dossier(*args))
 
     def finish(self) -> None:
-        """Drop every occurrence of a duplicated dossier_id (uwvcli does not guess which is right)."""
-        if not self.duplicates:
-            return
-        for dossier_id, second in self.duplicates.items():
-            source, line = self.location(self.first_seen[dossier_id])
-            self.errors.append(InputError(source, line, _duplicate_message(dossier_id, second), "dossier_id"))
+        """After the last file: the checks across all rows, then the table is complete."""
+        if self.has_duplicates():
+            self.drop_duplicates()
         if self.table is not None:
-            self.table.drop(self.duplicates)
+            self.table.loaded()
+
+    def has_duplicates(self) -> bool:
+        """Whether any dossier_id occurs twice: a correct export has none, and telling so takes
+        one set of every id, not a dictionary of where each was seen."""
+        distinct, self.distinct_ids = self.distinct_ids, set()
+        rows = sum(len(ids) for _, _, ids in self.dossier_ids)
+        if None in distinct:  # rows without a dossier_id: reported as such, not as duplicates
+            distinct.discard(None)
+            rows -= sum(ids.count(None) for _, _, ids in self.dossier_ids)
+        return len(distinct) != rows
+
+    def drop_duplicates(self) -> None:
+        """Report every occurrence of a duplicated dossier_id and drop them all (uwvcli does not
+        guess which is right): each later occurrence names the first, the first names the second."""
+        counted = Counter(chain.from_iterable(ids for _, _, ids in self.dossier_ids))
+        repeated = {
+            dossier_id for dossier_id, times in counted.items() if times > 1 and dossier_id is not None
+        }
+        first: dict[str, tuple[str, int]] = {}
+        second: dict[str, tuple[str, int]] = {}
+        for source, lines, ids in self.dossier_ids:
+            for line, dossier_id in compress(zip(lines, ids, strict=True), map(repeated.__contains__, ids)):
+                if dossier_id not in first:
+                    first[dossier_id] = (source, line)
+                    continue
+                second.setdefault(dossier_id, (source, line))
+                message = _duplicate_message(dossier_id, first[dossier_id])
+                self.errors.append(InputError(source, line, message, "dossier_id"))
+        for dossier_id, (source, line) in first.items():
+            self.errors.append(
+                InputError(source, line, _duplicate_message(dossier_id, second[dossier_id]), "dossier_id")
+            )
+        if self.table is not None:
+            self.table.drop(repeated)
         else:
-            self.dossiers = [d for d in self.dossiers if d.dossier_id not in self.duplicates]
+            self.dossiers = [d for d in self.dossiers if d.dossier_id not in repeated]
 
 
 class DossierTable:
     """Every usable dossier of an export set, column by column: per chunk of rows one list per
     `Dossier` field, in field order. A million dossiers without a million objects; `dossiers`
-    builds the objects of the rows asked for, `column` gives one field of every row."""
+    builds the objects of the rows asked for, `column` gives one field of every row.
+
+    While the rows come in, the table also notes where one employee_id's rows end and the next
+    one's begin (`employee_runs`): then the strings are still in the CPU cache, where afterwards
+    grouping a million rows by employee would fetch each from memory again."""
 
     def __init__(self) -> None:
         self._chunks: list[list[Sequence]] = []
         self._counts: list[int] = []
         self._starts: list[int] = []  # the position of each chunk's first row
+        self._run_starts: list[list[int]] = []  # per chunk: which rows begin a run of one employee_id
+        self._run_heads: set[str] | None = set()  # each run's employee_id, while loading
+        self._grouped = True  # no employee_id has two runs
 
     def add(self, columns: Sequence[Sequence], size: int, keep: Sequence[bool] | None) -> None:
         """A chunk of `size` rows, given as its columns; `keep`: only the rows where it is true."""
@@ -404,14 +440,41 @@ class DossierTable:
             columns = [list(compress(column, keep)) for column in columns]
             size = len(columns[0])
         if size:
+            self._note_runs(columns[_EMPLOYEE])
             self._starts.append(len(self))
             self._chunks.append(list(columns))
             self._counts.append(size)
 
+    def _note_runs(self, employees: Sequence[str]) -> None:
+        previous = self._chunks[-1][_EMPLOYEE][-1] if self._chunks else None
+        starts = [int(employees[0] != previous), *map(ne, islice(employees, 1, None), employees)]
+        self._run_starts.append(starts)
+        if not self._grouped:
+            return
+        if self._run_heads is None:  # rows added after loading: grouped or not, nobody checked
+            self._grouped = False
+            return
+        heads = list(compress(employees, starts))
+        known = len(self._run_heads)
+        self._run_heads.update(heads)
+        if len(self._run_heads) != known + len(heads):
+            self._grouped = False
+            self._run_heads = set()
+
+    def employee_runs(self) -> list[int] | None:
+        """Each row's run number, when every employee_id's rows follow each other (as in an
+        export sorted by employee; `rules.relevant` groups by it); None when they do not."""
+        return list(accumulate(chain.from_iterable(self._run_starts))) if self._grouped else None
+
+    def loaded(self) -> None:
+        """Loading is done: let go of what noting the runs needed (half a million strings' set)."""
+        self._run_heads = None
+
     def drop(self, dossier_ids: Container[str]) -> None:
         """Leave out the rows of these dossier ids."""
         chunks, counts = self._chunks, self._counts
-        self._chunks, self._counts, self._starts = [], [], []
+        self._chunks, self._counts, self._starts, self._run_starts = [], [], [], []
+        self._run_heads, self._grouped = set(), True
         for columns, size in zip(chunks, counts, strict=True):
             keep = [dossier_id not in dossier_ids for dossier_id in columns[_DOSSIER]]
             self.add(columns, size, None if all(keep) else keep)
@@ -789,7 +852,6 @@ def _load(loader: _Loader, paths: Sequence[Path], display_base: Path | None) -> 
     with _without_cyclic_gc():
         for path in paths:
             source = display_name(Path(path), display_base)
-            loader.begin_file(source)
             if Path(path).suffix.lower() == ".json":
                 _read_json(loader, Path(path), source)
             else:

@@ -342,7 +342,7 @@ def _text(value: str | None, limit: int) -> str | None:
 #: What XML text must not contain: the control characters (Unicode category Cc, a fixed set),
 #: lone surrogates (Cs) and the non-characters U+FFFE and U+FFFF. One regular expression instead
 #: of a category look-up per character: every name and free text passes through here twice.
-_NOT_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 # ================================================================ checking

@@ -67,7 +67,8 @@ def plan(
         config.paths.dossiers, config.employers, display_base=config.source.parent
     )
     with _without_cycle_collection():
-        dossiers = table.dossiers(rules.relevant(config.employers, table.column, run_date))
+        keep = rules.relevant(config.employers, table.column, run_date, runs=table.employee_runs())
+        dossiers = table.dossiers(keep)
         evaluation = rules.evaluate(
             config.employers, dossiers, run_date, horizon=horizon, sent_keys=sent_keys
         )

@@ -16,7 +16,7 @@ from collections.abc import Callable, Container, Hashable, Iterable, Iterator, M
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import accumulate, compress, count, islice, repeat
+from itertools import compress, count, islice, repeat
 from operator import and_, attrgetter, eq, le, lt, mul, ne, not_, or_
 
 from uwvcli.identifiers import (
@@ -140,7 +140,11 @@ def evaluate(
 
 
 def relevant(
-    employers: Mapping[str, Employer], column: Callable[[str], Sequence], run_date: date
+    employers: Mapping[str, Employer],
+    column: Callable[[str], Sequence],
+    run_date: date,
+    *,
+    runs: Sequence[int] | None = None,
 ) -> list[bool]:
     """Which dossiers can matter on `run_date`: those of every employee who can yield anything
     then. `column(name)` gives field `name` of every dossier, always in the same order (as
@@ -153,7 +157,11 @@ def relevant(
     link (or the link off), and no two ziekte dossiers overlapping (an overlap is an input error).
     On a big export that is most employees; deciding it takes a few C-level passes over
     columns, where the rules spend microseconds per employee. tests/test_due_equivalence.py
-    holds the claim against `evaluate` on all dossiers."""
+    holds the claim against `evaluate` on all dossiers.
+
+    `runs`, when the caller knows it (`exports.DossierTable.employee_runs`): each row's run
+    number, where a run is a stretch of rows with one employee_id and no employee_id has two.
+    Then grouping by employee is comparing neighbours instead of hashing half a million ids."""
     employer_ids = column("employer_id")
     if not employer_ids:
         return []
@@ -184,12 +192,11 @@ def relevant(
         for employer in employers.values()
     }
     quiet = list(map(lt, latest, map(cutoffs.get, employer_ids, repeat(_LINK_OFF))))
-    employee: Sequence[Hashable] = column("employee_id")
-    runs = _runs(employer_ids, employee)
     if runs is not None:
         hot = _overlapping_runs(runs, is_ziekte, first_sick, recovered)
         hot.update(compress(runs, map(not_, quiet)))
         return list(map(hot.__contains__, runs))
+    employee: Sequence[Hashable] = column("employee_id")
     # The employee_id alone usually names one person; if it names more (the same number at two
     # employers), they are simply kept or left out together, which is safe. Only where two of
     # them have ziekte dossiers does the overlap check need the (employer, employee) pair.
@@ -203,52 +210,27 @@ def relevant(
     return list(map(hot_employees.__contains__, employee))
 
 
-def _runs(employer_ids: Sequence[str], employee: Sequence[Hashable]) -> list[int] | None:
-    """Each row's run number, when the rows of every employee (employer and employee_id) follow
-    each other, as in an export sorted by employee; None when one employee's rows are apart.
-    Then grouping is comparing neighbours, cheaper than a dictionary of half a million
-    employee ids (most of the pre-filter's time otherwise)."""
-    starts = [
-        1,
-        *map(
-            or_,
-            map(ne, islice(employee, 1, None), employee),
-            map(ne, islice(employer_ids, 1, None), employer_ids),
-        ),
-    ]
-    runs = list(accumulate(starts))
-    heads = list(compress(employee, starts))  # each run's employee_id
-    if len(set(heads)) == runs[-1]:
-        return runs
-    # An employee_id starting two runs may still be two people (the same number at two employers).
-    people = set(zip(compress(employer_ids, starts), heads, strict=True))
-    return runs if len(people) == runs[-1] else None
-
-
 def _overlapping_runs(
-    runs: list[int], is_ziekte: list[bool], first_sick: list[int], recovered: list[int]
+    runs: Sequence[int], is_ziekte: list[bool], first_sick: list[int], recovered: list[int]
 ) -> set[int]:
-    """`_overlapping` for rows grouped in runs (`_runs`): the runs whose ziekte dossiers might
-    overlap, and every run with three or more ziekte dossiers. A run's ziekte dossiers follow
-    each other among the ziekte rows, so a run with two has them as neighbours."""
-    rows = list(compress(range(len(runs)), is_ziekte))
-    owners = list(map(runs.__getitem__, rows))
-    pairs = list(map(eq, islice(owners, 1, None), owners))  # ziekte rows j and j+1: one run
+    """`_overlapping` for rows grouped in runs of one employee_id: the runs whose ziekte dossiers
+    might overlap, and every run with three or more ziekte dossiers. A run's ziekte dossiers
+    follow each other among the ziekte rows, so a run with two has them as neighbours. A run
+    may hold two people (one employee_id at two employers, side by side): two dossiers of
+    different people compared here can only make the run kept, which is safe."""
+    owners = list(compress(runs, is_ziekte))
+    pairs = list(map(eq, islice(owners, 1, None), owners))  # ziekte dossiers j and j+1: one run
     if not any(pairs):
         return set()
-    earlier = list(compress(rows, pairs))
-    later = list(compress(islice(rows, 1, None), pairs))
+    starts = list(compress(first_sick, is_ziekte))
+    ends = list(compress(recovered, is_ziekte))
+    first_a, end_a = list(compress(starts, pairs)), list(compress(ends, pairs))
+    first_b, end_b = (
+        list(compress(islice(starts, 1, None), pairs)),
+        list(compress(islice(ends, 1, None), pairs)),
+    )
     owners = list(compress(owners, pairs))
     third = compress(islice(owners, 1, None), map(eq, islice(owners, 1, None), owners))
-    first_a, end_a, first_b, end_b = (
-        list(map(column.__getitem__, which))
-        for column, which in (
-            (first_sick, earlier),
-            (recovered, earlier),
-            (first_sick, later),
-            (recovered, later),
-        )
-    )
     apart = map(or_, map(le, end_a, first_b), map(le, end_b, first_a))
     sound = map(and_, map(lt, first_a, end_a), map(lt, first_b, end_b))
     return {*third, *compress(owners, map(not_, map(and_, apart, sound)))}
