@@ -4,7 +4,7 @@ module holds the run lock and renders the summary."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,10 +13,12 @@ from rich.text import Text
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption
 from uwvcli.console import Terminal
-from uwvcli.digipoort.delivery import Delivery, SendReport, open_digipoort, send_outbox, sender_certificate
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 from uwvcli.journal import Journal
 from uwvcli.locking import run_lock
+
+if TYPE_CHECKING:  # the Digipoort stack is imported only when a command talks to it
+    from uwvcli.digipoort.delivery import Delivery, SendReport
 
 STATE_STYLES = {
     "accepted": "green",
@@ -59,6 +61,8 @@ def send(
     holds the lock."""
     app = get_app(ctx)
     cfg = app.load_config(config)
+    from uwvcli.digipoort.delivery import open_digipoort, send_outbox, sender_certificate  # slow imports
+
     with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal, open_digipoort(cfg) as client:
         report = send_outbox(
             cfg,

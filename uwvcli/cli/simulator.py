@@ -12,8 +12,6 @@ import typer
 
 from uwvcli.cli.app import App, command, get_app
 from uwvcli.cli.options import ConfigOption
-from uwvcli.digipoort.delivery import berichtsoort_for
-from uwvcli.digipoort.simulator import LIFECYCLES, MARKERS, Simulator
 from uwvcli.errors import UwvcliError
 from uwvcli.models import Kind
 from uwvcli.network import is_loopback
@@ -51,6 +49,9 @@ def simulator(
 
     With a configuration (--config, $UWVCLI_CONFIG or ./uwvcli.yaml when present) it also trusts
     the configured sender certificate and knows the configured berichtsoorten."""
+    from uwvcli.digipoort.delivery import berichtsoort_for  # slow imports: only for this command
+    from uwvcli.digipoort.simulator import LIFECYCLES, MARKERS, Simulator
+
     app = get_app(ctx)
     terminal = app.terminal
     berichtsoorten = None
