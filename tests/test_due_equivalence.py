@@ -5,6 +5,7 @@ object and evaluated."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from dataclasses import fields
@@ -12,14 +13,16 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rules_builders import employer, legal_entity, ziekte, zwangerschap
 from typer.testing import CliRunner
 
-from uwvcli import planning
+from uwvcli import exports, planning
 from uwvcli.cli import app
 from uwvcli.config import load_config
+from uwvcli.errors import InputFileError
 from uwvcli.exports import DossierTable, load_dossiers, load_table
 from uwvcli.models import Dossier, Employer, OrgUnit
 from uwvcli.rules import QUIET_MARGIN, evaluate, relevant
@@ -248,6 +251,8 @@ def test_the_table_holds_the_same_dossiers_and_errors_as_the_plain_loader(tmp_pa
     table, table_errors = load_table(paths, employers, display_base=tmp_path)
     assert table.dossiers() == dossiers
     assert len(table) == len(dossiers)
+    for name in ("last_name", "bsn", "iban", "first_sick_day"):  # kept as read, or converted
+        assert table.column(name) == [getattr(d, name) for d in dossiers]
     assert table_errors == errors
     assert {e.line for e in errors if "'Z-1'" in e.message} == {2, 6}  # in both files, both places
     mask = [n % 3 == 0 for n in range(len(dossiers))]
@@ -384,3 +389,85 @@ def test_employee_runs_are_noted_across_chunks_and_only_for_grouped_rows(tmp_pat
         csv.writer(handle).writerow(first_row)
     table, _ = load_table(config.paths.dossiers, config.employers, display_base=tmp_path)
     assert table.employee_runs() is None
+
+
+# ---------------------------------------------------------------- the CSV reader's fast path
+
+CSV_PIECES = ["a", "b c", " ", ",", ";", '"', '""', "\n", "\r\n", "\r", "é", "\0", "x" * 12]
+FIELD_PIECES = ["", "", "a", "b c", " ", "é", "2026-01-05", '"q"', '"x\ny"', "\0"]
+
+
+@st.composite
+def csv_texts(draw: st.DrawFn, width: int, delimiter: str) -> str:
+    """Mostly lines of `width` fields (now and then a wider or narrower one, a blank line or one
+    of only separators, a quoted field), or any text at all."""
+    if draw(st.integers(0, 3)) == 0:
+        return "".join(draw(st.lists(st.sampled_from(CSV_PIECES), max_size=40)))
+    lines = []
+    for _ in range(draw(st.integers(0, 12))):
+        shape = draw(st.sampled_from(["row"] * 8 + ["wide", "narrow", "blank", "separators"]))
+        fields = width + {"wide": 1, "narrow": -1}.get(shape, 0)
+        values = [draw(st.sampled_from(FIELD_PIECES[:-3] * 6 + FIELD_PIECES[-3:])) for _ in range(fields)]
+        line = {"blank": "", "separators": delimiter * (width - 1)}.get(shape, delimiter.join(values))
+        lines.append(line + draw(st.sampled_from(["\n", "\n", "\r\n"])))
+    return "".join(lines)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.data(),
+    st.sampled_from([",", ";"]),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=1, max_value=4),
+    st.sampled_from([131072, 10]),
+)
+def test_fast_chunks_give_the_csv_modules_rows_and_errors(data, delimiter, width, chunk, field_limit) -> None:
+    """Lines without quotes are split with `str.split` (whole chunks at once when every line has
+    the header's width), the others read by `csv.reader`: on any text (quotes spanning chunks,
+    CR/LF/CRLF, blank lines, NUL, over-long fields, rows too wide or narrow) the rows, the line
+    each starts on and the errors are the csv module's."""
+    text = data.draw(csv_texts(width, delimiter))
+    previous = csv.field_size_limit(field_limit)
+    try:
+        expected, expected_lines, expected_error = [], [], None
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            while True:
+                before = reader.line_num
+                row = next(reader, None)
+                if row is None:
+                    break
+                expected.append(row)
+                expected_lines.append(before + 2)  # the header is line 1
+        except csv.Error as error:
+            expected_error = (str(error), reader.line_num + 1)
+        found, found_lines, found_error = [], [], None
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(exports, "_CHUNK", chunk)
+            chunks = exports._CsvChunks(io.StringIO(text, newline=""), delimiter, width)
+            try:
+                for lines, columns, rows in chunks:
+                    found += rows if rows is not None else [list(row) for row in zip(*columns, strict=True)]
+                    found_lines += list(lines)
+            except csv.Error as error:
+                found_error = (str(error), chunks.error_line())
+    finally:
+        csv.field_size_limit(previous)
+    assert found_error == expected_error
+    if expected_error is None:
+        assert found == expected
+        if "\r" not in text:  # a lone CR ends a line, but only LFs are counted inside a field
+            assert found_lines == expected_lines
+
+
+def test_a_file_that_stops_being_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    """Chunks of a thousand lines are decoded ahead of use: the message still names the line."""
+    config_path = bench_due.write_config(tmp_path)
+    export = tmp_path / "dossiers.csv"
+    bench_due.write_rows(export, 3000, seed=2)
+    data = export.read_bytes().split(b"\n")
+    data[2500] = data[2500].replace(b"Test", b"T\xe9st", 1)  # Latin-1, line 2501
+    export.write_bytes(b"\n".join(data))
+    config = load_config(config_path)
+    with pytest.raises(InputFileError, match=r"dossiers\.csv: not UTF-8 text \(near line 2501\)"):
+        load_table(config.paths.dossiers, config.employers, display_base=tmp_path)
