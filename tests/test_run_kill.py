@@ -309,9 +309,11 @@ def _dossier(key: str) -> str:
 
 
 def _in_documented_window(first: Mail, kills: list[Kill]) -> bool:
-    """The first copy was accepted by the SMTP server shortly before a kill: the client had the
-    250 (or was about to read it) and died before moving the file to sent/."""
-    return any(k.at is not None and 0 <= k.at - first.accepted_at < 0.5 for k in kills)
+    """The first copy was accepted by the SMTP server around the moment of a kill: the client had
+    sent the whole message (and had the 250, or was about to read it) and died before moving the
+    file to sent/. The server notes its acceptance in its own thread, so the kill may be stamped a
+    few milliseconds before it."""
+    return any(k.at is not None and -0.05 <= k.at - first.accepted_at < 0.5 for k in kills)
 
 
 # ---------------------------------------------------------------- the tests
