@@ -3,6 +3,9 @@ clean messages and the exit codes of CONTRACT §1 (never a traceback)."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 import sys
 
 from uwvcli.cli.app import app
@@ -15,12 +18,27 @@ from uwvcli.cli import check, due, explain, run, send, simulator, status  # noqa
 def main() -> None:
     try:
         app(standalone_mode=True)
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else EXIT_UNUSABLE)
     except UwvcliError as error:  # raised outside a command's own handling
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(error.exit_code)
+        code = error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        code = 130
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
-        sys.exit(EXIT_UNUSABLE)
+        code = EXIT_UNUSABLE
+    leave(code)
+
+
+def leave(code: int) -> None:
+    """Exit without tearing down the interpreter. Every command has closed its files, journal
+    and connections by now (context managers); what is left is freeing a run's in-memory data
+    object by object — for a million-row export a tenth of a second of pure waste."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`uwvcli due | head`)
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)
