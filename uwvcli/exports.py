@@ -17,13 +17,11 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
-import gc
 import json
 import re
 from bisect import bisect_right
 from collections import Counter, deque
 from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import MISSING, fields
 from datetime import date
 from decimal import Decimal
@@ -34,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from uwvcli.errors import InputFileError
+from uwvcli.memory import cycle_collection_paused
 from uwvcli.models import Dossier, Employer, InputError
 
 REQUIRED = ("employer_id", "org_unit_id", "employee_id", "dossier_id", "dossier_type")
@@ -934,7 +933,7 @@ def load_table(
 
 
 def _load(loader: _Loader, paths: Sequence[Path], display_base: Path | None) -> None:
-    with _without_cyclic_gc():
+    with cycle_collection_paused(freeze=True):
         for path in paths:
             source = display_name(Path(path), display_base)
             if Path(path).suffix.lower() == ".json":
@@ -942,19 +941,3 @@ def _load(loader: _Loader, paths: Sequence[Path], display_base: Path | None) -> 
             else:
                 _read_csv(loader, Path(path), source)
         loader.finish()
-
-
-@contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """Loading allocates millions of small objects that never form cycles; the cyclic collector would
-    walk all of them again and again, which roughly doubled the load time of a million rows. So it
-    is off while loading, and afterwards what was loaded is moved out of its sight (`gc.freeze`):
-    the dossiers live as long as the command, and reference counting still frees them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()

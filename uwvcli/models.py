@@ -189,6 +189,11 @@ class InputError:
     message: str  # what is wrong and what to do
     field: str | None = None
 
+    @property
+    def location(self) -> str:
+        """`file:line` (JSON: `file:index`), or the file alone for a file-level problem."""
+        return f"{self.source}:{self.line}" if self.line is not None else self.source
+
     def to_json(self) -> dict[str, object]:
         return {"source": self.source, "line": self.line, "message": self.message}
 

@@ -8,14 +8,13 @@ only when asked for them (`run`'s message builder asks for a few; `due` for none
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Container, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
 from uwvcli import exports, rules
 from uwvcli.exports import DossierTable
+from uwvcli.memory import cycle_collection_paused
 from uwvcli.models import Config, Dossier, InputError, Notification
 
 
@@ -66,7 +65,7 @@ def plan(
     table, export_errors = exports.load_table(
         config.paths.dossiers, config.employers, display_base=config.source.parent
     )
-    with _without_cycle_collection():
+    with cycle_collection_paused(freeze=True):
         keep = rules.relevant(config.employers, table.column, run_date, runs=table.employee_runs())
         dossiers = table.dossiers(keep)
         evaluation = rules.evaluate(
@@ -83,19 +82,3 @@ def plan(
         ),
         dossiers=DossiersById(table),
     )
-
-
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """The pre-filter and the dossiers it keeps allocate a few hundred thousand acyclic objects;
-    collecting cycles meanwhile would only walk them again and again (a fifth of the time). They
-    are moved out of the collector's sight afterwards (`gc.freeze`), or the first collection would
-    still walk them all once; reference counting frees them as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()

@@ -179,7 +179,6 @@ def render_table(terminal: Terminal, config: Config, day: date, notifications: l
 def report_input_errors(terminal: Terminal, errors: list[InputError], *, quiet_summary: bool) -> None:
     """Input errors always reach stderr, one line each: file, line, what to do."""
     for error in errors:
-        where = f"{error.source}:{error.line}" if error.line is not None else error.source
-        terminal.warning(f"{where}: {error.message}")
+        terminal.warning(f"{error.location}: {error.message}")
     if errors and not quiet_summary:
         terminal.warning(f"{len(errors)} export row(s) could not be used; fix them in the HR system.")

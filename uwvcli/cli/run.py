@@ -240,12 +240,7 @@ def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, 
     sys.stdout.write("\n")
     # stdout is for the program reading the JSON; the person (or the log file) still needs to
     # hear what to fix, exactly as in the line mode.
-    for error in report.input_errors:
-        where = f"{error.source}:{error.line}" if error.line is not None else error.source
-        terminal.warning(f"{where}: {error.message}")
-    for problem in diagnostics(report):
-        terminal.warning(problem)
-    terminal.info(summary(report))
+    report_findings(terminal, report)
 
 
 # ---------------------------------------------------------------- rendering
@@ -260,9 +255,13 @@ def render(terminal: Terminal, report: PrepareReport, *, as_json: bool) -> None:
     else:
         for line in lines(report):  # tab-separated for scripts: Rich would expand the tabs
             typer.echo(line)
+    report_findings(terminal, report)
+
+
+def report_findings(terminal: Terminal, report: PrepareReport) -> None:
+    """What a person must fix, on stderr (and in the log file) whatever the output format."""
     for error in report.input_errors:
-        where = f"{error.source}:{error.line}" if error.line is not None else error.source
-        terminal.warning(f"{where}: {error.message}")
+        terminal.warning(f"{error.location}: {error.message}")
     for problem in diagnostics(report):
         terminal.warning(problem)
     terminal.info(summary(report))
