@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -241,6 +241,8 @@ def test_the_table_holds_the_same_dossiers_and_errors_as_the_plain_loader(tmp_pa
                     "dossier_type": "ziekte",
                     "first_sick_day": "2026-01-05",
                     "direct_payment": True,
+                    "initials": "T.",
+                    "last_name": "Testpersoon",
                 },
             ]
         ),
@@ -257,6 +259,12 @@ def test_the_table_holds_the_same_dossiers_and_errors_as_the_plain_loader(tmp_pa
     assert {e.line for e in errors if "'Z-1'" in e.message} == {2, 6}  # in both files, both places
     mask = [n % 3 == 0 for n in range(len(dossiers))]
     assert table.dossiers(mask) == [d for d, keep in zip(dossiers, mask, strict=True) if keep]
+    # A preview does not read the names: the same rows and errors, the names absent.
+    preview, preview_errors = load_table(paths, employers, display_base=tmp_path, names=False)
+    assert preview_errors == errors
+    nameless = [replace(d, **dict.fromkeys(exports.NAMES)) for d in dossiers]
+    assert preview.dossiers() == nameless
+    assert nameless != dossiers  # the export has names
 
 
 # ---------------------------------------------------------------- end to end

@@ -68,6 +68,9 @@ CHOICES = {
     "sick_reason": ("overig", "zwangerschap", "bevalling", "orgaandonatie"),
 }
 AMOUNTS = ("partial_daily_wage",)
+# Free text without a domain: there is nothing to check in them, and only the UWV message uses
+# them, so a preview (`due`, `check`) need not read them at all (`load_table(names=False)`).
+NAMES = ("initials", "first_name", "name_prefix", "last_name")
 IDS = ("employer_id", "org_unit_id", "dossier_id")
 FIELDS = (*IDS, *TEXT, *DATES, *BOOLEANS, *CHOICES, *AMOUNTS)
 
@@ -131,18 +134,25 @@ def _choice_parser(options: tuple[str, ...]) -> Callable[[str], str]:
 
 class _Column:
     """How one field is read: where it goes in `Dossier`, its parser, and a cache from each spelling
-    already seen to its value (shared by every row, so most rows never reach a parser)."""
+    already seen to its value (shared by every row, so most rows never reach a parser). A column
+    that is `ignored` (a name in a preview) stays absent: its cells are never looked at."""
 
-    __slots__ = ("cache", "name", "parse", "position")
+    __slots__ = ("cache", "ignored", "name", "parse", "position")
 
     def __init__(
-        self, name: str, parse: Callable[[str], object] | None, cache: dict[str, object] | None = None
+        self,
+        name: str,
+        parse: Callable[[str], object] | None,
+        cache: dict[str, object] | None = None,
+        *,
+        ignored: bool = False,
     ):
         self.name = name
         self.position = _POSITION[name]
         self.parse = parse
         self.cache = {} if cache is None else cache
         self.cache[""] = _DEFAULTS[self.position]  # empty = absent
+        self.ignored = ignored
 
 
 def _identifier(text: str) -> str:
@@ -155,17 +165,17 @@ def _shared_text(text: str) -> str | None:
     return text.strip() or None
 
 
-def _columns() -> dict[str, _Column]:
+def _columns(names: bool) -> dict[str, _Column]:
     """The readers of every field. Employer and org unit ids are cached like dates and enums: few
     distinct values, one shared string each; so are names and initials, which repeat a lot (a
-    million rows hold a million copies of a few thousand names otherwise). All date columns share
-    one cache."""
+    million rows hold a million copies of a few thousand names otherwise), unless `names` is
+    false: then they are not read at all. All date columns share one cache."""
     columns = {name: _Column(name, None) for name in TEXT}
     columns["dossier_id"] = _Column("dossier_id", None)
     for name in ("employer_id", "org_unit_id"):
         columns[name] = _Column(name, _identifier)
-    for name in ("initials", "first_name", "name_prefix", "last_name"):
-        columns[name] = _Column(name, _shared_text)
+    for name in NAMES:
+        columns[name] = _Column(name, _shared_text, ignored=not names)
     dates: dict[str, object] = {}
     for name in DATES:
         columns[name] = _Column(name, _parse_date, dates)
@@ -231,9 +241,11 @@ class _Loader:
     `DossierTable`. Duplicate dossier ids are looked for once, after the last file (`finish`):
     one set of every id tells whether there is any, which a correct export never has."""
 
-    def __init__(self, employers: Mapping[str, Employer], *, table: DossierTable | None = None):
+    def __init__(
+        self, employers: Mapping[str, Employer], *, table: DossierTable | None = None, names: bool = True
+    ):
         self.employers = employers
-        self.columns = _columns()
+        self.columns = _columns(names)
         self.units = {(employer.id, unit) for employer in employers.values() for unit in employer.org_units}
         self.units_of = {employer.id: frozenset(employer.org_units) for employer in employers.values()}
         self.table = table
@@ -304,7 +316,7 @@ class _Loader:
     @staticmethod
     def convert(column: _Column, cells: tuple[str, ...], suspect: set[int]) -> Sequence:
         """One column of a chunk as field values; rows whose cell cannot be read join `suspect`."""
-        if not any(cells):  # many optional columns are empty in almost every row
+        if column.ignored or not any(cells):  # many optional columns are empty in almost every row
             return _constant(_DEFAULTS[column.position], len(cells))
         if column.parse is None:
             stripped = list(map(str.strip, cells))
@@ -329,6 +341,8 @@ class _Loader:
         args[1] = line
         problems: list[tuple[str | None, str]] = []
         for column, text in zip(layout.columns, values, strict=True):
+            if column.ignored:
+                continue
             if column.parse is None:
                 args[column.position] = text.strip() or None
                 continue
@@ -921,12 +935,17 @@ def load_dossiers(
 
 
 def load_table(
-    paths: Sequence[Path], employers: Mapping[str, Employer], *, display_base: Path | None = None
+    paths: Sequence[Path],
+    employers: Mapping[str, Employer],
+    *,
+    display_base: Path | None = None,
+    names: bool = True,
 ) -> tuple[DossierTable, list[InputError]]:
     """`load_dossiers` as a `DossierTable`: the same checks, errors, dossiers and order, without an
     object per row. On a million rows most dossiers can yield nothing on the run date
-    (`rules.relevant`), so only the few that can need to become objects."""
-    loader = _Loader(employers, table=DossierTable())
+    (`rules.relevant`), so only the few that can need to become objects. `names=False` leaves
+    the NAMES fields absent (None) in every row: what a preview does not show, it does not hold."""
+    loader = _Loader(employers, table=DossierTable(), names=names)
     _load(loader, paths, display_base)
     assert loader.table is not None
     return loader.table, loader.errors

@@ -59,11 +59,18 @@ class DossiersById(Mapping[str, Dossier]):
 
 
 def plan(
-    config: Config, run_date: date, *, horizon: int = 0, sent_keys: Container[str] = frozenset()
+    config: Config,
+    run_date: date,
+    *,
+    horizon: int = 0,
+    sent_keys: Container[str] = frozenset(),
+    names: bool = True,
 ) -> Plan:
-    """Load every export named in the configuration and evaluate the rules on `run_date`."""
+    """Load every export named in the configuration and evaluate the rules on `run_date`.
+    `names=False` for a preview: the rules and the previews never use the employees' names
+    (exports.NAMES), only the UWV message does, so `due` and `check` do not read them."""
     table, export_errors = exports.load_table(
-        config.paths.dossiers, config.employers, display_base=config.source.parent
+        config.paths.dossiers, config.employers, display_base=config.source.parent, names=names
     )
     with cycle_collection_paused(freeze=True):
         keep = rules.relevant(config.employers, table.column, run_date, runs=table.employee_runs())

@@ -9,9 +9,7 @@ unusable; 1: rows or values need fixing; 0: nothing is wrong (the hand-over list
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -24,6 +22,7 @@ from rich.text import Text
 from uwvcli import exports, planning
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption, DateOption, parse_run_date
+from uwvcli.cli.output import write_json
 from uwvcli.config import blocking_values
 from uwvcli.console import Terminal
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, ConfigError, InputFileError
@@ -94,7 +93,7 @@ def check(
     unusable = any(f.severity == "error" for f in findings)
     findings += [Finding("warning", source, None, p.path, p.message) for p in blocking_values(cfg)]
     try:
-        plan = planning.plan(cfg, day)
+        plan = planning.plan(cfg, day, names=False)
     except InputFileError:
         findings += unreadable_exports(cfg)
         finish(app.terminal, output, source, day, findings, [], dossiers=None)
@@ -182,8 +181,7 @@ def finish(
             "problems": [f.to_json() for f in findings],
             "handover": [n.to_json() for n in handover],
         }
-        json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        write_json(document)
     else:
         render_findings(terminal, findings)
         render_handover(terminal, handover)

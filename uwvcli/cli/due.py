@@ -4,7 +4,6 @@ what comes up within the horizon. Changes nothing."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from datetime import date
 from typing import Annotated
@@ -16,6 +15,7 @@ from rich.text import Text
 from uwvcli import planning
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
+from uwvcli.cli.output import write_json
 from uwvcli.console import Terminal
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 from uwvcli.labels import kind_label
@@ -61,10 +61,10 @@ def due(
     app = get_app(ctx)
     day = parse_run_date(run_date)
     cfg = app.load_config(config)
-    plan = planning.plan(cfg, day, horizon=horizon, sent_keys=sent_keys_for_preview(cfg))
+    plan = planning.plan(cfg, day, horizon=horizon, sent_keys=sent_keys_for_preview(cfg), names=False)
 
     if output is OutputFormat.json:
-        write_json(day, plan.notifications, plan.input_errors)
+        write_due_json(day, plan.notifications, plan.input_errors)
     elif output is OutputFormat.csv:
         write_csv(plan.notifications)
     elif app.terminal.out.is_terminal:
@@ -89,15 +89,14 @@ def sent_keys_for_preview(config: Config) -> frozenset[str]:
         return frozenset(journal.sent_keys())
 
 
-def write_json(day: date, notifications: list[Notification], errors: list[InputError]) -> None:
+def write_due_json(day: date, notifications: list[Notification], errors: list[InputError]) -> None:
     """CONTRACT §4: one object on stdout, nothing else."""
     document = {
         "date": day.isoformat(),
         "notifications": [n.to_json() for n in notifications],
         "input_errors": [e.to_json() for e in errors],
     }
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    write_json(document)
 
 
 def write_csv(notifications: list[Notification]) -> None:

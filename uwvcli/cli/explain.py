@@ -7,8 +7,6 @@ on a terminal, plain text when piped, JSON when asked."""
 
 from __future__ import annotations
 
-import json
-import sys
 import unicodedata
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +21,7 @@ from typer._click.exceptions import UsageError  # Typer bundles its own Click fr
 
 from uwvcli.cli.app import App, command, get_app
 from uwvcli.cli.options import AMSTERDAM, ConfigOption
+from uwvcli.cli.output import write_json
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.codes import CodeInfo
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
@@ -127,7 +126,7 @@ def show_codes(console: Console, infos: list[CodeInfo], output: ExplainFormat) -
     """Render the codes; True when every one of them is in the table."""
     if output is ExplainFormat.json:
         document = infos[0].to_json() if len(infos) == 1 else [info.to_json() for info in infos]
-        _write_json(document)
+        write_json(document)
     elif console.is_terminal:
         for info in infos:
             console.print(card(info))
@@ -228,7 +227,7 @@ def _colour(info: CodeInfo) -> str:
 
 def show_list(console: Console, infos: list[CodeInfo], output: ExplainFormat) -> None:
     if output is ExplainFormat.json:
-        _write_json([info.to_json() for info in infos])
+        write_json([info.to_json() for info in infos])
         return
     if console.is_terminal:
         table = Table(title="Digipoort codes uwvcli knows", title_justify="left")
@@ -285,7 +284,7 @@ def show_history(app: App, kenmerk: str, output: ExplainFormat, config_option: P
             entry = next((e for e in journal.entries() if e.kenmerk == kenmerk), None)
     result, decisive = latest_outcome(statuses)
     if output is ExplainFormat.json:
-        _write_json(
+        write_json(
             {
                 "kenmerk": kenmerk,
                 "notification": entry.key if entry else None,
@@ -381,8 +380,3 @@ def _digipoort_text(status: StatusRecord) -> str:
     return "".join(
         "?" if unicodedata.category(char) == "Cc" and char not in "\n\t" else char for char in text
     )
-
-
-def _write_json(document: object) -> None:
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")

@@ -6,9 +6,7 @@ stdout gets one line (or table row) per notification the run dealt with, or one 
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,6 +18,7 @@ from rich.table import Table
 
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date
+from uwvcli.cli.output import write_json
 from uwvcli.console import Terminal
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, UwvcliError
 from uwvcli.journal import Journal
@@ -236,8 +235,7 @@ def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, 
         "waiting": [waiting.path.name for waiting in follow_up.mail.waiting],
     }
     document["exit_code"] = exit_code
-    json.dump(document, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    write_json(document)
     # stdout is for the program reading the JSON; the person (or the log file) still needs to
     # hear what to fix, exactly as in the line mode.
     report_findings(terminal, report)
@@ -248,8 +246,7 @@ def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, 
 
 def render(terminal: Terminal, report: PrepareReport, *, as_json: bool) -> None:
     if as_json:
-        json.dump(to_json(report), sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        write_json(to_json(report))
     elif terminal.out.is_terminal:
         render_table(terminal, report)
     else:

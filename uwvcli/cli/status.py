@@ -7,7 +7,6 @@ notification is shown by its employer, personnel number, dossier and kind."""
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Iterable
 from datetime import date
@@ -19,6 +18,7 @@ from rich.text import Text
 
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_run_date
+from uwvcli.cli.output import write_json
 from uwvcli.cli.send import STATE_STYLES, one_line
 from uwvcli.console import Terminal
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
@@ -89,8 +89,7 @@ def status(
         )
     rows = overview(cfg, employer_id=employer, state=state, kind=kind, since=changed_since)
     if output is OutputFormat.json:
-        json.dump({"notifications": rows}, sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
+        write_json({"notifications": rows})
     elif output is OutputFormat.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(FIELDS)
