@@ -52,7 +52,9 @@ config = load_config(Path(sys.argv[1]))
 run_date = date.fromisoformat(sys.argv[2])
 clock = time.process_time
 started = clock()
-table, errors = exports.load_table(config.paths.dossiers, config.employers, display_base=config.source.parent)
+table, errors = exports.load_table(
+    config.paths.dossiers, config.employers, display_base=config.source.parent, names=False
+)  # as `due` does
 loaded = clock()
 gc.disable()  # as planning.plan does around the pre-filter and the rules
 keep = rules.relevant(config.employers, table.column, run_date, runs=table.employee_runs())

@@ -60,9 +60,10 @@ def kept(
     dossiers: list[Dossier],
     run_date: date,
     *,
+    horizon: int = 0,
     runs: list[int] | None = None,
 ) -> list[Dossier]:
-    mask = relevant(employers, columns_of(dossiers), run_date, runs=runs)
+    mask = relevant(employers, columns_of(dossiers), run_date, horizon=horizon, runs=runs)
     assert len(mask) == len(dossiers)
     return [d for d, keep in zip(dossiers, mask, strict=True) if keep]
 
@@ -139,6 +140,10 @@ def test_the_pre_filter_changes_no_evaluation(situation, horizon, rng) -> None:
     """Whatever the dates, horizon and sent keys: the same notifications, already-sent items,
     hand-over and input errors from the employees kept as from everybody."""
     employers, dossiers, run_date = situation
+    assert_pre_filter_changes_nothing(employers, dossiers, run_date, horizon, rng)
+
+
+def assert_pre_filter_changes_nothing(employers, dossiers, run_date, horizon, rng) -> None:
     everything = evaluate(employers, dossiers, run_date, horizon=horizon)
     sent = {n.key for n in everything.notifications + everything.handover if rng.random() < 0.3}
     expected = evaluate(employers, dossiers, run_date, horizon=horizon, sent_keys=sent)
@@ -147,8 +152,100 @@ def test_the_pre_filter_changes_no_evaluation(situation, horizon, rng) -> None:
     grouped = sorted(dossiers, key=lambda d: d.employee_id)
     for order in (dossiers, grouped):
         for runs in (None, table_of(order).employee_runs()):
-            found = kept(employers, order, run_date, runs=runs)
+            found = kept(employers, order, run_date, horizon=horizon, runs=runs)
             assert evaluate(employers, found, run_date, horizon=horizon, sent_keys=sent) == expected
+
+
+@st.composite
+def ordinary_histories(draw: st.DrawFn) -> tuple[dict[str, Employer], list[Dossier], date]:
+    """Employees with several cases of sickness outside the safety net, closed or open, adding
+    up to around 288 sick days (the 42nd week) near the run date and horizon, sometimes
+    overlapping, now and then with a case or a pregnancy that is not ordinary: the pre-filter's
+    count of sick days at its edges."""
+    employers = {"WG001": employer(start_date=date(2024, 1, 1))}
+    dossiers: list[Dossier] = []
+    for employee in range(draw(st.integers(1, 4))):
+        day = draw(st.dates(min_value=date(2024, 6, 1), max_value=date(2025, 6, 1)))
+        for index in range(draw(st.integers(1, 5))):
+            length = draw(st.integers(1, 150))
+            extra = draw(
+                st.sampled_from(
+                    [{}] * 6
+                    + [{"recovery_date": None}] * 2
+                    + [
+                        {"vangnet_status": "sfb"},
+                        {"sick_reason": "bevalling"},
+                        {"employment_end_date": day + length * DAY},
+                    ]
+                )
+            )
+            fields = {"recovery_date": day + length * DAY, **extra}
+            dossiers.append(ziekte(f"E{employee}-{index}", day, employee=str(employee), **fields))
+            day += (length + draw(st.integers(-5, 40))) * DAY
+        if draw(st.integers(0, 9)) == 0:
+            dossiers.append(zwangerschap(f"E{employee}-p", day + 200 * DAY, employee=str(employee)))
+    run_date = draw(st.dates(min_value=date(2025, 1, 1), max_value=date(2026, 6, 1)))
+    return employers, draw(st.permutations(dossiers)), run_date
+
+
+@settings(max_examples=300, deadline=None)
+@given(ordinary_histories(), st.integers(0, 60), st.randoms(use_true_random=False))
+def test_the_pre_filter_counts_sick_days_exactly(situation, horizon, rng) -> None:
+    employers, dossiers, run_date = situation
+    assert_pre_filter_changes_nothing(employers, dossiers, run_date, horizon, rng)
+
+
+def test_ordinary_sickness_before_its_42nd_week_is_left_out() -> None:
+    """Sickness of someone outside the safety net (most of an export) is reported only in its
+    42nd week: until then, closed or still open, the employee is left out. Every circumstance
+    that could make it matter keeps them: a 288th sick day by the end of the horizon, the
+    safety net, an employment end, a pregnancy, an overlap."""
+    employers = {"WG001": employer(start_date=date(2024, 1, 1))}
+    run_date = date(2026, 12, 1)
+
+    def history(employee: str, *days: int, **changes) -> list[Dossier]:
+        """Cases of `days` sick days each, three weeks apart (one chain), the last one ending
+        on the run date; `changes` apply to the last."""
+        found, day = [], run_date - (sum(days) + 21 * (len(days) - 1)) * DAY
+        for number, length in enumerate(days):
+            fields = {"recovery_date": day + length * DAY, **(changes if number == len(days) - 1 else {})}
+            found.append(ziekte(f"{employee}-{number}", day, employee=employee, **fields))
+            day += (length + 21) * DAY
+        return found
+
+    quiet = [
+        *history("A", 5),
+        *history("B", 100, 100, 87),  # 287 sick days: AO day 288 never comes
+        *history("C", 100, 100, 60, recovery_date=None),  # open, but day 288 lies after the horizon
+    ]
+    matters = {
+        "288 days in all": history("D", 100, 100, 88),
+        "open, day 288 within the horizon": history("E", 286, recovery_date=None),
+        "safety net": history("F", 5, vangnet_status="no_risk"),
+        "reason": history("G", 5, sick_reason="orgaandonatie"),
+        "employment end": history("H", 5, employment_end_date=run_date - 3 * DAY),
+        "pregnancy": [*history("I", 5), zwangerschap("I-p", date(2027, 3, 1), employee="I")],
+        "overlap": [*history("J", 5), ziekte("J-x", run_date - 4 * DAY, employee="J")],
+    }
+    everyone = quiet + [d for found in matters.values() for d in found]
+    found = kept(employers, everyone, run_date, horizon=1)
+    assert {d.employee_id for d in found} == {found[0].employee_id for found in matters.values()}
+    assert evaluate(employers, found, run_date, horizon=1) == evaluate(
+        employers, everyone, run_date, horizon=2
+    )
+    assert evaluate(employers, quiet, run_date, horizon=1).notifications == []
+    # The boundaries are exact: the 288th sick day is the last day of D's third case, and E's
+    # open case reaches it the day after the run date.
+    assert [
+        (n.kind.value, n.due_date)
+        for n in evaluate(employers, found, run_date, horizon=1).notifications
+        if n.employee_id in "DE"
+    ] == [
+        ("42e-weeksmelding", run_date - DAY),
+        ("herstel-42e-weeksmelding", run_date),
+        ("42e-weeksmelding", run_date + DAY),
+    ]
+    assert "E" not in {d.employee_id for d in kept(employers, everyone, run_date)}  # horizon 0
 
 
 def test_an_old_closed_history_is_left_out_and_what_matters_is_kept() -> None:
@@ -162,7 +259,9 @@ def test_an_old_closed_history_is_left_out_and_what_matters_is_kept() -> None:
     ]
     matters = [
         ziekte("open", date(2025, 1, 6), employee="A"),
-        ziekte("recent", start - 40 * DAY, employee="B", recovery_date=start - 30 * DAY),
+        ziekte(
+            "recent", start - 40 * DAY, employee="B", recovery_date=start - 30 * DAY, vangnet_status="sfb"
+        ),
         zwangerschap("pregnant", date(2027, 2, 1), employee="C"),
         ziekte("first", date(2025, 1, 6), employee="D", recovery_date=date(2025, 2, 1)),
         ziekte("overlaps", date(2025, 1, 20), employee="D", recovery_date=date(2025, 1, 25)),
@@ -172,7 +271,7 @@ def test_an_old_closed_history_is_left_out_and_what_matters_is_kept() -> None:
     # ...and the employee's earlier, quiet dossiers come along: the chain needs them.
     chain = [
         ziekte("long ago", date(2024, 1, 8), employee="F", recovery_date=date(2024, 1, 20)),
-        ziekte("again", date(2026, 11, 2), employee="F"),
+        ziekte("again", date(2026, 11, 2), employee="F", vangnet_status="no_risk"),
     ]
     assert kept(employers, chain, date(2026, 12, 1)) == chain
 
@@ -383,6 +482,11 @@ def test_employee_runs_are_noted_across_chunks_and_only_for_grouped_rows(tmp_pat
     assert table_of(rows[:6], chunk=2).employee_runs() == [1, 1, 2, 2, 2, 3]
     assert table_of(rows, chunk=2).employee_runs() is None  # A again after C
     assert table_of(rows[:6], chunk=4).employee_runs() == [1, 1, 2, 2, 2, 3]
+    # Not in order but grouped, and an employee again after the order broke, in a later chunk.
+    rows = [ziekte(f"Z-{n}", date(2026, 1, 5), employee=employee) for n, employee in enumerate("CCBBADDB")]
+    assert table_of(rows[:7], chunk=2).employee_runs() == [1, 1, 2, 2, 3, 4, 4]
+    for chunk in (1, 2, 3, 8):
+        assert table_of(rows, chunk=chunk).employee_runs() is None  # B again
     # The loader notes them as it goes; an employee's late extra row makes the export ungrouped.
     config_path = bench_due.write_config(tmp_path)
     export = tmp_path / "dossiers.csv"

@@ -441,15 +441,20 @@ class DossierTable:
 
     While the rows come in, the table also notes where one employee_id's rows end and the next
     one's begin (`employee_runs`): then the strings are still in the CPU cache, where afterwards
-    grouping a million rows by employee would fetch each from memory again."""
+    grouping a million rows by employee would fetch each from memory again. Whether an
+    employee_id has two runs is plain while each run's employee_id sorts after the one before (an
+    export sorted by personnel number); only when they stop ascending does the table keep a set
+    of them."""
 
     def __init__(self) -> None:
         self._chunks: list[list[Sequence]] = []
         self._counts: list[int] = []
         self._starts: list[int] = []  # the position of each chunk's first row
         self._run_starts: list[list[int]] = []  # per chunk: which rows begin a run of one employee_id
-        self._run_heads: set[str] | None = set()  # each run's employee_id, while loading
+        self._loading = True  # rows are coming in from the loader (`loaded` ends it)
         self._grouped = True  # no employee_id has two runs
+        self._ascending = True  # each run's employee_id sorts after the one before
+        self._run_heads: set[str] = set()  # each run's employee_id, once they stopped ascending
 
     def add(self, columns: Sequence[Sequence], size: int, keep: Sequence[bool] | None) -> None:
         """A chunk of `size` rows, given as its columns; `keep`: only the rows where it is true."""
@@ -469,10 +474,17 @@ class DossierTable:
         self._run_starts.append(starts)
         if not self._grouped:
             return
-        if self._run_heads is None:  # rows added after loading: grouped or not, nobody checked
+        if not self._loading:  # rows added after loading: grouped or not, nobody checked
             self._grouped = False
             return
         heads = list(compress(employees, starts))
+        if self._ascending:
+            ordered = heads if previous is None else [previous, *heads]
+            if all(map(lt, ordered, islice(ordered, 1, None))):
+                return
+            self._ascending = False
+            earlier = chain.from_iterable(columns[_EMPLOYEE] for columns in self._chunks)
+            self._run_heads = set(compress(earlier, chain.from_iterable(self._run_starts[:-1])))
         known = len(self._run_heads)
         self._run_heads.update(heads)
         if len(self._run_heads) != known + len(heads):
@@ -486,13 +498,14 @@ class DossierTable:
 
     def loaded(self) -> None:
         """Loading is done: let go of what noting the runs needed (half a million strings' set)."""
-        self._run_heads = None
+        self._loading = False
+        self._run_heads = set()
 
     def drop(self, dossier_ids: Container[str]) -> None:
         """Leave out the rows of these dossier ids."""
         chunks, counts = self._chunks, self._counts
         self._chunks, self._counts, self._starts, self._run_starts = [], [], [], []
-        self._run_heads, self._grouped = set(), True
+        self._run_heads, self._grouped, self._ascending, self._loading = set(), True, True, True
         for columns, size in zip(chunks, counts, strict=True):
             keep = [dossier_id not in dossier_ids for dossier_id in columns[_DOSSIER]]
             self.add(columns, size, None if all(keep) else keep)

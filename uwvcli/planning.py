@@ -73,7 +73,9 @@ def plan(
         config.paths.dossiers, config.employers, display_base=config.source.parent, names=names
     )
     with cycle_collection_paused(freeze=True):
-        keep = rules.relevant(config.employers, table.column, run_date, runs=table.employee_runs())
+        keep = rules.relevant(
+            config.employers, table.column, run_date, horizon=horizon, runs=table.employee_runs()
+        )
         dossiers = table.dossiers(keep)
         evaluation = rules.evaluate(
             config.employers, dossiers, run_date, horizon=horizon, sent_keys=sent_keys

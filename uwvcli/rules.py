@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import compress, count, islice, repeat
-from operator import and_, attrgetter, eq, le, lt, mul, ne, not_, or_
+from itertools import compress, count, islice, pairwise, repeat
+from operator import add, and_, attrgetter, eq, le, lt, mul, ne, not_, or_, sub
 
 from uwvcli.identifiers import (
     default_risicocode,
@@ -143,17 +143,21 @@ def relevant(
     column: Callable[[str], Sequence],
     run_date: date,
     *,
+    horizon: int = 0,
     runs: Sequence[int] | None = None,
 ) -> list[bool]:
     """Which dossiers can matter on `run_date`: those of every employee who can yield anything
-    then. `column(name)` gives field `name` of every dossier, always in the same order (as
-    `exports.DossierTable.column` does); the answer is in that order. Whatever the horizon and
-    the sent keys, `evaluate` gives the same result for the dossiers kept as for all of them.
+    then or within `horizon` days. `column(name)` gives field `name` of every dossier, always in
+    the same order (as `exports.DossierTable.column` does); the answer is in that order. With
+    that horizon and whatever the sent keys, `evaluate` gives the same result for the dossiers
+    kept as for all of them.
 
-    An employee is left out only when it is certain that the rules find nothing for them: every
-    ziekte dossier closed on or before the run date, every date of every dossier more than
-    QUIET_MARGIN days (six weeks for first_sick_day) before the start date of the employer's
-    link (or the link off), and no two ziekte dossiers overlapping (an overlap is an input error).
+    An employee is left out only when it is certain that the rules find nothing for them, and
+    no two of their ziekte dossiers overlap (an overlap is an input error), because either
+    - every ziekte dossier closed on or before the run date, and every date of every dossier
+      more than QUIET_MARGIN days (six weeks for first_sick_day) before the start date of the
+      employer's link (or the link off): whatever there was, it was the previous system's; or
+    - they have only ordinary sickness (`_uneventful`), which is reported only in its 42nd week.
     On a big export that is most employees; deciding it takes a few C-level passes over
     columns, where the rules spend microseconds per employee. tests/test_due_equivalence.py
     holds the claim against `evaluate` on all dossiers.
@@ -165,8 +169,7 @@ def relevant(
     if not employer_ids:
         return []
     is_ziekte = list(map(eq, column("dossier_type"), repeat("ziekte")))
-    first_sick_column = column("first_sick_day")
-    first_sick = _ordinals(first_sick_column, run_date, absent=0)
+    first_sick = _ordinals(column("first_sick_day"), run_date, absent=0)
     recovered = _ordinals(column("recovery_date"), run_date, absent=_OPEN, open_after=True)
     later_dates = (
         column(name)
@@ -179,7 +182,7 @@ def relevant(
     )
     latest = map(
         max,
-        _ordinals(first_sick_column, run_date, absent=0, later=_AFTER_FIRST_SICK_DAY),
+        map(add, first_sick, repeat(_AFTER_FIRST_SICK_DAY)),  # _EDGE stays beyond every cutoff
         map(mul, recovered, is_ziekte),  # a zwangerschap dossier has no recovery that counts
         # A column empty in every row (most exports fill few of these) adds nothing to the maximum.
         *(_ordinals(dates, run_date, absent=0) for dates in later_dates if any(dates)),
@@ -191,36 +194,82 @@ def relevant(
         for employer in employers.values()
     }
     quiet = list(map(lt, latest, map(cutoffs.get, employer_ids, repeat(_LINK_OFF))))
+    last_day = run_date.toordinal() + max(horizon, 0)
     if runs is not None:
-        hot = _overlapping_runs(runs, is_ziekte, first_sick, recovered)
-        hot.update(compress(runs, map(not_, quiet)))
-        return list(map(hot.__contains__, runs))
-    employee: Sequence[Hashable] = column("employee_id")
-    # The employee_id alone usually names one person; if it names more (the same number at two
-    # employers), they are simply kept or left out together, which is safe. Only where two of
-    # them have ziekte dossiers does the overlap check need the (employer, employee) pair.
-    overlapping = _overlapping(employee, employer_ids, is_ziekte, first_sick, recovered)
-    if overlapping is None:
-        numbers: dict[tuple[str, str], int] = {}
-        employee = list(map(numbers.setdefault, zip(employer_ids, employee, strict=True), count()))
-        overlapping = _overlapping(employee, employer_ids, is_ziekte, first_sick, recovered)
-    hot_employees = set(compress(employee, map(not_, quiet)))
-    hot_employees.update(overlapping or ())
-    return list(map(hot_employees.__contains__, employee))
+        owners: Sequence[Hashable] = runs
+        overlapping, crowded = _overlapping_runs(runs, is_ziekte, first_sick, recovered)
+    else:
+        # The employee_id alone usually names one person; if it names more (the same number at
+        # two employers), they are simply kept or left out together, which is safe. Only where
+        # two of them have ziekte dossiers does the overlap check need the (employer, employee)
+        # pair.
+        owners = column("employee_id")
+        found = _overlapping(owners, employer_ids, is_ziekte, first_sick, recovered)
+        if found is None:
+            numbers: dict[tuple[str, str], int] = {}
+            owners = list(map(numbers.setdefault, zip(employer_ids, owners, strict=True), count()))
+            found = _overlapping(owners, employer_ids, is_ziekte, first_sick, recovered)
+            assert found is not None  # one employer per key now
+        overlapping, crowded = found
+    # Kept: the employees with something the cheap test cannot rule out, unless their sickness
+    # is uneventful, and every employee whose dossiers overlap (whatever the dates: an input error).
+    hot = set(compress(owners, map(not_, quiet)))
+    hot.difference_update(overlapping)
+    hot.difference_update(_uneventful(hot, owners, column, is_ziekte, first_sick, recovered, last_day))
+    hot.update(overlapping)
+    hot.update(_overlaps_among(crowded - hot, owners, is_ziekte, first_sick, recovered))
+    return list(map(hot.__contains__, owners))
+
+
+def _uneventful(
+    candidates: set[Hashable],
+    owners: Sequence[Hashable],
+    column: Callable[[str], Sequence],
+    is_ziekte: list[bool],
+    first_sick: list[int],
+    recovered: list[int],
+    last_day: int,
+) -> set[Hashable]:
+    """Which `candidates` (values of `owners`, one per row: employees or runs) have only ordinary
+    sickness whose 42nd week lies beyond `last_day` (an ordinal). Ordinary: ziekte dossiers
+    outside the ZW safety net (sick_reason overig, vangnet_status none, RULES §3) with no
+    employment_end_date (no ziek uit dienst, §4.1), and no pregnancy. Such sickness gives no
+    ziekmelding and no werkhervatting, only an MLA on AO day 288 (§4.3) and its herstel after
+    it, so with fewer than 288 sick days up to `last_day` in all the dossiers of an employee
+    together (each dossier counted from first_sick_day up to its recovery or through
+    `last_day`), no chain reaches the 42nd week by then and the rules find nothing. Only the
+    rows of the candidates are looked at: the cheap test of `relevant` leaves few."""
+    if not candidates:
+        return set()
+    rows = list(map(candidates.__contains__, owners))
+    ordinary = list(compress(is_ziekte, rows))
+    for name, value in (("sick_reason", "overig"), ("vangnet_status", "none"), ("employment_end_date", None)):
+        ordinary = list(map(and_, ordinary, map(eq, compress(column(name), rows), repeat(value))))
+    starts = list(compress(first_sick, rows))
+    ends = list(compress(recovered, rows))
+    # Dates at the calendar's ends (_EDGE) are left to the rules, which report them.
+    ordinary = list(map(and_, ordinary, map(lt, starts, repeat(_OPEN))))
+    ordinary = list(map(and_, ordinary, map(lt, ends, repeat(_EDGE))))
+    sick_days = map(max, map(sub, map(min, ends, repeat(last_day + 1)), starts), repeat(0))
+    weights = map(add, map(mul, sick_days, ordinary), map(mul, map(not_, ordinary), repeat(MLA_AO_DAY)))
+    totals = dict.fromkeys(candidates, 0)
+    for owner, days in zip(compress(owners, rows), weights, strict=True):
+        totals[owner] += days
+    return {owner for owner, days in totals.items() if days < MLA_AO_DAY}
 
 
 def _overlapping_runs(
     runs: Sequence[int], is_ziekte: list[bool], first_sick: list[int], recovered: list[int]
-) -> set[int]:
-    """`_overlapping` for rows grouped in runs of one employee_id: the runs whose ziekte dossiers
-    might overlap, and every run with three or more ziekte dossiers. A run's ziekte dossiers
-    follow each other among the ziekte rows, so a run with two has them as neighbours. A run
-    may hold two people (one employee_id at two employers, side by side): two dossiers of
+) -> tuple[set[int], set[int]]:
+    """`_overlapping` for rows grouped in runs of one employee_id: the runs with two ziekte
+    dossiers that might overlap, and the runs with three or more (`crowded`). A run's ziekte
+    dossiers follow each other among the ziekte rows, so a run with two has them as neighbours.
+    A run may hold two people (one employee_id at two employers, side by side): two dossiers of
     different people compared here can only make the run kept, which is safe."""
     owners = list(compress(runs, is_ziekte))
     pairs = list(map(eq, islice(owners, 1, None), owners))  # ziekte dossiers j and j+1: one run
     if not any(pairs):
-        return set()
+        return set(), set()
     starts = list(compress(first_sick, is_ziekte))
     ends = list(compress(recovered, is_ziekte))
     first_a, end_a = list(compress(starts, pairs)), list(compress(ends, pairs))
@@ -229,24 +278,22 @@ def _overlapping_runs(
         list(compress(islice(ends, 1, None), pairs)),
     )
     owners = list(compress(owners, pairs))
-    third = compress(islice(owners, 1, None), map(eq, islice(owners, 1, None), owners))
+    crowded = set(compress(islice(owners, 1, None), map(eq, islice(owners, 1, None), owners)))
     apart = map(or_, map(le, end_a, first_b), map(le, end_b, first_a))
     sound = map(and_, map(lt, first_a, end_a), map(lt, first_b, end_b))
-    return {*third, *compress(owners, map(not_, map(and_, apart, sound)))}
+    return set(compress(owners, map(not_, map(and_, apart, sound)))) - crowded, crowded
 
 
-def _ordinals(
-    values: list, run_date: date, *, absent: int, open_after: bool = False, later: int = 0
-) -> list[int]:
-    """Dates as day numbers (plus `later` days) through a table of the few distinct dates:
-    `absent` for None, _EDGE near the ends of the calendar, and (`open_after`, for recovery
-    dates) _OPEN after the run date, because a planned return is not yet a return."""
+def _ordinals(values: list, run_date: date, *, absent: int, open_after: bool = False) -> list[int]:
+    """Dates as day numbers through a table of the few distinct dates: `absent` for None, _EDGE
+    near the ends of the calendar, and (`open_after`, for recovery dates) _OPEN after the run
+    date, because a planned return is not yet a return."""
     table: dict[date | None, int] = {None: absent}
     last = run_date.toordinal() if open_after else _OPEN
     for day in set(values):
         if day is not None:
             number = day.toordinal()
-            table[day] = _EDGE if number not in _SAFE else _OPEN if number > last else number + later
+            table[day] = _EDGE if number not in _SAFE else _OPEN if number > last else number
     return list(map(table.__getitem__, values))
 
 
@@ -256,11 +303,12 @@ def _overlapping(
     is_ziekte: list[bool],
     first_sick: list[int],
     recovered: list[int],
-) -> list[Hashable] | None:
-    """The employees whose ziekte dossiers might overlap (RULES §8: `evaluate` reports it), and,
-    not to compare every pair, every employee with three or more ziekte dossiers. Two dossiers
-    are apart when each recovers after it starts and before the other starts. None when two
-    ziekte dossiers of one `employee` key are at different employers: then a key is no person."""
+) -> tuple[set[Hashable], set[Hashable]] | None:
+    """The employees whose ziekte dossiers might overlap (RULES §8: `evaluate` reports it), and
+    the employees with three or more ziekte dossiers (`crowded`), whose dossiers are only
+    compared with their first here. Two dossiers are apart when each recovers after it starts
+    and before the other starts. None when two ziekte dossiers of one `employee` key are at
+    different employers: then a key is no person."""
     rows = list(compress(range(len(employee)), is_ziekte))
     owners = list(map(employee.__getitem__, rows))
     seen: dict[Hashable, int] = {}
@@ -268,13 +316,13 @@ def _overlapping(
     repeated = list(map(ne, earlier, rows))
     later = list(compress(rows, repeated))
     if not later:
-        return []
+        return set(), set()
     earlier = list(compress(earlier, repeated))
     if not all(map(eq, map(employer_ids.__getitem__, earlier), map(employer_ids.__getitem__, later))):
         return None
     owners = list(compress(owners, repeated))
     seen.clear()
-    third = compress(owners, map(ne, map(seen.setdefault, owners, later), later))
+    crowded = set(compress(owners, map(ne, map(seen.setdefault, owners, later), later)))
     first_a, end_a, first_b, end_b = (
         list(map(column.__getitem__, which))
         for column, which in (
@@ -286,7 +334,34 @@ def _overlapping(
     )
     apart = map(or_, map(le, end_a, first_b), map(le, end_b, first_a))
     sound = map(and_, map(lt, first_a, end_a), map(lt, first_b, end_b))
-    return [*third, *compress(owners, map(not_, map(and_, apart, sound)))]
+    return set(compress(owners, map(not_, map(and_, apart, sound)))), crowded
+
+
+def _overlaps_among(
+    candidates: set[Hashable],
+    owners: Sequence[Hashable],
+    is_ziekte: list[bool],
+    first_sick: list[int],
+    recovered: list[int],
+) -> set[Hashable]:
+    """Which of `candidates` (values of `owners`, one per row: employees or runs) have two
+    ziekte dossiers that might overlap: in order of first_sick_day, each must recover after it
+    starts and before the next one starts. Python per dossier, so only for the few employees
+    with three or more ziekte dossiers that nothing else keeps."""
+    if not candidates:
+        return set()
+    periods: dict[Hashable, list[tuple[int, int]]] = {owner: [] for owner in candidates}
+    wanted = map(and_, is_ziekte, map(candidates.__contains__, owners))
+    for owner, first, end in compress(zip(owners, first_sick, recovered, strict=True), wanted):
+        periods[owner].append((first, end))
+    return {owner for owner, found in periods.items() if not _apart(sorted(found))}
+
+
+def _apart(periods: list[tuple[int, int]]) -> bool:
+    """Whether sorted (start, end) periods each end after they start and before the next starts."""
+    if not all(start < end for start, end in periods):
+        return False
+    return all(end <= start for (_, end), (start, _) in pairwise(periods))
 
 
 # ---------------------------------------------------------------- pregnancy dates (RULES §2)
