@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import compress, count, islice, pairwise, repeat
+from itertools import accumulate, compress, count, islice, pairwise, repeat
 from operator import add, and_, attrgetter, eq, le, lt, mul, ne, not_, or_, sub
 
 from uwvcli.identifiers import (
@@ -215,7 +215,9 @@ def relevant(
     # is uneventful, and every employee whose dossiers overlap (whatever the dates: an input error).
     hot = set(compress(owners, map(not_, quiet)))
     hot.difference_update(overlapping)
-    hot.difference_update(_uneventful(hot, owners, column, is_ziekte, first_sick, recovered, last_day))
+    hot.difference_update(
+        _uneventful(hot, owners, column, is_ziekte, first_sick, recovered, last_day, grouped=runs is not None)
+    )
     hot.update(overlapping)
     hot.update(_overlaps_among(crowded - hot, owners, is_ziekte, first_sick, recovered))
     return list(map(hot.__contains__, owners))
@@ -229,16 +231,19 @@ def _uneventful(
     first_sick: list[int],
     recovered: list[int],
     last_day: int,
+    *,
+    grouped: bool,
 ) -> set[Hashable]:
-    """Which `candidates` (values of `owners`, one per row: employees or runs) have only ordinary
-    sickness whose 42nd week lies beyond `last_day` (an ordinal). Ordinary: ziekte dossiers
-    outside the ZW safety net (sick_reason overig, vangnet_status none, RULES §3) with no
-    employment_end_date (no ziek uit dienst, §4.1), and no pregnancy. Such sickness gives no
-    ziekmelding and no werkhervatting, only an MLA on AO day 288 (§4.3) and its herstel after
-    it, so with fewer than 288 sick days up to `last_day` in all the dossiers of an employee
-    together (each dossier counted from first_sick_day up to its recovery or through
-    `last_day`), no chain reaches the 42nd week by then and the rules find nothing. Only the
-    rows of the candidates are looked at: the cheap test of `relevant` leaves few."""
+    """Which `candidates` (values of `owners`, one per row: employees or runs; `grouped` when
+    each owner's rows follow each other) have only ordinary sickness whose 42nd week lies
+    beyond `last_day` (an ordinal). Ordinary: ziekte dossiers outside the ZW safety net
+    (sick_reason overig, vangnet_status none, RULES §3) with no employment_end_date (no ziek
+    uit dienst, §4.1), and no pregnancy. Such sickness gives no ziekmelding and no
+    werkhervatting, only an MLA on AO day 288 (§4.3) and its herstel after it, so with fewer
+    than 288 sick days up to `last_day` in all the dossiers of an employee together (each
+    dossier counted from first_sick_day up to its recovery or through `last_day`), no chain
+    reaches the 42nd week by then and the rules find nothing. Only the rows of the candidates
+    are looked at: the cheap test of `relevant` leaves few."""
     if not candidates:
         return set()
     rows = list(map(candidates.__contains__, owners))
@@ -252,10 +257,16 @@ def _uneventful(
     ordinary = list(map(and_, ordinary, map(lt, ends, repeat(_EDGE))))
     sick_days = map(max, map(sub, map(min, ends, repeat(last_day + 1)), starts), repeat(0))
     weights = map(add, map(mul, sick_days, ordinary), map(mul, map(not_, ordinary), repeat(MLA_AO_DAY)))
-    totals = dict.fromkeys(candidates, 0)
-    for owner, days in zip(compress(owners, rows), weights, strict=True):
-        totals[owner] += days
-    return {owner for owner, days in totals.items() if days < MLA_AO_DAY}
+    owners = list(compress(owners, rows))
+    if grouped:  # each owner's rows are one stretch: the running total at its end, minus the last
+        ends_here = [*map(ne, islice(owners, 1, None), owners), True]
+        running = list(compress(accumulate(weights), ends_here))
+        totals = map(sub, running, [0, *islice(running, len(running) - 1)])
+        return set(compress(compress(owners, ends_here), map(lt, totals, repeat(MLA_AO_DAY))))
+    sums = dict.fromkeys(candidates, 0)
+    for owner, days in zip(owners, weights, strict=True):
+        sums[owner] += days
+    return {owner for owner, days in sums.items() if days < MLA_AO_DAY}
 
 
 def _overlapping_runs(
