@@ -31,6 +31,7 @@ from operator import and_, eq, ge, gt, is_not, itemgetter, lt, ne, not_
 from pathlib import Path
 from typing import Any
 
+from uwvcli import jsonstream
 from uwvcli.errors import InputFileError
 from uwvcli.memory import cycle_collection_paused
 from uwvcli.models import Dossier, Employer, InputError
@@ -883,9 +884,11 @@ def _json_text(value: object) -> str | None:
 
 
 def _read_json(loader: _Loader, path: Path, source: str) -> None:
+    """A JSON export, streamed: one dossier object at a time (`jsonstream`), converted and checked
+    in chunks like CSV rows, so a million dossiers are never a million dicts at once."""
     try:
         with path.open(encoding="utf-8-sig") as handle:
-            document = json.load(handle)
+            _read_json_items(loader, jsonstream.items(handle, "dossiers"), source)
     except FileNotFoundError:
         raise InputFileError(f"{source}: file not found: check paths.dossiers in the configuration") from None
     except UnicodeDecodeError:
@@ -894,11 +897,15 @@ def _read_json(loader: _Loader, path: Path, source: str) -> None:
         raise InputFileError(
             f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except jsonstream.NotAList as error:
+        raise InputFileError(
+            f'{source}: must hold a list of dossiers, or an object {{"dossiers": [...]}} ({error})'
+        ) from None
     except OSError as error:
         raise InputFileError(f"{source}: cannot be read ({error.strerror})") from None
-    items = document.get("dossiers") if isinstance(document, dict) else document
-    if not isinstance(items, list):
-        raise InputFileError(f'{source}: must hold a list of dossiers, or an object {{"dossiers": [...]}}')
+
+
+def _read_json_items(loader: _Loader, items: Iterable[object], source: str) -> None:
     layout = _Layout([loader.columns[name] for name in FIELDS])
     indices: list[int] = []
     rows: list[list[str]] = []
@@ -926,6 +933,9 @@ def _read_json(loader: _Loader, path: Path, source: str) -> None:
             continue
         indices.append(index)
         rows.append(values)
+        if len(rows) == _CHUNK:
+            loader.rows(layout, source, indices, rows)
+            indices, rows = [], []
     if rows:
         loader.rows(layout, source, indices, rows)
 
