@@ -307,6 +307,43 @@ def test_in_doubt_is_reconciled_by_adoption_or_parked(journal: Journal, tmp_path
         journal.adopt_kenmerk(second.key, "KM-7")
 
 
+def test_a_person_resolves_only_what_uwvcli_could_not_settle(journal: Journal, tmp_path: Path) -> None:
+    """`resolve_by_hand` takes parked and in-doubt messages, through reconciliation's own
+    transitions; a crash's `submitting` leftover is for the next send to settle first."""
+    received, lost, crashed = notification("Z-1"), notification("Z-2"), notification("Z-3")
+    for n in (received, lost, crashed):
+        write(journal, n, tmp_path)
+    journal.record_in_doubt(journal.begin_attempt(received.key), "read timeout")
+    journal.record_in_doubt(journal.begin_attempt(lost.key), "read timeout")
+    journal.park(lost.key, "two unknown processes")
+    journal.begin_attempt(crashed.key)
+
+    assert journal.resolve_by_hand(received.key, kenmerk="KM-1").state == JournalState.IN_DOUBT
+    assert journal.resolve_by_hand(lost.key, kenmerk=None).state == JournalState.PARKED
+    assert (journal.entry(received.key).state, journal.entry(received.key).kenmerk) == ("submitted", "KM-1")
+    assert journal.attempts(received.key)[-1].reason == "resolved by hand: received as KM-1"
+    assert journal.entry(lost.key).state == JournalState.WRITTEN
+    assert not journal.was_attempted(journal.entry(lost.key).aanleverkenmerk)
+    before = (journal.entries(), journal.attempts(crashed.key))
+    with pytest.raises(StateConflict, match="submitting: only a parked or in-doubt"):
+        journal.resolve_by_hand(crashed.key, kenmerk="KM-2")
+    with pytest.raises(StateConflict, match="submitting: only a parked or in-doubt"):
+        journal.resolve_by_hand(crashed.key, kenmerk=None)
+    assert (journal.entries(), journal.attempts(crashed.key)) == before
+
+
+def test_a_kenmerk_of_an_earlier_attempt_is_not_adopted_again(journal: Journal, tmp_path: Path) -> None:
+    n = notification()
+    write(journal, n, tmp_path)
+    journal.record_accepted(journal.begin_attempt(n.key), "KM-1", datetime.now(UTC))
+    journal.set_outcome(n.key, "rejected")
+    write(journal, n, tmp_path, revision=2)
+    journal.record_in_doubt(journal.begin_attempt(n.key), "read timeout")
+    with pytest.raises(StateConflict, match="KM-1 already belongs to an earlier attempt of this message"):
+        journal.resolve_by_hand(n.key, kenmerk="KM-1")
+    assert journal.entry(n.key).state == JournalState.IN_DOUBT
+
+
 def test_refused_and_outcomes(journal: Journal, tmp_path: Path) -> None:
     tampered, sent = notification("Z-1"), notification("Z-2")
     write(journal, tampered, tmp_path)
@@ -510,6 +547,10 @@ class JournalMachine(RuleBasedStateMachine):
             self.tolerate(lambda: self.journal.adopt_kenmerk(n.key, f"KM-{self.kenmerken}"))
         else:
             self.tolerate(lambda: self.journal.park(n.key, "ambiguous"))
+
+    @rule(n=keys, kenmerk=st.sampled_from([None, "KM-1", "KM-2", "KM-HAND"]))
+    def resolve_by_hand(self, n, kenmerk):
+        self.tolerate(lambda: self.journal.resolve_by_hand(n.key, kenmerk=kenmerk))
 
     @rule(n=keys, state=st.sampled_from(["delivered", "accepted", "rejected", "failed"]))
     def outcome(self, n, state):

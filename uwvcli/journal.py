@@ -45,6 +45,9 @@ class JournalState(StrEnum):
 
 
 IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalState.PARKED})
+#: What a person may settle by hand (`resolve_by_hand`). Not `submitting`: outside a run that is a
+#: crash's leftover, which the next send first turns in doubt and asks Digipoort about itself.
+RESOLVABLE = frozenset({JournalState.IN_DOUBT, JournalState.PARKED})
 SENT = frozenset({JournalState.SUBMITTED, JournalState.DELIVERED, JournalState.ACCEPTED})
 #: Once a key is in one of these states it is never built or sent again.
 NEVER_AGAIN = IN_FLIGHT | SENT
@@ -787,8 +790,10 @@ class Journal:
             self._finish_attempt(attempt_id, AttemptOutcome.IN_DOUBT, now, reason=reason)
             self._set_state(attempt.key, JournalState.IN_DOUBT, now=now, reason=reason)
 
-    def adopt_kenmerk(self, key: str, kenmerk: str) -> None:
-        """Reconciliation found the process of an in-doubt (or crashed, or parked) attempt."""
+    def adopt_kenmerk(self, key: str, kenmerk: str, *, reason: str | None = None) -> None:
+        """Reconciliation found the process of an in-doubt (or crashed, or parked) attempt.
+        `reason` says who decided, when it was not uwvcli itself (kept on the attempt and shown
+        with the notification)."""
         with self.transaction():
             current = self._require(key)
             if current.state not in IN_FLIGHT:
@@ -796,13 +801,53 @@ class Journal:
             if self.knows_kenmerk(kenmerk):
                 raise StateConflict(f"kenmerk {kenmerk} already belongs to a message; not adopted for {key}")
             now = _now()
-            row = self._db.execute(
-                "SELECT id FROM attempts WHERE key = ? AND outcome IN (?, ?) ORDER BY id DESC LIMIT 1",
-                (key, AttemptOutcome.PENDING, AttemptOutcome.IN_DOUBT),
-            ).fetchone()
-            if row is not None:
-                self._finish_attempt(row[0], AttemptOutcome.ADOPTED, now, kenmerk=kenmerk)
-            self._set_state(key, JournalState.SUBMITTED, now=now, kenmerk=kenmerk, reason=None)
+            attempt_id = self._undecided_attempt(key)
+            if attempt_id is not None:
+                decided = {"reason": reason} if reason is not None else {}
+                self._finish_attempt(attempt_id, AttemptOutcome.ADOPTED, now, kenmerk=kenmerk, **decided)
+            self._set_state(key, JournalState.SUBMITTED, now=now, kenmerk=kenmerk, reason=reason)
+
+    def _undecided_attempt(self, key: str) -> int | None:
+        """The latest attempt of `key` that got no answer (pending or in doubt), if any."""
+        row = self._db.execute(
+            "SELECT id FROM attempts WHERE key = ? AND outcome IN (?, ?) ORDER BY id DESC LIMIT 1",
+            (key, AttemptOutcome.PENDING, AttemptOutcome.IN_DOUBT),
+        ).fetchone()
+        return row[0] if row is not None else None
+
+    def resolve_by_hand(self, key: str, *, kenmerk: str | None) -> Entry:
+        """A person checked Digipoort's process list (with Logius or in the UWV portal) for a
+        message uwvcli could not settle itself: `kenmerk` is the process that is this message, or
+        None when it never arrived. The same transitions reconciliation makes (`adopt_kenmerk`:
+        `submitted`; `record_not_sent`: back to `written`, its aanleverkenmerk unused), checked and
+        made in one transaction, the decision kept on the attempt. Returns the entry as it was."""
+        with self.transaction():
+            current = self._require(key)
+            if current.state not in RESOLVABLE:
+                raise StateConflict(
+                    f"{key} is {current.state}: only a parked or in-doubt message can be resolved by hand"
+                )
+            if kenmerk is None:
+                attempt_id = self._undecided_attempt(key)
+                if attempt_id is None:
+                    raise StateConflict(f"{key} is {current.state} but has no unanswered attempt to settle")
+                self.record_not_sent(attempt_id, "resolved by hand: not received")
+                return current
+            owner = self._kenmerk_owner(kenmerk)
+            if owner is not None:
+                whose = "an earlier attempt of this message" if owner == key else owner
+                raise StateConflict(f"kenmerk {kenmerk} already belongs to {whose}; not adopted for {key}")
+            self.adopt_kenmerk(key, kenmerk, reason=f"resolved by hand: received as {kenmerk}")
+            return current
+
+    def _kenmerk_owner(self, kenmerk: str) -> str | None:
+        """The key of the notification (or attempt) that carries this Digipoort kenmerk."""
+        row = self._db.execute(
+            "SELECT key FROM notifications WHERE kenmerk = ? "
+            "UNION ALL SELECT key FROM attempts WHERE kenmerk = ?",
+            (kenmerk, kenmerk),
+        ).fetchone()
+        return row[0] if row is not None else None
 
     def park(self, key: str, reason: str) -> None:
         """In doubt and not reconcilable: a person must look (listed by `status`, in the recap)."""

@@ -1,7 +1,7 @@
 """The Typer application and the one object every command receives.
 
-Commands live in sibling modules (due.py, check.py, run.py, send.py, status.py, explain.py,
-simulator.py); each parses its options, calls one library function and renders the result."""
+Commands live in sibling modules (due.py, check.py, run.py, send.py, status.py, resolve.py,
+explain.py, simulator.py); each parses its options, calls one library function and renders the result."""
 
 from __future__ import annotations
 

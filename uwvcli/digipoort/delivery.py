@@ -533,7 +533,8 @@ class _SendLoop:
         elif decision.verdict == "ambiguous":
             reason = (
                 f"in doubt, and Digipoort lists {len(decision.candidates)} unknown processes that may be it "
-                f"({', '.join(decision.candidates)}): check them in Digipoort, then adopt one or resend"
+                f"({', '.join(decision.candidates)}): check them with Logius or in the UWV portal, then "
+                f"`uwvcli resolve {entry.key} --kenmerk <kenmerk>` or `--not-received`"
             )
             self.journal.park(entry.key, reason)
             self.note(_line(entry, "parked", reason=reason))
