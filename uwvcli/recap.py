@@ -406,7 +406,8 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
         _Section(
             "Onzeker of aangekomen — dringend",
             "Van deze meldingen is niet zeker of ze bij Digipoort zijn aangekomen. uwvcli verstuurt ze "
-            "niet opnieuw (dan zou UWV ze dubbel krijgen): de beheerder van uwvcli moet dit nagaan.",
+            "niet opnieuw (dan zou UWV ze dubbel krijgen): de beheerder van uwvcli moet dit nagaan "
+            "bij Logius of in het UWV-portaal en de uitkomst vastleggen met `uwvcli resolve`.",
             entries(recap.parked, lambda i: []),
             urgent=True,
         ),
