@@ -106,3 +106,29 @@ def test_a_later_day_does_not_repeat_what_an_earlier_day_reported(tmp_path: Path
         (wg001,) = build_recaps(config, later, journal, nothing_prepared(later), SendReport(), dossiers={})
 
     assert not wg001.has_news
+
+
+def test_a_rejection_reported_from_the_journal_carries_uwvs_findings(tmp_path: Path, config: Config) -> None:
+    """The recap item of a rejected message gets the findings of its last status's details, the
+    way it gets the foutbeschrijving: redacted, so a quoted BSN never reaches the mail."""
+    with Journal.open(tmp_path / "journal.sqlite") as journal:
+        journal.start_run(DAY)
+        send_and_accept(journal, LATE, tmp_path)
+        journal.add_statuses(
+            "kenmerk-1",
+            [
+                StatusRecord(
+                    "510",
+                    datetime.now(UTC),
+                    "Validatie bij de uitvragende partij niet gelukt.",
+                    details="BSN 111222333 is onbekend.\nDatEersteAoDag ligt na de meldingsdatum.",
+                )
+            ],
+        )
+        journal.set_outcome(LATE.key, "rejected")
+
+        (wg001,) = build_recaps(config, DAY, journal, nothing_prepared(), SendReport(), dossiers={})
+
+    (item,) = wg001.rejected
+    assert item.code == "510"
+    assert item.findings == ("BSN […] is onbekend.", "DatEersteAoDag ligt na de meldingsdatum.")

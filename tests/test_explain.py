@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 from tests.helpers import write_setup
 from uwvcli.cli import app
-from uwvcli.cli.explain import ExplainFormat, show_codes, show_list
+from uwvcli.cli.explain import ExplainFormat, _render_history, show_codes, show_list
 from uwvcli.digipoort.codes import all_codes, explain
 from uwvcli.journal import Journal
 from uwvcli.models import Kind, Notification, State, StatusRecord
@@ -232,6 +233,55 @@ def test_kenmerk_history_as_json(config_with_history: Path) -> None:
     assert last["explanation"]["phase"] == "validatie"
     assert last["foutcode_explanation"]["code"] == "VAS500"
     assert "details" not in last  # validation findings may quote personal data
+
+
+UWV_FINDINGS = (
+    "<Responsemessage><Identification><MessageId>M-1</MessageId></Identification>"
+    "<Specification><Class>F</Class><Code>ZW0202</Code>"
+    "<Description>BSN 111222333 is niet bekend bij UWV.</Description></Specification></Responsemessage>"
+)
+
+
+@pytest.fixture
+def config_with_findings(tmp_path: Path) -> Path:
+    config = write_setup(tmp_path, [])
+    history = [*_history()[:3], replace(_history()[3], details=UWV_FINDINGS)]
+    with Journal.open(tmp_path / "var" / "uwvcli.sqlite") as journal:
+        journal.add_statuses("KM-0002", history)
+    return config
+
+
+def test_kenmerk_history_shows_the_findings_redacted(config_with_findings: Path) -> None:
+    result = run("--kenmerk", "KM-0002", "--config", str(config_with_findings))
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "    Findings:\n      - ZW0202: BSN […] is niet bekend bij UWV. (Class F)\n" in text
+    assert text.index("VAS500: ") < text.index("Findings:") < text.index("outcome: rejected")
+    assert "111222333" not in result.output
+
+
+def test_kenmerk_history_as_json_has_a_findings_list_per_status(config_with_findings: Path) -> None:
+    result = run("--kenmerk", "KM-0002", "--config", str(config_with_findings), "--format", "json")
+    assert result.exit_code == 0, result.output
+    statuses = json.loads(result.stdout)["statuses"]
+    assert [s["findings"] for s in statuses] == [
+        [],
+        [],
+        [],
+        ["ZW0202: BSN […] is niet bekend bij UWV. (Class F)"],
+    ]
+    assert "details" not in statuses[-1] and "111222333" not in result.stdout
+
+
+def test_on_a_terminal_the_findings_are_in_the_digipoort_column() -> None:
+    console = Console(force_terminal=True, width=200, record=True, no_color=True)
+    history = sorted(
+        [*_history()[:3], replace(_history()[3], details=UWV_FINDINGS)], key=lambda s: s.timestamp
+    )
+    _render_history(console, "KM-0002", None, history, "rejected", history[-1])
+    screen = console.export_text()
+    assert "Findings:" in screen and "ZW0202: BSN […] is niet bekend bij UWV. (Class F)" in screen
+    assert "111222333" not in screen
 
 
 def test_an_unknown_kenmerk_exits_1_with_advice(config_with_history: Path) -> None:

@@ -132,6 +132,17 @@ def _notification(
     )
 
 
+#: UWV's findings for the rejected message; the second quotes the person's BSN and birth date.
+REJECTION_DETAILS = (
+    '<Responsemessage version="2006.1"><Identification><MessageId>M-1</MessageId></Identification>'
+    "<Specification><Class>F</Class><Code>ZW0101</Code>"
+    "<Description>DatEersteAoDag ontbreekt.</Description></Specification>"
+    "<Specification><Class>F</Class><Code>ZW0202</Code><Description>Persoon met BSN "
+    f"{PEOPLE['1001']['bsn']}, geboren {PEOPLE['1001']['birth_date']:%d-%m-%Y}, is niet bekend "
+    "bij UWV.</Description></Specification></Responsemessage>"
+)
+
+
 def _busy_day(employer: Employer | None = None) -> EmployerRecap:
     """A run on which everything happens at once."""
     sick = _dossier("1001", "Z-17", first_sick_day=date(2026, 11, 30), vangnet_status="no_risk")
@@ -147,6 +158,7 @@ def _busy_day(employer: Employer | None = None) -> EmployerRecap:
         description="Validatie niet gelukt",
         foutcode="VAS500",
         foutbeschrijving="Het bericht voldoet niet aan de berichtspecificatie: DatEersteAoDag ontbreekt.",
+        details=REJECTION_DETAILS,
     )
     zm = _notification(sick, Kind.ZW_ZIEKMELDING, date(2026, 11, 30), date(2026, 12, 3))
     wh = _notification(
@@ -250,6 +262,43 @@ def test_rejection_comes_first_urgent_with_code_verbatim_text_and_fix_by_date() 
     assert "Gemeld op 1 december 2026; corrigeer uiterlijk woensdag 2 december 2026." in rejected_block
     assert "boete" in rejected_block
     assert "dringend" in rich[: rich.index("Verzonden")].lower() and "color: #b00020" in rich
+
+
+def test_a_rejection_lists_uwvs_findings_after_the_toelichting_redacted() -> None:
+    text, rich = _parts(recap.compose_recap(_busy_day()))
+    rejected_block = text[text.index("AFGEWEZEN") : text.index("GEBLOKKEERD")]
+    expected = (
+        "    Toelichting van Digipoort/UWV: “Het bericht voldoet niet aan de berichtspecificatie: "
+        "DatEersteAoDag ontbreekt.”\n"
+        "    Bevindingen van UWV:\n"
+        "      - ZW0101: DatEersteAoDag ontbreekt. (Class F)\n"
+        "      - ZW0202: Persoon met BSN […], geboren […], is niet bekend bij UWV. (Class F)\n"
+        "    Meer uitleg: uwvcli explain VAS500\n"
+    )
+    assert expected in rejected_block
+    assert (
+        "<li>Bevindingen van UWV:<ul><li>ZW0101: DatEersteAoDag ontbreekt. (Class F)</li>"
+        "<li>ZW0202: Persoon met BSN […], geboren […], is niet bekend bij UWV. (Class F)</li></ul></li>"
+    ) in rich
+
+
+def test_findings_are_escaped_in_html_and_cut_in_dutch() -> None:
+    base = _busy_day()
+    many = "\n".join(["<b>kapot</b> & stuk", *(f"Bevinding {i}" for i in range(12))])
+    status = StatusRecord("510", datetime(2026, 12, 1, 12, tzinfo=UTC), "Afgekeurd", details=many)
+    item = RecapItem.from_notification(
+        _notification(_dossier("1001", "Z-17"), Kind.ZW_ZIEKMELDING, RUN_DATE, None), status=status
+    )
+    text, rich = _parts(recap.compose_recap(replace(base, rejected=[item])))
+    assert "<b>kapot</b>" not in rich and "&lt;b&gt;kapot&lt;/b&gt; &amp; stuk" in rich
+    assert "      - … en nog 4 bevinding(en)" in text
+
+
+def test_a_rejection_without_details_has_no_findings_heading() -> None:
+    base = _busy_day()
+    item = replace(base.rejected[0], findings=())
+    text, rich = _parts(recap.compose_recap(replace(base, rejected=[item])))
+    assert "Bevindingen" not in text and "Bevindingen" not in rich
 
 
 def test_blocked_says_what_to_fix_and_where() -> None:

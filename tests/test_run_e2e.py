@@ -25,6 +25,7 @@ from tests.run_support import (
     due_keys,
     due_notifications,
     free_port,
+    journal_status,
     make_test_pki,
     personal_data_in,
     personal_values,
@@ -270,3 +271,52 @@ def test_an_undelivered_recap_alone_makes_the_run_need_attention(tmp_path: Path,
     assert down.returncode == 1, down.stderr
     assert up.returncode == 0, up.stderr
     assert [m.recap for m in server.mailbox.snapshot()] == [f"WG001 {RUN_DATE}"]
+
+
+def test_a_rejected_notification_mails_uwvs_findings_without_personal_data(
+    tmp_path: Path, smtp: SmtpServer, test_pki: Path
+) -> None:
+    """Payroll staff must correct a rejection by the next day: the recap and `explain --kenmerk`
+    show what UWV/Digipoort found (the simulator's markers make one message fail validation and
+    let UWV refuse another), and neither shows the person's BSN or birth date."""
+    config = setup_samples(tmp_path / "samples", test_pki, smtp_port=smtp.port)
+    export = config.parent / "exports" / "testbrood-dossiers.csv"
+    text = export.read_text(encoding="utf-8-sig")
+    assert ";Z-101;" in text and ";Z-102;" in text, "the samples changed: pick other dossiers"
+    text = text.replace(";Z-101;", ";Z-101.FLOW-311;").replace(";Z-102;", ";Z-102.FLOW-510;")
+    export.write_text(text, encoding="utf-8")
+    sendable, _ = due_keys(config)
+    rejected = {key for key in sendable if ".FLOW-" in key}
+    assert len(rejected) == 2, sendable
+
+    done = run_day(config)
+
+    assert done.returncode == 1, done.stderr
+    statuses = journal_status(config)
+    assert {statuses[key]["status_code"] for key in rejected} == {"311", "510"}
+    (mail,) = smtp.mailbox.by_recap()[f"WG001 {RUN_DATE}"]
+    body = mail.text()
+    plain = mail.message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    section = "\n\n".join(plain[plain.index("AFGEWEZEN — DRINGEND") :].split("\n\n")[:2])  # title, items
+    assert section.count("Bevindingen van UWV:") == 2
+    assert "      - Simulator: FLOW-311." in section  # the simulator's own finding for a valid message
+    assert "      - De uitvragende partij heeft het bericht afgekeurd (simulator: FLOW-510)." in section
+    assert "<li>Bevindingen van UWV:<ul><li>Simulator: FLOW-311.</li></ul></li>" in body  # the HTML part
+    values = personal_values(config.parent / "exports")
+    assert personal_data_in(mail.raw.decode("utf-8", "replace"), values) == []
+    assert personal_data_in(body, values) == []
+
+    for key, finding in (
+        (next(k for k in rejected if "FLOW-311" in k), "Simulator: FLOW-311."),
+        (next(k for k in rejected if "FLOW-510" in k), "(simulator: FLOW-510)"),
+    ):
+        assert finding in statuses[key]["findings"][0]
+        explained = uwvcli(
+            "explain", "--kenmerk", statuses[key]["kenmerk"], "--config", str(config), "--format", "json",
+            cwd=config.parent,
+        )  # fmt: skip
+        assert explained.returncode == 0, explained.stderr
+        history = json.loads(explained.stdout)["statuses"]
+        assert finding in history[-1]["findings"][0]
+        assert all(status["findings"] == [] for status in history[:-1])
+        assert personal_data_in(explained.stdout, values) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +21,12 @@ from uwvcli.journal import Journal
 from uwvcli.models import aanleverkenmerk
 
 T0 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+#: Findings of the rejected message; they quote the person's BSN and birth date, as UWV may.
+REJECTION_DETAILS = (
+    f"Burgerservicenr {PERSON['bsn']} wijkt af.\nGeboortedat {PERSON['birth_date']} wijkt af.\n"
+    "DatEersteAoDag ontbreekt."
+)
+FINDINGS = ["Burgerservicenr […] wijkt af.", "Geboortedat […] wijkt af.", "DatEersteAoDag ontbreekt."]
 
 
 def _written(journal: Journal, key: str, employee_id: str) -> None:
@@ -54,7 +61,8 @@ def config_path(tmp_path: Path) -> Path:
         _written(journal, "WG001/D3/werkhervatting/full", "1003")
         attempt = journal.begin_attempt("WG001/D3/werkhervatting/full")
         journal.record_accepted(attempt, "KEN-0003", T0)
-        journal.add_statuses("KEN-0003", lifecycle(T0, ("311", "VAS500")))
+        *started, rejected = lifecycle(T0, ("311", "VAS500"))
+        journal.add_statuses("KEN-0003", [*started, replace(rejected, details=REJECTION_DETAILS)])
         journal.set_outcome("WG001/D3/werkhervatting/full", "rejected")
 
         _written(journal, "WG002/D4/42e-weeksmelding", "2001")
@@ -96,6 +104,8 @@ def test_json_lists_every_notification_with_its_last_status_and_meaning(config_p
     assert (invalid["status_code"], invalid["foutcode"]) == ("311", "VAS500")
     assert invalid["foutbeschrijving"] == "Digipoort zegt: VAS500"  # verbatim
     assert "VAS500" in invalid["status_meaning"]
+    assert invalid["findings"] == FINDINGS  # of the last status, redacted
+    assert accepted["findings"] == [] and fault["findings"] == []
 
     waiting = rows["WG002/D4/42e-weeksmelding"]
     assert waiting["state"] == "written" and waiting["status_code"] is None
@@ -132,6 +142,7 @@ def test_csv_has_the_documented_header_and_one_row_per_notification(config_path:
     assert tuple(rows[0]) == FIELDS
     assert len(rows) == 4
     assert {r["state"] for r in rows} == {"accepted", "rejected", "written"}
+    assert {r["findings"] for r in rows} == {"", " | ".join(FINDINGS)}
 
 
 def test_plain_lines_when_not_a_terminal(config_path: Path) -> None:
@@ -180,3 +191,4 @@ def test_a_terminal_gets_the_overzicht_table_with_employer_names(config_path: Pa
     assert "UWV interface overzicht" in text
     assert "Testbedrijf WG001 BV" in text and "Werkhervatting (volledig)" in text
     assert "KEN-0003" in text and "VAS500" in text
+    assert "finding: Burgerservicenr […] wijkt af. (+2 more)" in " ".join(text.split())

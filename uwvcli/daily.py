@@ -237,8 +237,9 @@ def _attempted_since(journal: Journal, key: str, since: datetime) -> bool:
 def _status_fields(
     journal: Journal, entry: Entry | None, delivery: Delivery | None, day: date
 ) -> dict[str, object]:
-    """The Digipoort status that ended a message (its code, foutcode and verbatim text), or the
-    synchronous fault when there was no process."""
+    """The Digipoort status that ended a message (its code, foutcode, verbatim text and
+    statusdetails, which `RecapItem` keeps only as redacted findings), or the synchronous fault
+    when there was no process (a fault has no statusdetails)."""
     if entry is not None and entry.kenmerk:
         history = journal.status_history(entry.kenmerk)
         if history:

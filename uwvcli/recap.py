@@ -36,6 +36,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from uwvcli.digipoort import codes
+from uwvcli.digipoort.findings import findings
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
 from uwvcli.labels import kind_label
 from uwvcli.models import Dossier, Employer, Kind, MailSettings, Notification, PathSettings, StatusRecord
@@ -44,6 +45,7 @@ from uwvcli.outbox import write_atomic
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UPCOMING_DAYS = 14  # the horizon the recap looks ahead
+FINDINGS_MORE = "… en nog {n} bevinding(en)"  # the last findings line when UWV listed more
 
 RECAP_HEADER = "X-Uwvcli-Recap"  # "<employer id> <run date>": which recap this file is
 FACTS_HEADER = "X-Uwvcli-Facts"  # short hashes of the news it carries (rerun idempotence)
@@ -90,6 +92,7 @@ class RecapItem:
     foutcode: str | None = None  # e.g. "VAS500", "ALS100"
     explanation: str | None = None  # uwvcli's one-line explanation; default codes.describe(...)
     foutbeschrijving: str | None = None  # Digipoort's own words, verbatim
+    findings: tuple[str, ...] = ()  # what the statusdetails say, redacted (digipoort.findings)
     reported_on: date | None = None  # the day UWV/Digipoort reported the failure
 
     @property
@@ -107,14 +110,18 @@ class RecapItem:
         explanation: str | None = None,
         foutcode: str | None = None,
         foutbeschrijving: str | None = None,
+        details: str | None = None,
         reported_on: date | None = None,
     ) -> RecapItem:
         """The item for `notification`; of the dossier only the initials are taken. `status` is
-        the Digipoort status that ended it (its code, foutcode, verbatim text and report date);
-        the explicit keywords cover a synchronous fault, which has no status."""
+        the Digipoort status that ended it (its code, foutcode, verbatim text, statusdetails and
+        report date); the explicit keywords cover a synchronous fault, which has no status. The
+        statusdetails are kept only as their redacted findings: raw details may quote a BSN or a
+        birth date, and what is not in the item cannot leak into a mail."""
         if status is not None:
             foutcode = foutcode or status.foutcode
             foutbeschrijving = foutbeschrijving or status.foutbeschrijving
+            details = details or status.details
             reported_on = reported_on or status.timestamp.astimezone(AMSTERDAM).date()
         return cls(
             key=notification.key,
@@ -134,6 +141,7 @@ class RecapItem:
             foutcode=foutcode,
             explanation=explanation,
             foutbeschrijving=foutbeschrijving,
+            findings=tuple(findings(details, more=FINDINGS_MORE)),
             reported_on=reported_on,
         )
 
@@ -294,10 +302,13 @@ def _clean(text: str) -> str:
 # ---------------------------------------------------------------- layout (text and HTML share it)
 
 
+_SUB = "- "  # a detail line that belongs to the line before it (a list under a heading line)
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     headline: str
-    details: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()  # lines starting with _SUB are sub-items of the line before
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,8 +328,8 @@ def _who(item: RecapItem) -> str:
 
 
 def _code_lines(item: RecapItem) -> list[str]:
-    """The codes, uwvcli's explanation (`codes.describe` unless the caller gave one) and
-    Digipoort's own words, verbatim."""
+    """The codes, uwvcli's explanation (`codes.describe` unless the caller gave one),
+    Digipoort's own words, verbatim, and UWV's findings: what to correct."""
     if not (item.code or item.foutcode):
         return []
     names = []
@@ -333,6 +344,9 @@ def _code_lines(item: RecapItem) -> list[str]:
     lines = [", ".join(names), f"Uitleg: {_clean(explanation)}"]
     if item.foutbeschrijving:
         lines.append(f"Toelichting van Digipoort/UWV: “{_clean(item.foutbeschrijving)}”")
+    if item.findings:
+        lines.append("Bevindingen van UWV:")
+        lines += [f"{_SUB}{_clean(finding)}" for finding in item.findings]
     lines.append(f"Meer uitleg: uwvcli explain {item.foutcode or item.code}")
     return lines
 
@@ -510,7 +524,7 @@ def _render_text(recap: EmployerRecap, sections: list[_Section]) -> str:
         lines.append("")
         for entry in section.entries:
             lines.append(f"- {entry.headline}")
-            lines += [f"    {detail}" for detail in entry.details]
+            lines += [f"{'      ' if d.startswith(_SUB) else '    '}{d}" for d in entry.details]
         lines.append("")
     lines += _FOOTER
     return "\n".join(lines) + "\n"
@@ -542,7 +556,7 @@ def _render_html(recap: EmployerRecap, sections: list[_Section]) -> str:
             parts.append(f"<p>{e(section.intro)}</p>")
         parts.append("<ul>")
         for entry in section.entries:
-            details = "".join(f"<li>{e(d)}</li>" for d in entry.details)
+            details = _html_details(entry.details)
             parts.append(
                 f"<li><strong>{e(entry.headline)}</strong>"
                 + (f"<ul>{details}</ul>" if details else "")
@@ -554,6 +568,21 @@ def _render_html(recap: EmployerRecap, sections: list[_Section]) -> str:
     )
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _html_details(details: Sequence[str]) -> str:
+    """The detail lines as list items; sub-items (`_SUB`) as a nested list in the item before."""
+    items: list[list[str]] = []
+    for detail in details:
+        if detail.startswith(_SUB) and items:
+            items[-1].append(detail.removeprefix(_SUB))
+        else:
+            items.append([detail])
+    e = html.escape
+    return "".join(
+        f"<li>{e(head)}" + (f"<ul>{''.join(f'<li>{e(s)}</li>' for s in subs)}</ul>" if subs else "") + "</li>"
+        for head, *subs in items
+    )
 
 
 # ---------------------------------------------------------------- the message

@@ -24,6 +24,7 @@ from uwvcli.cli.options import AMSTERDAM, ConfigOption
 from uwvcli.cli.output import write_json
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.codes import CodeInfo
+from uwvcli.digipoort.findings import findings
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 from uwvcli.journal import Entry, Journal
 from uwvcli.models import StatusRecord
@@ -77,7 +78,10 @@ def explain(
         str | None,
         typer.Option(
             "--kenmerk",
-            help="Decode the status history of one submitted message (Digipoort's kenmerk) from the journal.",
+            help=(
+                "Decode the status history of one submitted message (Digipoort's kenmerk) from the "
+                "journal, with the findings of UWV/Digipoort (BSNs and dates redacted)."
+            ),
             show_default=False,
         ),
     ] = None,
@@ -326,6 +330,7 @@ def _status_json(status: StatusRecord) -> dict[str, object]:
         "foutbeschrijving": status.foutbeschrijving,
         "explanation": codes.explain(status.code).to_json(),
         "foutcode_explanation": codes.explain(status.foutcode).to_json() if status.foutcode else None,
+        "findings": findings(status.details),
     }
 
 
@@ -351,7 +356,7 @@ def _render_history(
                 _local(status),
                 Text(status.code, style=_colour(codes.explain(status.code))),
                 Text(codes.describe(status.code, status.foutcode)),
-                Text(_digipoort_text(status)),
+                Text("\n".join([_digipoort_text(status), *_findings_lines(status)])),
             )
         console.print(table)
         for info in cards:
@@ -362,6 +367,7 @@ def _render_history(
         lines.append(f"{_local(status)}  {codes.describe(status.code, status.foutcode)}")
         first, *more = _digipoort_text(status).splitlines() or [""]
         lines += [f"    Digipoort: {first}", *(f"      {line}" for line in more)]
+        lines += [f"    {line}" for line in _findings_lines(status)]
     lines.append(verdict)
     lines += ["\n" + plain_card(info) for info in cards]
     typer.echo("\n".join(lines))
@@ -369,6 +375,13 @@ def _render_history(
 
 def _local(status: StatusRecord) -> str:
     return status.timestamp.astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _findings_lines(status: StatusRecord) -> list[str]:
+    """What the status's details say (`digipoort.findings`: redacted, because UWV may quote a
+    BSN or a birth date), under a heading; nothing when there are no details."""
+    found = findings(status.details)
+    return ["Findings:", *(f"  - {line}" for line in found)] if found else []
 
 
 def _digipoort_text(status: StatusRecord) -> str:

@@ -10,7 +10,7 @@ import csv
 import sys
 from collections.abc import Iterable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -21,6 +21,7 @@ from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_r
 from uwvcli.cli.output import write_json
 from uwvcli.cli.send import STATE_STYLES, one_line
 from uwvcli.console import Terminal
+from uwvcli.digipoort.findings import findings
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 from uwvcli.journal import Entry, Journal, JournalState
 from uwvcli.labels import kind_label
@@ -47,6 +48,7 @@ FIELDS = (
     "foutbeschrijving",
     "reason",
     "updated_at",
+    "findings",
 )
 
 #: States a person has to act on (exit code 1).
@@ -93,10 +95,17 @@ def status(
     elif output is OutputFormat.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(FIELDS)
-        writer.writerows(["" if row[f] is None else row[f] for f in FIELDS] for row in rows)
+        writer.writerows([_csv_value(row[f]) for f in FIELDS] for row in rows)
     else:
         render(app.terminal, cfg, rows)
     raise typer.Exit(EXIT_ATTENTION if any(row["state"] in ATTENTION for row in rows) else EXIT_OK)
+
+
+def _csv_value(value: object) -> object:
+    """A cell: empty for null, a list (the findings) as one line joined by " | "."""
+    if value is None:
+        return ""
+    return " | ".join(value) if isinstance(value, list) else value
 
 
 def _since(value: str | None) -> date | None:
@@ -117,7 +126,7 @@ def overview(
     state: str | None = None,
     kind: Kind | None = None,
     since: date | None = None,
-) -> list[dict[str, str | None]]:
+) -> list[dict[str, Any]]:
     """One row per notification, in the journal's order (due date, key). A state database that
     does not exist yet means nothing was done yet: an empty list, and no file is created."""
     if not config.paths.state.exists():
@@ -135,7 +144,7 @@ def _last(history: Iterable[StatusRecord]) -> StatusRecord | None:
     return ordered[-1] if ordered else None
 
 
-def _row(entry: Entry, last: StatusRecord | None) -> dict[str, str | None]:
+def _row(entry: Entry, last: StatusRecord | None) -> dict[str, Any]:
     from uwvcli.digipoort import codes
 
     return {
@@ -158,10 +167,11 @@ def _row(entry: Entry, last: StatusRecord | None) -> dict[str, str | None]:
         "foutbeschrijving": last.foutbeschrijving if last else None,
         "reason": entry.reason or ("; ".join(entry.problems) if entry.problems else None),
         "updated_at": entry.updated.isoformat(),
+        "findings": findings(last.details) if last else [],
     }
 
 
-def render(terminal: Terminal, config: Config, rows: list[dict[str, str | None]]) -> None:
+def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> None:
     """A Rich table on a terminal; one tab-separated line per notification otherwise."""
     if not rows:
         terminal.out.print("No notifications in the journal (yet).")
@@ -212,7 +222,12 @@ def _variant(key: str) -> str | None:
     return parts[3] if len(parts) > 3 else None
 
 
-def _explanation(row: dict[str, str | None]) -> str:
-    """The code's meaning, Digipoort's own words verbatim, and uwvcli's reason where it has one."""
+def _explanation(row: dict[str, Any]) -> str:
+    """The code's meaning, Digipoort's own words verbatim, uwvcli's reason where it has one, and
+    the first of UWV's findings (with how many more: `explain --kenmerk` lists them all)."""
     parts = [row["status_meaning"], row["foutbeschrijving"] or row["status_text"], row["reason"]]
+    found = row["findings"]
+    if found:
+        more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+        parts.append(f"finding: {found[0]}{more}")
     return " — ".join(p for p in parts if p)
