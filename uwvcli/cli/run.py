@@ -198,7 +198,7 @@ def report_recaps(terminal: Terminal, follow_up: FollowUp) -> None:
     """Recap files and mail on stderr: where the recaps are, and which could not be mailed yet."""
     mail = follow_up.mail
     for path in follow_up.recaps:
-        terminal.info(f"recap written: {path}")
+        terminal.info(f"recap file: {path}")  # written now, or by an earlier run of the day
     if not mail.mail_configured:
         if mail.waiting:
             terminal.info(f"{len(mail.waiting)} recap(s) wait as .eml files (no mail: section configured)")
