@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from uwvcli import __version__
+from uwvcli import __version__, xmlsafe
 from uwvcli.identifiers import (
     default_risicocode,
     is_valid_aansluitnummer,
@@ -136,7 +136,7 @@ def content_digest(xml: bytes) -> str:
     aanleverkenmerk, uwvcli's version, the contact details) and with DatTijdOpstellenMelding set
     to one fixed moment, so that neither a new revision, a new phone number nor the time of
     building counts as a change. Journals keep these digests: what goes into them never changes."""
-    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    root = etree.fromstring(xml, xmlsafe.parser())
     for sender_block in root.findall(_q("Ketenpartij")):
         root.remove(sender_block)
     for moment in root.iterfind(f"*/{_q('DatTijdOpstellenMelding')}"):
@@ -355,7 +355,7 @@ def check_message(xml: bytes) -> list[str]:
     be personal data).
     """
     try:
-        root = etree.fromstring(xml, _parser())
+        root = etree.fromstring(xml, xmlsafe.parser(keep_comments=False))
     except etree.XMLSyntaxError as error:
         return [f"the message is not well-formed XML (line {error.lineno}): {_syntax_reason(error)}"]
     tree = root.getroottree()
@@ -370,12 +370,6 @@ def check_message(xml: bytes) -> list[str]:
     if not problems:
         problems.extend(_check_combinations(root))
     return problems
-
-
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True, remove_pis=True
-    )
 
 
 def _syntax_reason(error: etree.XMLSyntaxError) -> str:

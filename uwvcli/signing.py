@@ -28,6 +28,7 @@ from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate
 
+from uwvcli import xmlsafe
 from uwvcli.errors import SigningError
 from uwvcli.models import Sender
 from uwvcli.pki import ensure_test_pki, is_test_certificate, simulator_pki_folder
@@ -38,11 +39,6 @@ _PKCS12_SUFFIXES = {".p12", ".pfx"}
 _STRICT_ENVIRONMENTS = {"preprod", "production"}
 _TAMPERED = "the outbox file was changed after it was signed, or was not signed by uwvcli"
 _REBUILD = "do not send it; run `uwvcli run` again to rebuild and re-sign it"
-
-
-def _secure_parser() -> etree.XMLParser:
-    """Outside XML: no entities, no DTD, no network."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 @dataclass(frozen=True)
@@ -286,7 +282,7 @@ def sign_document(xml: bytes, credentials: Credentials) -> bytes:
     WS-Security, rather than by a general XML-DSig engine: the RSA operation is most of the cost.
     The result is byte for byte what signxml writes for the same document and key."""
     try:
-        root = etree.fromstring(xml, _secure_parser())
+        root = etree.fromstring(xml, xmlsafe.parser())
     except etree.XMLSyntaxError:
         raise SigningError("cannot sign the message: it is not well-formed XML") from None
     if root.getroottree().docinfo.doctype:
@@ -332,7 +328,7 @@ def verify_document(signed: bytes, *, trusted: x509.Certificate | None = None) -
     processing instructions, a DTD, a second signature) is refused too.
     """
     try:
-        root = etree.fromstring(signed, _secure_parser())
+        root = etree.fromstring(signed, xmlsafe.parser())
     except etree.XMLSyntaxError:
         raise SigningError(f"{_TAMPERED}: it is not well-formed XML; {_REBUILD}") from None
     signature = _the_signature(root)

@@ -29,6 +29,8 @@ import re
 
 from lxml import etree
 
+from uwvcli import xmlsafe
+
 MAX_LINES = 10
 MAX_CHARS = 300
 REDACTED = "[…]"
@@ -93,14 +95,7 @@ def _from_xml(details: str) -> list[str] | None:
 
 def _parse(details: str) -> etree._Element | None:
     """lxml without entities, network, DTD or huge trees: the text comes from outside."""
-    parser = etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    parser = xmlsafe.parser(keep_comments=False)
     try:
         return etree.fromstring(details.encode("utf-8", "replace"), parser)
     except (etree.LxmlError, ValueError):

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from uwvcli import xmlsafe
 from uwvcli.errors import DigipoortError
 from uwvcli.models import StatusRecord
 
@@ -122,9 +123,7 @@ class Fault:
 
 # --------------------------------------------------------------------------------------- parsing
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-)
+_PARSER = xmlsafe.parser()
 
 
 def parse_xml(data: bytes) -> etree._Element:
