@@ -100,6 +100,11 @@ def test_every_unreadable_export_is_listed_exit_2(tmp_path):
     code, document = check_json(config)
     assert code == 2
     assert {p["source"] for p in document["problems"]} == {"missing.csv", "broken.json"}
+    messages = {p["source"]: p["message"] for p in document["problems"]}
+    assert messages["broken.json"] == (
+        "not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)"
+    )
+    assert messages["missing.csv"].startswith("file not found")
 
 
 def test_values_that_will_block_are_warnings_exit_1(tmp_path):

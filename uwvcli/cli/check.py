@@ -150,7 +150,9 @@ def unreadable_exports(config: Config) -> list[Finding]:
         try:
             exports.load_dossiers([path], config.employers, display_base=base)
         except InputFileError as error:
-            findings.append(Finding("error", exports.display_name(path, base), None, None, str(error)))
+            source = exports.display_name(path, base)
+            message = str(error).removeprefix(f"{source}: ")  # the finding names its file already
+            findings.append(Finding("error", source, None, None, message))
     return findings
 
 
