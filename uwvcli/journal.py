@@ -525,11 +525,16 @@ class Journal:
     def knows_kenmerk(self, kenmerk: str) -> bool:
         """True when any attempt or notification carries this Digipoort kenmerk (reconciliation
         adopts only kenmerken uwvcli does not know)."""
+        return self.kenmerk_owner(kenmerk) is not None
+
+    def kenmerk_owner(self, kenmerk: str) -> str | None:
+        """The key of the notification (or attempt) that carries this Digipoort kenmerk."""
         row = self._db.execute(
-            "SELECT 1 FROM attempts WHERE kenmerk = ? UNION SELECT 1 FROM notifications WHERE kenmerk = ?",
+            "SELECT key FROM notifications WHERE kenmerk = ? "
+            "UNION ALL SELECT key FROM attempts WHERE kenmerk = ?",
             (kenmerk, kenmerk),
         ).fetchone()
-        return row is not None
+        return row[0] if row is not None else None
 
     def was_attempted(self, aanleverkenmerk: str) -> bool:
         """True once a POST of this aanleverkenmerk was begun: that reference is then used up."""
@@ -833,21 +838,12 @@ class Journal:
                     raise StateConflict(f"{key} is {current.state} but has no unanswered attempt to settle")
                 self.record_not_sent(attempt_id, "resolved by hand: not received")
                 return current
-            owner = self._kenmerk_owner(kenmerk)
+            owner = self.kenmerk_owner(kenmerk)
             if owner is not None:
                 whose = "an earlier attempt of this message" if owner == key else owner
                 raise StateConflict(f"kenmerk {kenmerk} already belongs to {whose}; not adopted for {key}")
             self.adopt_kenmerk(key, kenmerk, reason=f"resolved by hand: received as {kenmerk}")
             return current
-
-    def _kenmerk_owner(self, kenmerk: str) -> str | None:
-        """The key of the notification (or attempt) that carries this Digipoort kenmerk."""
-        row = self._db.execute(
-            "SELECT key FROM notifications WHERE kenmerk = ? "
-            "UNION ALL SELECT key FROM attempts WHERE kenmerk = ?",
-            (kenmerk, kenmerk),
-        ).fetchone()
-        return row[0] if row is not None else None
 
     def park(self, key: str, reason: str) -> None:
         """In doubt and not reconcilable: a person must look (listed by `status`, in the recap)."""

@@ -116,7 +116,8 @@ class _Window:
         self.text = ""
         self.pos = 0
         self.ended = False
-        self.lines_before = 0  # line breaks in the text let go
+        self.chars_before = 0  # characters let go
+        self.lines_before = 0  # line breaks in them
         self.column_before = 0  # characters let go since the last of those line breaks
 
     def peek(self) -> str:
@@ -147,18 +148,20 @@ class _Window:
         return value
 
     def error(self, message: str, pos: int) -> json.JSONDecodeError:
-        """`message` at `pos` of the window, placed in the whole document."""
-        here = json.JSONDecodeError(message, self.text, pos)
-        line = self.lines_before + here.lineno
-        column = here.colno + (self.column_before if here.lineno == 1 else 0)
-        placed = json.JSONDecodeError(message, "", 0)
-        placed.lineno, placed.colno = line, column
-        placed.args = (f"{message}: line {line} column {column}",)
+        """`message` at `pos` of the window, placed in the whole document: the error `json.load`
+        raises there (its `doc` is the window, the only part of the document kept)."""
+        placed = json.JSONDecodeError(message, self.text, pos)
+        if placed.lineno == 1:
+            placed.colno += self.column_before
+        placed.lineno += self.lines_before
+        placed.pos += self.chars_before
+        placed.args = (f"{message}: line {placed.lineno} column {placed.colno} (char {placed.pos})",)
         return placed
 
     def _fill(self, *, everything: bool = False) -> None:
         """Let go of the text read, then read on: a window's worth, or to the end."""
         done = self.text[: self.pos]
+        self.chars_before += len(done)
         breaks = done.count("\n")
         if breaks:
             self.lines_before += breaks

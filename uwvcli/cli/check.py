@@ -143,12 +143,14 @@ def missing_files(config: Config, source: str) -> list[Finding]:
 
 
 def unreadable_exports(config: Config) -> list[Finding]:
-    """Every unusable export, not only the first one the plan stumbled on."""
+    """Every unusable export, not only the first one the plan stumbled on. Each file is read
+    again on its own, as a preview reads it (a table, without the names): only whether it can
+    be read at all matters here."""
     findings = []
     base = config.source.parent
     for path in config.paths.dossiers:
         try:
-            exports.load_dossiers([path], config.employers, display_base=base)
+            exports.load_table([path], config.employers, display_base=base, names=False)
         except InputFileError as error:
             source = exports.display_name(path, base)
             message = str(error).removeprefix(f"{source}: ")  # the finding names its file already
