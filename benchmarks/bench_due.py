@@ -46,8 +46,9 @@ PHASES = """
 import gc, sys, time
 from datetime import date
 from pathlib import Path
-from uwvcli import exports, rules
-from uwvcli.config import load_config
+from uwvcli.inputs import exports
+from uwvcli.domain import rules
+from uwvcli.inputs.config import load_config
 config = load_config(Path(sys.argv[1]))
 run_date = date.fromisoformat(sys.argv[2])
 clock = time.process_time

@@ -26,10 +26,10 @@ import yaml
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from uwvcli.config import load_config
-from uwvcli.journal import Journal
-from uwvcli.prepare import prepare
-from uwvcli.signing import load_credentials
+from uwvcli.app.prepare import prepare
+from uwvcli.inputs.config import load_config
+from uwvcli.messages.signing import load_credentials
+from uwvcli.state.journal import Journal
 
 TARGET = 1 / 3
 RUN_DATE = date(2026, 11, 26)

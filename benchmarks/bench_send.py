@@ -23,13 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from helpers import employer, write_setup
 
-from uwvcli.config import load_config
+from uwvcli.app.prepare import prepare
+from uwvcli.delivery.loop import send_outbox, sender_certificate
 from uwvcli.digipoort.client import DigipoortClient
-from uwvcli.digipoort.delivery import send_outbox, sender_certificate
-from uwvcli.digipoort.simulator import Simulator
-from uwvcli.journal import Journal
-from uwvcli.prepare import prepare
-from uwvcli.signing import load_credentials
+from uwvcli.inputs.config import load_config
+from uwvcli.messages.signing import load_credentials
+from uwvcli.simulator.server import Simulator
+from uwvcli.state.journal import Journal
 
 TARGET_RATIO = 4.0
 

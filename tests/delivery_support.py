@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from uwvcli.delivery.loop import berichtsoort_for
 from uwvcli.digipoort.client import (
     AanleverResult,
     DigipoortFault,
@@ -18,9 +19,7 @@ from uwvcli.digipoort.client import (
     Process,
     ResponseNotTrusted,
 )
-from uwvcli.digipoort.delivery import berichtsoort_for
-from uwvcli.journal import Journal
-from uwvcli.models import (
+from uwvcli.domain.models import (
     Config,
     DigipoortSettings,
     Kind,
@@ -31,8 +30,9 @@ from uwvcli.models import (
     StatusRecord,
     aanleverkenmerk,
 )
-from uwvcli.outbox import Outbox
-from uwvcli.signing import Credentials, load_credentials, sign_document
+from uwvcli.messages.signing import Credentials, load_credentials, sign_document
+from uwvcli.state.journal import Journal
+from uwvcli.state.outbox import Outbox
 
 LHNR = "123456782L01"
 SENDER = Sender(name="Testverzender BV", role="Intermediair")

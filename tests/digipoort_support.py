@@ -21,10 +21,10 @@ from message_samples import build, cases
 
 from uwvcli.digipoort import soap
 from uwvcli.digipoort.client import DigipoortClient
-from uwvcli.digipoort.simulator import Simulator
-from uwvcli.models import Sender
-from uwvcli.pki import ensure_test_pki, simulator_pki_folder
-from uwvcli.signing import Credentials, load_credentials
+from uwvcli.domain.models import Sender
+from uwvcli.messages.signing import Credentials, load_credentials
+from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.simulator.server import Simulator
 
 LHNR = "123456782L01"
 BERICHTSOORT = "UWV_ZW_ZIEKMELDING"  # one of the placeholders the simulator knows

@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from uwvcli.messages import NAMESPACE, build_message
-from uwvcli.models import (
+from uwvcli.domain.models import (
     Dossier,
     Employer,
     Kind,
@@ -18,6 +17,7 @@ from uwvcli.models import (
     ZwReason,
     notification_key,
 )
+from uwvcli.messages.build import NAMESPACE, build_message
 
 NS = {"u": NAMESPACE}
 CREATED = datetime(2026, 3, 2, 15, 4, 5, tzinfo=UTC)  # 16:04:05 in Amsterdam (CET)

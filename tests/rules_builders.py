@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from uwvcli.models import Dossier, Employer, Kind, Notification, OrgUnit
-from uwvcli.rules import Evaluation, evaluate
+from uwvcli.domain.models import Dossier, Employer, Kind, Notification, OrgUnit
+from uwvcli.domain.rules import Evaluation, evaluate
 
 GO_LIVE = date(2024, 1, 1)  # the employer start date of RULES §10
 VALID_BSN = "111222333"

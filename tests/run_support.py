@@ -30,7 +30,7 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 
-from uwvcli.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLES = PROJECT / "samples"

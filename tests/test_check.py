@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.helpers import PERSON, employer, write_setup
-from uwvcli import planning
+from uwvcli.app import planning
 from uwvcli.cli import app
-from uwvcli.config import load_config
-from uwvcli.models import Kind, State, ZwReason
+from uwvcli.domain.models import Kind, State, ZwReason
+from uwvcli.inputs.config import load_config
 
 runner = CliRunner()
 PROJECT = Path(__file__).resolve().parent.parent

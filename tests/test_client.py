@@ -38,8 +38,8 @@ from uwvcli.digipoort.client import (
     NotDelivered,
     ResponseNotTrusted,
 )
-from uwvcli.pki import ensure_test_pki
-from uwvcli.signing import Credentials
+from uwvcli.messages.signing import Credentials
+from uwvcli.simulator.pki import ensure_test_pki
 
 CAPTURED = "reference/digipoort/captured-responses"
 

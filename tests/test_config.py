@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import employer
-from uwvcli.config import blocking_values, load_config
+from uwvcli.domain.models import Kind
 from uwvcli.errors import EXIT_UNUSABLE, ConfigError
-from uwvcli.models import Kind
+from uwvcli.inputs.config import blocking_values, load_config
 
 PROJECT = Path(__file__).resolve().parent.parent
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import write_setup
-from uwvcli.journal import Journal, JournalState
-from uwvcli.messages import check_message
-from uwvcli.models import aanleverkenmerk
-from uwvcli.outbox import sha256_hex
-from uwvcli.pki import ensure_test_pki, simulator_pki_folder
-from uwvcli.signing import verify_document
+from uwvcli.domain.models import aanleverkenmerk
+from uwvcli.messages.build import check_message
+from uwvcli.messages.signing import verify_document
+from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.state.journal import Journal, JournalState
+from uwvcli.state.outbox import sha256_hex
 
 RUN_DATE = "2026-11-26"
 DOSSIERS = 60

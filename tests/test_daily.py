@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import write_setup
-from uwvcli.config import load_config
-from uwvcli.daily import build_recaps
-from uwvcli.digipoort.delivery import Delivery, SendReport
-from uwvcli.journal import Journal
-from uwvcli.models import Config, Kind, Notification, State, StatusRecord
-from uwvcli.prepare import Prepared, PrepareReport
-from uwvcli.recap import recap_folder, write_recaps
+from uwvcli.app.daily import build_recaps
+from uwvcli.app.prepare import Prepared, PrepareReport
+from uwvcli.delivery.loop import Delivery, SendReport
+from uwvcli.domain.models import Config, Kind, Notification, State, StatusRecord
+from uwvcli.inputs.config import load_config
+from uwvcli.recap.mails import recap_folder, write_recaps
+from uwvcli.state.journal import Journal
 
 DAY = date(2026, 12, 1)
 LATE = Notification(

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from uwvcli.cli.send import render_report
-from uwvcli.digipoort.delivery import (
+from uwvcli.delivery.loop import (
     DEFAULT_BERICHTSOORTEN,
     Delivery,
     DeliveryPolicy,
@@ -28,9 +28,9 @@ from uwvcli.digipoort.delivery import (
     reconcile,
     send_outbox,
 )
+from uwvcli.domain.models import DigipoortSettings, Kind, StatusRecord, aanleverkenmerk
 from uwvcli.errors import UwvcliError
-from uwvcli.journal import Journal
-from uwvcli.models import DigipoortSettings, Kind, StatusRecord, aanleverkenmerk
+from uwvcli.state.journal import Journal
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 POLICY = DeliveryPolicy(clock_skew=timedelta(minutes=5), attempt_timeout=timedelta(seconds=30))
@@ -510,7 +510,7 @@ def test_polling_is_bounded_and_every_status_is_journalled(setup) -> None:
 def _terminal(*, tty: bool):
     from rich.console import Console
 
-    from uwvcli.console import Terminal
+    from uwvcli.cli.console import Terminal
 
     terminal = Terminal()
     terminal.out = Console(file=io.StringIO(), force_terminal=tty, width=200, no_color=True, highlight=False)

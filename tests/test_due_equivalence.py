@@ -19,14 +19,15 @@ from hypothesis import strategies as st
 from rules_builders import employer, legal_entity, ziekte, zwangerschap
 from typer.testing import CliRunner
 
-from uwvcli import exports, planning
+from uwvcli.app import planning
 from uwvcli.cli import app
-from uwvcli.config import load_config
+from uwvcli.domain.models import Dossier, Employer, OrgUnit
+from uwvcli.domain.rules import QUIET_MARGIN, evaluate, relevant
+from uwvcli.domain.workdays import shift
 from uwvcli.errors import InputFileError
-from uwvcli.exports import DossierTable, load_dossiers, load_table
-from uwvcli.models import Dossier, Employer, OrgUnit
-from uwvcli.rules import QUIET_MARGIN, evaluate, relevant
-from uwvcli.workdays import shift
+from uwvcli.inputs import exports
+from uwvcli.inputs.config import load_config
+from uwvcli.inputs.exports import DossierTable, load_dossiers, load_table
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "benchmarks"))

@@ -16,8 +16,8 @@ from tests.helpers import write_setup
 from uwvcli.cli import app
 from uwvcli.cli.explain import ExplainFormat, _render_history, show_codes, show_list
 from uwvcli.digipoort.codes import all_codes, explain
-from uwvcli.journal import Journal
-from uwvcli.models import Kind, Notification, State, StatusRecord
+from uwvcli.domain.models import Kind, Notification, State, StatusRecord
+from uwvcli.state.journal import Journal
 
 runner = CliRunner()
 

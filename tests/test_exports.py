@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from uwvcli.domain.models import Employer, Kind, OrgUnit
 from uwvcli.errors import EXIT_UNUSABLE, InputFileError
-from uwvcli.exports import load_dossiers
-from uwvcli.models import Employer, Kind, OrgUnit
+from uwvcli.inputs.exports import load_dossiers
 
 EMPLOYERS = {
     "WG001": Employer(

@@ -14,8 +14,8 @@ from lxml import etree
 
 from tests.message_samples import BIRTH_DATE, BSN, CASES, NS, build
 from uwvcli.digipoort.findings import MAX_CHARS, MAX_LINES, REDACTED, findings
-from uwvcli.digipoort.simulator import lifecycle
-from uwvcli.messages import check_message
+from uwvcli.messages.build import check_message
+from uwvcli.simulator.server import lifecycle
 
 #: What must never survive (the oracle is written independently of the module's own patterns).
 EIGHT_DIGITS = re.compile(r"\d{8}")

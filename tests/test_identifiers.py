@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 from stdnum.nl import bsn as stdnum_bsn
 
-from uwvcli.identifiers import (
+from uwvcli.domain.identifiers import (
     default_risicocode,
     is_valid_aansluitnummer,
     is_valid_bsn,

@@ -46,9 +46,9 @@ from tests.interop_peer import (
 from uwvcli.cli import app
 from uwvcli.digipoort import soap, wss
 from uwvcli.digipoort.client import DigipoortClient, DigipoortFault, InDoubt, ResponseNotTrusted
-from uwvcli.journal import Journal
-from uwvcli.models import Sender
-from uwvcli.signing import Credentials, load_credentials
+from uwvcli.domain.models import Sender
+from uwvcli.messages.signing import Credentials, load_credentials
+from uwvcli.state.journal import Journal
 
 BERICHTSOORT = "UWV_ZW_ZIEKMELDING"
 LIFECYCLE_CODES = [code for code, _ in LIFECYCLE]

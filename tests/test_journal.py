@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
-from uwvcli.journal import (
+from uwvcli.domain.models import Kind, Notification, State, StatusRecord, aanleverkenmerk, notification_key
+from uwvcli.state.journal import (
     MIGRATIONS,
     SENT,
     AttemptOutcome,
@@ -28,7 +29,6 @@ from uwvcli.journal import (
     StateConflict,
     sending_order,
 )
-from uwvcli.models import Kind, Notification, State, StatusRecord, aanleverkenmerk, notification_key
 
 
 def notification(

@@ -1,4 +1,4 @@
-"""JSON exports are streamed (`uwvcli.jsonstream`): the same items, and the same errors with the
+"""JSON exports are streamed (`uwvcli.inputs.jsonstream`): the same items, and the same errors with the
 same line and column, as `json.load` gives on the whole document, on any text, whatever the size
 of the window through which the text is read."""
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from uwvcli import jsonstream
-from uwvcli.jsonstream import NotAList, items
+from uwvcli.inputs import jsonstream
+from uwvcli.inputs.jsonstream import NotAList, items
 
 SCALARS = (
     st.none()

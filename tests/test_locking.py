@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from uwvcli.errors import EXIT_LOCKED, LockedError
-from uwvcli.locking import lock_path, run_lock
+from uwvcli.state.locking import lock_path, run_lock
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from uwvcli.locking import run_lock
+    from uwvcli.state.locking import run_lock
     with run_lock(Path(sys.argv[1])):
         print("locked", flush=True)
         time.sleep(60)

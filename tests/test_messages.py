@@ -29,13 +29,13 @@ from tests.message_samples import (
     notification,
     zw,
 )
-from uwvcli.messages import (
+from uwvcli.domain.models import Kind, OrgUnit, Sender, ZwReason
+from uwvcli.messages.build import (
     NAMESPACE,
     check_message,
     loonheffingennummer_for,
     referentie_melding,
 )
-from uwvcli.models import Kind, OrgUnit, Sender, ZwReason
 
 
 @functools.cache

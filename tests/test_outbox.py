@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from uwvcli import outbox as outbox_module
-from uwvcli.outbox import Outbox, OutboxError, sha256_hex, write_atomic
+from uwvcli.state import outbox as outbox_module
+from uwvcli.state.outbox import Outbox, OutboxError, sha256_hex, write_atomic
 
 
 def test_write_creates_an_owner_only_folder_and_file_named_by_aanleverkenmerk(tmp_path: Path) -> None:

@@ -21,15 +21,15 @@ from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XM
 
 from tests.helpers import write_setup
 from tests.message_samples import CASES, SENDER, build, employer
-from uwvcli.config import load_config
+from uwvcli.app.prepare import fingerprint, prepare
+from uwvcli.domain.models import Sender, aanleverkenmerk
 from uwvcli.errors import SigningError
-from uwvcli.journal import Journal, JournalState
-from uwvcli.messages import NAMESPACE, build_message, check_message, content_digest
-from uwvcli.models import Sender, aanleverkenmerk
-from uwvcli.outbox import Outbox
-from uwvcli.pki import ensure_test_pki, simulator_pki_folder
-from uwvcli.prepare import fingerprint, prepare
-from uwvcli.signing import Credentials, load_credentials, sign_document, verify_document
+from uwvcli.inputs.config import load_config
+from uwvcli.messages.build import NAMESPACE, build_message, check_message, content_digest
+from uwvcli.messages.signing import Credentials, load_credentials, sign_document, verify_document
+from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.state.journal import Journal, JournalState
+from uwvcli.state.outbox import Outbox
 
 UWV = f"{{{NAMESPACE}}}"
 EXAMPLES = settings(

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from uwvcli.errors import SigningError
-from uwvcli.pki import TestPki, ensure_test_pki, is_test_certificate, simulator_pki_folder
+from uwvcli.simulator.pki import TestPki, ensure_test_pki, is_test_certificate, simulator_pki_folder
 
 
 def load(path: Path) -> x509.Certificate:
@@ -97,7 +97,7 @@ def test_incomplete_pki_is_replaced_by_a_complete_one(tmp_path: Path) -> None:
 def test_concurrent_first_use_gives_every_process_the_same_pki(tmp_path: Path) -> None:
     folder = tmp_path / "state" / "test-pki"
     script = (
-        "import hashlib, sys; from pathlib import Path; from uwvcli.pki import ensure_test_pki;"
+        "import hashlib, sys; from pathlib import Path; from uwvcli.simulator.pki import ensure_test_pki;"
         "p = ensure_test_pki(Path(sys.argv[1]));"
         "print(hashlib.sha256(p.ca_cert.read_bytes() + p.sender_key.read_bytes()).hexdigest())"
     )

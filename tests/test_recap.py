@@ -26,9 +26,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uwvcli import recap, rules
 from uwvcli.digipoort import codes
-from uwvcli.models import (
+from uwvcli.domain import rules
+from uwvcli.domain.models import (
     Dossier,
     Employer,
     Kind,
@@ -40,7 +40,8 @@ from uwvcli.models import (
     StatusRecord,
     notification_key,
 )
-from uwvcli.recap import EmployerRecap, RecapItem
+from uwvcli.recap.mails import EmployerRecap, RecapItem
+from uwvcli.recap import mails as recap
 
 RUN_DATE = date(2026, 12, 1)  # a Tuesday
 

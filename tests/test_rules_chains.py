@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from rules_builders import employer, listed, run, ziekte, zwangerschap
 
-from uwvcli.models import Dossier, Kind, State
+from uwvcli.domain.models import Dossier, Kind, State
 
 MLA = "42e-weeksmelding"
 HERSTEL = "herstel-42e-weeksmelding"

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rules_builders import listed, run, ziekte, zwangerschap
 
-from uwvcli.models import State, ZwReason
+from uwvcli.domain.models import State, ZwReason
 
 # ---------------------------------------------------------------- RULES §10, verbatim
 

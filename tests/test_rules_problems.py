@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from rules_builders import VALID_BSN, employer, legal_entity, listed, run, ziekte
 
-from uwvcli.models import Kind, OrgUnit, State
+from uwvcli.domain.models import Kind, OrgUnit, State
 
 ON = date(2026, 3, 2)
 ZM = "WG001/Z1/zw-ziekmelding"

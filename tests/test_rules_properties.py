@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rules_builders import employer, ziekte, zwangerschap
 
-from uwvcli.models import Dossier, Kind
-from uwvcli.rules import evaluate
-from uwvcli.workdays import is_working_day
+from uwvcli.domain.models import Dossier, Kind
+from uwvcli.domain.rules import evaluate
+from uwvcli.domain.workdays import is_working_day
 
 DAY = timedelta(days=1)
 REASONS = ["overig", "overig", "overig", "zwangerschap", "bevalling", "orgaandonatie"]

@@ -11,8 +11,8 @@ from datetime import date, timedelta
 import pytest
 from rules_builders import employer
 
-from uwvcli.models import Dossier, Kind
-from uwvcli.rules import evaluate
+from uwvcli.domain.models import Dossier, Kind
+from uwvcli.domain.rules import evaluate
 
 RUN_DATE = date(2026, 11, 28)
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from rules_builders import employer, listed, run, ziekte, zwangerschap
 
-from uwvcli.models import Kind, State
+from uwvcli.domain.models import Kind, State
 
 ZM = "WG001/Z1/zw-ziekmelding"
 PARTIAL = "WG001/Z1/werkhervatting/partial"

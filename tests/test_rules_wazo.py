@@ -6,7 +6,7 @@ from datetime import date
 
 from rules_builders import listed, run, zwangerschap
 
-from uwvcli.models import State
+from uwvcli.domain.models import State
 
 WAZO = "WG001/P1/wazo"
 

@@ -36,7 +36,7 @@ from tests.run_support import (
     simulator_received,
     uwvcli,
 )
-from uwvcli.pki import simulator_pki_folder
+from uwvcli.simulator.pki import simulator_pki_folder
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ from tests.run_support import (
     running_smtp,
     setup_samples,
 )
-from uwvcli.pki import simulator_pki_folder
+from uwvcli.simulator.pki import simulator_pki_folder
 
 #: Where a kill lands. "start": any moment of the whole run; the others wait for the run to
 #: reach that phase (seen on its stderr or at the SMTP server) and kill a few milliseconds later.

@@ -19,14 +19,14 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from tests.helpers import PERSON, write_setup
-from uwvcli import messages
+from uwvcli.app.prepare import prepare
 from uwvcli.cli import app
 from uwvcli.cli.run import PROGRESS_THRESHOLD, ProgressBar, render_table
-from uwvcli.config import load_config
-from uwvcli.journal import Journal, JournalState
-from uwvcli.pki import ensure_test_pki, simulator_pki_folder
-from uwvcli.prepare import prepare
-from uwvcli.signing import load_credentials, verify_document
+from uwvcli.inputs.config import load_config
+from uwvcli.messages import build as messages
+from uwvcli.messages.signing import load_credentials, verify_document
+from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.state.journal import Journal, JournalState
 
 runner = CliRunner()
 RUN_DATE = "2026-11-26"  # a Thursday
@@ -371,7 +371,7 @@ HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from uwvcli.locking import run_lock
+    from uwvcli.state.locking import run_lock
     with run_lock(Path(sys.argv[1])):
         print("locked", flush=True)
         time.sleep(60)

@@ -14,16 +14,16 @@ import pytest
 from helpers import PERSON, write_setup
 from typer.testing import CliRunner
 
+from uwvcli.app.prepare import prepare
 from uwvcli.cli import app
-from uwvcli.config import load_config
+from uwvcli.delivery.loop import berichtsoort_for
 from uwvcli.digipoort.client import DigipoortClient
-from uwvcli.digipoort.delivery import berichtsoort_for
-from uwvcli.digipoort.simulator import Simulator
-from uwvcli.journal import Journal
-from uwvcli.locking import run_lock
-from uwvcli.models import Config, Kind
-from uwvcli.prepare import prepare
-from uwvcli.signing import load_credentials, verify_document
+from uwvcli.domain.models import Config, Kind
+from uwvcli.inputs.config import load_config
+from uwvcli.messages.signing import load_credentials, verify_document
+from uwvcli.simulator.server import Simulator
+from uwvcli.state.journal import Journal
+from uwvcli.state.locking import run_lock
 
 RUN_DATE = date(2026, 5, 1)
 

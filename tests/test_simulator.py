@@ -37,11 +37,11 @@ from typer.testing import CliRunner
 from uwvcli.cli.app import app
 from uwvcli.digipoort import soap
 from uwvcli.digipoort.client import DigipoortClient
-from uwvcli.digipoort.simulator import STORE_NAME, lifecycle
 from uwvcli.digipoort.wss import sign_envelope, verify_envelope
-from uwvcli.models import Sender
-from uwvcli.pki import ensure_test_pki
-from uwvcli.signing import load_credentials
+from uwvcli.domain.models import Sender
+from uwvcli.messages.signing import load_credentials
+from uwvcli.simulator.pki import ensure_test_pki
+from uwvcli.simulator.server import STORE_NAME, lifecycle
 
 FLOWS = [None, "210", "230", "311", "321", "400", "410", "420", "510"]
 FINAL = {None: "500", "210": "210", "230": "230", "311": "311", "321": "321", "400": "400", "410": "410",

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from uwvcli.cli import app
 from uwvcli.cli.status import FIELDS
-from uwvcli.config import load_config
-from uwvcli.journal import Journal
-from uwvcli.models import aanleverkenmerk
+from uwvcli.domain.models import aanleverkenmerk
+from uwvcli.inputs.config import load_config
+from uwvcli.state.journal import Journal
 
 T0 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 #: Findings of the rejected message; they quote the person's BSN and birth date, as UWV may.
@@ -180,8 +180,8 @@ def test_an_unknown_employer_is_named_on_stderr(config_path: Path) -> None:
 def test_a_terminal_gets_the_overzicht_table_with_employer_names(config_path: Path) -> None:
     from rich.console import Console
 
+    from uwvcli.cli.console import Terminal
     from uwvcli.cli.status import overview, render
-    from uwvcli.console import Terminal
 
     config = load_config(config_path)
     terminal = Terminal()

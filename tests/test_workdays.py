@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uwvcli.workdays import atw_holidays, is_working_day, shift
+from uwvcli.domain.workdays import atw_holidays, is_working_day, shift
 
 # Published calendars (rijksoverheid.nl), written out by hand: the oracle for the computation.
 HOLIDAYS_2025 = {

@@ -18,7 +18,7 @@ from lxml import etree
 
 from uwvcli.digipoort import soap
 from uwvcli.digipoort.wss import WsSecurityError, sign_envelope, verify_envelope
-from uwvcli.pki import TestPki, ensure_test_pki
+from uwvcli.simulator.pki import TestPki, ensure_test_pki
 
 CAPTURED = "reference/digipoort/captured-responses"
 DELIVER_CAPTURED_AT = datetime(2021, 3, 7, 11, 37, 40, tzinfo=UTC)

@@ -16,9 +16,9 @@ import typer
 from typer._click.globals import get_current_context  # Typer bundles its own Click from 0.26
 
 from uwvcli import __version__
-from uwvcli.console import Terminal
+from uwvcli.cli.console import Terminal
+from uwvcli.domain.models import Config
 from uwvcli.errors import UwvcliError
-from uwvcli.models import Config
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,7 +49,7 @@ class App:
 
     def load_config(self, option: Path | None) -> Config:
         """Load and validate the configuration (raises ConfigError, exit 2)."""
-        from uwvcli.config import load_config
+        from uwvcli.inputs.config import load_config
 
         path = self.config_path(option)
         if path not in self._configs:

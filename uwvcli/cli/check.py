@@ -19,15 +19,16 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from uwvcli import exports, planning
+from uwvcli.app import planning
 from uwvcli.cli.app import command, get_app
+from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, parse_run_date
 from uwvcli.cli.output import write_json
-from uwvcli.config import blocking_values
-from uwvcli.console import Terminal
+from uwvcli.domain.labels import kind_label
+from uwvcli.domain.models import Config, Notification
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, ConfigError, InputFileError
-from uwvcli.labels import kind_label
-from uwvcli.models import Config, Notification
+from uwvcli.inputs import exports
+from uwvcli.inputs.config import blocking_values
 
 HANDOVER_TITLE = "hand-over: confirm the previous system sent these"
 

@@ -12,14 +12,14 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from uwvcli import planning
+from uwvcli.app import planning
 from uwvcli.cli.app import command, get_app
+from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
-from uwvcli.console import Terminal
+from uwvcli.domain.labels import kind_label
+from uwvcli.domain.models import Config, InputError, Notification, State
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.labels import kind_label
-from uwvcli.models import Config, InputError, Notification, State
 
 STATE_STYLES = {
     State.DUE: "green",
@@ -83,7 +83,7 @@ def sent_keys_for_preview(config: Config) -> frozenset[str]:
     """Keys already sent, from the journal when there is one; a preview never creates state."""
     if not config.paths.state.exists():
         return frozenset()
-    from uwvcli.journal import Journal
+    from uwvcli.state.journal import Journal
 
     with Journal.open(config.paths.state) as journal:
         return frozenset(journal.sent_keys())

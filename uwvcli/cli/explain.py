@@ -25,9 +25,9 @@ from uwvcli.cli.output import write_json
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.codes import CodeInfo
 from uwvcli.digipoort.findings import findings
+from uwvcli.domain.models import StatusRecord
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.journal import Entry, Journal
-from uwvcli.models import StatusRecord
+from uwvcli.state.journal import Entry, Journal
 
 
 class ExplainFormat(StrEnum):

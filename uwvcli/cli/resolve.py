@@ -20,8 +20,8 @@ from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption
 from uwvcli.cli.output import write_json
 from uwvcli.errors import EXIT_OK, UwvcliError
-from uwvcli.journal import Entry, Journal, JournalState, StateConflict
-from uwvcli.locking import run_lock
+from uwvcli.state.journal import Entry, Journal, JournalState, StateConflict
+from uwvcli.state.locking import run_lock
 
 #: Digipoort's kenmerk is a koppelvlak `text40`: a collapsed string of at most 40 characters.
 KENMERK_MAX_LENGTH = 40

@@ -17,19 +17,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from uwvcli.cli.app import command, get_app
+from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
-from uwvcli.console import Terminal
+from uwvcli.domain.labels import kind_label
+from uwvcli.domain.models import Config, Notification
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, UwvcliError
-from uwvcli.journal import Journal
-from uwvcli.labels import kind_label
-from uwvcli.locking import run_lock
-from uwvcli.models import Config, Notification
+from uwvcli.state.journal import Journal
+from uwvcli.state.locking import run_lock
 
 if TYPE_CHECKING:  # signing, messages and the Digipoort stack load only when a run starts
-    from uwvcli import signing
-    from uwvcli.daily import FollowUp
-    from uwvcli.prepare import Prepared, PrepareReport
+    from uwvcli.app.daily import FollowUp
+    from uwvcli.app.prepare import Prepared, PrepareReport
+    from uwvcli.messages import signing
 
 #: Below this many notifications a progress bar would only flicker.
 PROGRESS_THRESHOLD = 50
@@ -104,8 +104,8 @@ def execute(
     run_id = journal.start_run(day)
     exit_code: int | None = None
     try:
-        from uwvcli import signing  # slow imports: only when a run really starts
-        from uwvcli.prepare import prepare
+        from uwvcli.app.prepare import prepare
+        from uwvcli.messages import signing  # slow imports: only when a run really starts
 
         credentials = signing.load_credentials(
             config.sender, environment=config.digipoort.environment, state_dir=config.paths.state.parent
@@ -168,8 +168,8 @@ def send_and_recap(
 ) -> tuple[int, FollowUp]:
     """The second half of `run`: submit the outbox, follow statuses for a bounded time, write and
     mail every employer's recap. Returns the run's exit code (CONTRACT §1) and what happened."""
+    from uwvcli.app.daily import deliver_and_recap
     from uwvcli.cli.send import render_report
-    from uwvcli.daily import deliver_and_recap
 
     follow_up = deliver_and_recap(
         config,

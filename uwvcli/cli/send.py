@@ -11,14 +11,14 @@ from rich.table import Table
 from rich.text import Text
 
 from uwvcli.cli.app import command, get_app
+from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption
-from uwvcli.console import Terminal
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.journal import Journal
-from uwvcli.locking import run_lock
+from uwvcli.state.journal import Journal
+from uwvcli.state.locking import run_lock
 
 if TYPE_CHECKING:  # the Digipoort stack is imported only when a command talks to it
-    from uwvcli.digipoort.delivery import Delivery, SendReport
+    from uwvcli.delivery.loop import Delivery, SendReport
 
 STATE_STYLES = {
     "accepted": "green",
@@ -61,7 +61,7 @@ def send(
     holds the lock."""
     app = get_app(ctx)
     cfg = app.load_config(config)
-    from uwvcli.digipoort.delivery import open_digipoort, send_outbox, sender_certificate  # slow imports
+    from uwvcli.delivery.loop import open_digipoort, send_outbox, sender_certificate  # slow imports
 
     with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal, open_digipoort(cfg) as client:
         report = send_outbox(

@@ -12,9 +12,9 @@ import typer
 
 from uwvcli.cli.app import App, command, get_app
 from uwvcli.cli.options import ConfigOption
+from uwvcli.common.network import is_loopback
+from uwvcli.domain.models import Kind
 from uwvcli.errors import UwvcliError
-from uwvcli.models import Kind
-from uwvcli.network import is_loopback
 
 
 @command("simulator")
@@ -49,8 +49,8 @@ def simulator(
 
     With a configuration (--config, $UWVCLI_CONFIG or ./uwvcli.yaml when present) it also trusts
     the configured sender certificate and knows the configured berichtsoorten."""
-    from uwvcli.digipoort.delivery import berichtsoort_for  # slow imports: only for this command
-    from uwvcli.digipoort.simulator import LIFECYCLES, MARKERS, Simulator
+    from uwvcli.delivery.loop import berichtsoort_for  # slow imports: only for this command
+    from uwvcli.simulator.server import LIFECYCLES, MARKERS, Simulator
 
     app = get_app(ctx)
     terminal = app.terminal

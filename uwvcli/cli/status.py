@@ -17,15 +17,15 @@ from rich.table import Table
 from rich.text import Text
 
 from uwvcli.cli.app import command, get_app
+from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
 from uwvcli.cli.send import STATE_STYLES, one_line
-from uwvcli.console import Terminal
 from uwvcli.digipoort.findings import findings
+from uwvcli.domain.labels import kind_label
+from uwvcli.domain.models import Config, Kind, StatusRecord
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.journal import Entry, Journal, JournalState
-from uwvcli.labels import kind_label
-from uwvcli.models import Config, Kind, StatusRecord
+from uwvcli.state.journal import Entry, Journal, JournalState
 
 #: The stable field names of `--format json` and `--format csv` (documented in docs/delivery.md).
 FIELDS = (

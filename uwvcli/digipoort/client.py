@@ -35,11 +35,11 @@ from urllib3.util.retry import Retry
 from uwvcli.digipoort import soap
 from uwvcli.digipoort.soap import AanleverResult, Operation, Process, SoapFormatError
 from uwvcli.digipoort.wss import SIGNATURE_ALGORITHMS, WsSecurityError, sign_envelope, verify_envelope
+from uwvcli.domain.models import StatusRecord
 from uwvcli.errors import DigipoortError, SigningError
-from uwvcli.models import StatusRecord
 
 if TYPE_CHECKING:
-    from uwvcli.signing import Credentials
+    from uwvcli.messages.signing import Credentials
 
 __all__ = [
     "AanleverResult",

@@ -29,7 +29,7 @@ import re
 
 from lxml import etree
 
-from uwvcli import xmlsafe
+from uwvcli.common import xmlsafe
 
 MAX_LINES = 10
 MAX_CHARS = 300

@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from uwvcli import xmlsafe
+from uwvcli.common import xmlsafe
+from uwvcli.domain.models import StatusRecord
 from uwvcli.errors import DigipoortError
-from uwvcli.models import StatusRecord
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"

@@ -32,11 +32,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from uwvcli import messages, planning, signing
-from uwvcli.digipoort.delivery import berichtsoort_for
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, UwvcliError
-from uwvcli.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState, sending_order
-from uwvcli.models import (
+from uwvcli.app import planning
+from uwvcli.delivery.loop import berichtsoort_for
+from uwvcli.domain.models import (
     Config,
     Dossier,
     Employer,
@@ -47,7 +45,11 @@ from uwvcli.models import (
     State,
     aanleverkenmerk,
 )
-from uwvcli.outbox import Outbox, Staged
+from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, UwvcliError
+from uwvcli.messages import build as messages
+from uwvcli.messages import signing
+from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState, sending_order
+from uwvcli.state.outbox import Outbox, Staged
 
 #: The recap tells each employer what comes up in this many days after the run date.
 UPCOMING_DAYS = 14

@@ -44,7 +44,7 @@ from lxml import etree
 from uwvcli.digipoort import soap
 from uwvcli.digipoort.soap import KV, SOAP11, SOAP12, WSA, WSSE, Operation, kv
 from uwvcli.digipoort.wss import WsSecurityError, sign_envelope, verify_envelope
-from uwvcli.pki import TestPki, ensure_test_pki, simulator_pki_folder
+from uwvcli.simulator.pki import TestPki, ensure_test_pki, simulator_pki_folder
 
 log = logging.getLogger("uwvcli.simulator")
 
@@ -828,13 +828,13 @@ def _own_schema() -> etree.XMLSchema:
 
 def _default_berichtsoorten() -> frozenset[str]:
     """The placeholders uwvcli sends when none are configured (delivery.DEFAULT_BERICHTSOORTEN)."""
-    from uwvcli.digipoort.delivery import DEFAULT_BERICHTSOORTEN
+    from uwvcli.delivery.loop import DEFAULT_BERICHTSOORTEN
 
     return frozenset(DEFAULT_BERICHTSOORTEN.values())
 
 
 def _check_message(content: bytes) -> list[str]:
-    from uwvcli.messages import check_message
+    from uwvcli.messages.build import check_message
 
     return check_message(content)
 

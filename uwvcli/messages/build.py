@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
-from uwvcli import __version__, xmlsafe
-from uwvcli.identifiers import (
+from uwvcli import __version__
+from uwvcli.common import xmlsafe
+from uwvcli.domain.identifiers import (
     default_risicocode,
     is_valid_aansluitnummer,
     is_valid_bsn,
@@ -35,7 +36,7 @@ from uwvcli.identifiers import (
     normalize_bsn,
     normalize_iban,
 )
-from uwvcli.models import Dossier, Employer, Kind, Notification, Sender, ZwReason
+from uwvcli.domain.models import Dossier, Employer, Kind, Notification, Sender, ZwReason
 
 NAMESPACE = "http://schemas.uwv.nl/UwvML/Berichten/UwvZwMeldingInternBody-v0428"
 ROOT = "UwvZwMeldingInternBody"

@@ -39,14 +39,14 @@ from uwvcli.digipoort.client import (
     NotDelivered,
     ResponseNotTrusted,
 )
+from uwvcli.domain.models import Config, DigipoortSettings, Kind, StatusRecord
 from uwvcli.errors import SigningError, UwvcliError
-from uwvcli.models import Config, DigipoortSettings, Kind, StatusRecord
-from uwvcli.signing import load_credentials, verify_document
+from uwvcli.messages.signing import load_credentials, verify_document
 
 if TYPE_CHECKING:
     from cryptography import x509
 
-    from uwvcli.journal import Entry, Journal
+    from uwvcli.state.journal import Entry, Journal
 
 log = logging.getLogger("uwvcli.delivery")
 
@@ -126,7 +126,7 @@ def open_digipoort(config: Config) -> Iterator[DigipoortClient]:
         ) as client:
             yield client
         return
-    from uwvcli.digipoort.simulator import Simulator
+    from uwvcli.simulator.server import Simulator
 
     simulator = Simulator(
         state_dir / "simulator",

@@ -21,9 +21,8 @@ from typing import Any
 
 import yaml
 
-from uwvcli import identifiers
-from uwvcli.errors import ConfigError, ConfigProblem
-from uwvcli.models import (
+from uwvcli.domain import identifiers
+from uwvcli.domain.models import (
     Config,
     DigipoortSettings,
     Employer,
@@ -33,6 +32,7 @@ from uwvcli.models import (
     PathSettings,
     Sender,
 )
+from uwvcli.errors import ConfigError, ConfigProblem
 
 ENVIRONMENTS = ("simulator", "custom", "preprod", "production")
 SIGNATURE_ALGORITHMS = ("rsa-sha1", "rsa-sha256")

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from uwvcli.digipoort.delivery import NOT_SENT, Delivery, SendReport, open_digipoort, send_outbox
+from uwvcli.app.prepare import PrepareReport
+from uwvcli.delivery.loop import NOT_SENT, Delivery, SendReport, open_digipoort, send_outbox
+from uwvcli.domain.models import Config, Dossier, Notification, State
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.journal import Entry, Journal
-from uwvcli.models import Config, Dossier, Notification, State
-from uwvcli.prepare import PrepareReport
-from uwvcli.recap import (
+from uwvcli.messages.signing import Credentials
+from uwvcli.recap.mails import (
     DeliveryReport,
     EmployerRecap,
     RecapItem,
@@ -27,7 +27,7 @@ from uwvcli.recap import (
     recap_folder,
     write_recaps,
 )
-from uwvcli.signing import Credentials
+from uwvcli.state.journal import Entry, Journal
 
 #: The recap shows what comes up in this many days after the run date.
 RECAP_HORIZON_DAYS = 14

@@ -17,7 +17,8 @@ from datetime import date, timedelta
 from itertools import accumulate, compress, count, islice, pairwise, repeat
 from operator import add, and_, attrgetter, eq, le, lt, mul, ne, not_, or_, sub
 
-from uwvcli.identifiers import (
+from uwvcli.common.memory import cycle_collection_paused
+from uwvcli.domain.identifiers import (
     default_risicocode,
     is_valid_aansluitnummer,
     is_valid_bsn,
@@ -26,8 +27,7 @@ from uwvcli.identifiers import (
     is_valid_risicocode,
     is_valid_sector,
 )
-from uwvcli.memory import cycle_collection_paused
-from uwvcli.models import (
+from uwvcli.domain.models import (
     Dossier,
     Employer,
     InputError,
@@ -37,7 +37,7 @@ from uwvcli.models import (
     ZwReason,
     notification_key,
 )
-from uwvcli.workdays import shift
+from uwvcli.domain.workdays import shift
 
 MLA_AO_DAY = 288  # the first day of the 42nd week of incapacity (ZW 38(1))
 NEW_CHAIN_GAP = 28  # a gap of four weeks or more ends a chain (ZW 29(10))

@@ -35,13 +35,21 @@ from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from uwvcli.common.network import is_loopback
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.findings import findings
+from uwvcli.domain.labels import kind_label
+from uwvcli.domain.models import (
+    Dossier,
+    Employer,
+    Kind,
+    MailSettings,
+    Notification,
+    PathSettings,
+    StatusRecord,
+)
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
-from uwvcli.labels import kind_label
-from uwvcli.models import Dossier, Employer, Kind, MailSettings, Notification, PathSettings, StatusRecord
-from uwvcli.network import is_loopback
-from uwvcli.outbox import write_atomic
+from uwvcli.state.outbox import write_atomic
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UPCOMING_DAYS = 14  # the horizon the recap looks ahead

@@ -31,10 +31,10 @@ from operator import and_, eq, ge, gt, is_not, itemgetter, lt, ne, not_
 from pathlib import Path
 from typing import Any
 
-from uwvcli import jsonstream
+from uwvcli.common.memory import cycle_collection_paused
+from uwvcli.domain.models import Dossier, Employer, InputError
 from uwvcli.errors import InputFileError
-from uwvcli.memory import cycle_collection_paused
-from uwvcli.models import Dossier, Employer, InputError
+from uwvcli.inputs import jsonstream
 
 REQUIRED = ("employer_id", "org_unit_id", "employee_id", "dossier_id", "dossier_type")
 PERSONAL = frozenset(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uwvcli.models import Kind
+from uwvcli.domain.models import Kind
 
 KIND_LABELS = {
     Kind.ZW_ZIEKMELDING: "ZW-ziekmelding",

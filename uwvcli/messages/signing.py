@@ -28,10 +28,10 @@ from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate
 
-from uwvcli import xmlsafe
+from uwvcli.common import xmlsafe
+from uwvcli.domain.models import Sender
 from uwvcli.errors import SigningError
-from uwvcli.models import Sender
-from uwvcli.pki import ensure_test_pki, is_test_certificate, simulator_pki_folder
+from uwvcli.simulator.pki import ensure_test_pki, is_test_certificate, simulator_pki_folder
 
 EXPIRY_WARNING_DAYS = 30
 _DS = "http://www.w3.org/2000/09/xmldsig#"

@@ -12,10 +12,11 @@ from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from uwvcli import exports, rules
-from uwvcli.exports import DossierTable
-from uwvcli.memory import cycle_collection_paused
-from uwvcli.models import Config, Dossier, InputError, Notification
+from uwvcli.common.memory import cycle_collection_paused
+from uwvcli.domain import rules
+from uwvcli.domain.models import Config, Dossier, InputError, Notification
+from uwvcli.inputs import exports
+from uwvcli.inputs.exports import DossierTable
 
 
 @dataclass(frozen=True)

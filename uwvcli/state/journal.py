@@ -24,8 +24,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
-from uwvcli.models import Kind, Notification, StatusRecord
 
 
 class JournalState(StrEnum):
