@@ -40,8 +40,8 @@ from uwvcli.domain.models import (
     StatusRecord,
     notification_key,
 )
-from uwvcli.recap.mails import EmployerRecap, RecapItem
 from uwvcli.recap import mails as recap
+from uwvcli.recap.mails import EmployerRecap, RecapItem
 
 RUN_DATE = date(2026, 12, 1)  # a Tuesday
 
