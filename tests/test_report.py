@@ -224,7 +224,15 @@ def test_the_chart_never_loses_or_invents_a_notification(states: list[str], shif
 
 def test_the_calendar_shows_planned_notifications_on_their_day_with_their_problems() -> None:
     planned = [
-        Planned("WG001/Z-9/zw-ziekmelding", Kind.ZW_ZIEKMELDING, "WG001", "1009", "Z-9", DAY + timedelta(days=7), None),
+        Planned(
+            "WG001/Z-9/zw-ziekmelding",
+            Kind.ZW_ZIEKMELDING,
+            "WG001",
+            "1009",
+            "Z-9",
+            DAY + timedelta(days=7),
+            None,
+        ),
         Planned(
             "WG001/P-1/wazo",
             Kind.WAZO,
@@ -256,4 +264,6 @@ def test_markup_escapes_text_and_attributes_but_not_what_it_built() -> None:
         '<p title="&quot;x&quot;" hidden><b>&lt;i&gt;</b>&amp;</p>'
     )
     assert isinstance(inner, Markup)
-    assert el("p", None, inner + "<u>") == "<p>&lt;b&gt;&amp;lt;i&amp;gt;&lt;/b&gt;&lt;u&gt;</p>"  # str + Markup is str
+    assert (
+        el("p", None, inner + "<u>") == "<p>&lt;b&gt;&amp;lt;i&amp;gt;&lt;/b&gt;&lt;u&gt;</p>"
+    )  # str + Markup is str

@@ -63,7 +63,14 @@ def journal_rows(config: Path) -> list[sqlite3.Row]:
 def page_file(after_a_run: Path) -> Path:
     out = after_a_run.parent / "overzicht.html"
     done = uwvcli(
-        "report", "--config", str(after_a_run), "--date", RUN_DATE, "--output", str(out), cwd=after_a_run.parent
+        "report",
+        "--config",
+        str(after_a_run),
+        "--date",
+        RUN_DATE,
+        "--output",
+        str(out),
+        cwd=after_a_run.parent,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(out)
@@ -73,7 +80,9 @@ def page_file(after_a_run: Path) -> Path:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (.ci/run does) to run the browser tests")
+        pytest.skip(
+            f"{CHROMIUM} is absent: install Debian's chromium (.ci/run does) to run the browser tests"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -94,11 +103,16 @@ class OpenPage:
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
         self.page.on(
-            "console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+            "console",
+            lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
         )
         self.requests: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.goto(path.as_uri())
+
+    def _console(self, message) -> None:
+        if message.type == "error":  # a policy violation is reported here too
+            self.errors.append(f"console error: {message.text}")
 
     def _refuse(self, route) -> None:
         self.errors.append(f"request to {route.request.url}")
@@ -149,6 +163,11 @@ def test_choosing_an_employer_shows_only_its_notifications_and_chart(opened: Ope
     assert page.is_visible("figure.chart[data-employer='WG002']")
     assert not page.is_visible("figure.chart[data-employer='']")
     assert page.inner_text("#shown").startswith(f"{len(rows)} van ")
+    page.select_option("#f-employer", "WG001")
+    planned = page.eval_on_selector_all(
+        "li.planned", "items => items.filter(i => i.offsetParent !== null).map(i => i.dataset.employer)"
+    )
+    assert planned and set(planned) == {"WG001"}  # the calendar follows the filter too
 
 
 def test_choosing_a_kind_and_a_state_narrows_further_and_reset_shows_all(
