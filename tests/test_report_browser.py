@@ -151,6 +151,8 @@ def test_the_page_renders_every_notification_of_the_journal(opened: OpenPage, af
     )
     assert first == ["rejected", "rejected"]
     assert page.is_visible("table.calendar")
+    # the sample export row with an impossible date is not silently missing from the calendar
+    assert "1 exportregel(s) konden niet worden gelezen" in page.inner_text("#agenda")
     assert page.is_visible("figure.chart[data-employer=''] svg rect.bar")
 
 
