@@ -267,3 +267,36 @@ def test_markup_escapes_text_and_attributes_but_not_what_it_built() -> None:
     assert (
         el("p", None, inner + "<u>") == "<p>&lt;b&gt;&amp;lt;i&amp;gt;&lt;/b&gt;&lt;u&gt;</p>"
     )  # str + Markup is str
+
+
+def test_a_rejection_says_by_when_to_correct_it() -> None:
+    status = LastStatus(
+        code="311", at=datetime(2026, 12, 1, 15, 0, tzinfo=UTC), description="", meaning="311"
+    )
+    page = render(overview([row("WG001/A/zw-ziekmelding", "rejected", status=status)]))
+    assert "Corrigeer uiterlijk woensdag 2 december 2026." in page
+
+
+def _tags(page: str) -> list[str]:
+    return sorted(tag for tag, _ in parse(page).tags)
+
+
+@given(st.text(max_size=40), st.text(max_size=40), st.text(max_size=40), st.text(max_size=40))
+def test_no_text_from_outside_ever_adds_an_element(
+    name: str, employee: str, dossier: str, problem: str
+) -> None:
+    def page(name: str, employee: str, dossier: str, problem: str) -> str:
+        hostile = Row(
+            key=f"WG001/{dossier}/zw-ziekmelding",
+            kind=Kind.ZW_ZIEKMELDING,
+            employer_id="WG001",
+            employee_id=employee,
+            dossier_id=dossier,
+            due_date=DAY,
+            deadline=None,
+            state="blocked",
+            problems=(problem,),
+        )
+        return render(overview([hostile], employers={"WG001": name}))
+
+    assert _tags(page(name, employee, dossier, problem)) == _tags(page("n", "e", "d", "p"))

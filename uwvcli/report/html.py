@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from uwvcli import __version__
 from uwvcli.domain.labels import KIND_LABELS, kind_label
-from uwvcli.recap.mails import AMSTERDAM, dutch_date, problem_in_dutch
+from uwvcli.recap.mails import AMSTERDAM, RecapItem, dutch_date, problem_in_dutch
 from uwvcli.report import assets
 from uwvcli.report.markup import Markup, el, join
 from uwvcli.report.model import (
@@ -409,8 +409,15 @@ def _explanation(day: date, group: Group, row: Row) -> Markup:
     if row.reason and row.reason not in row.problems:
         lines.append(row.reason)
     if group is REJECTED and row.status is not None:
-        fix_by = row.status.at.astimezone(AMSTERDAM).date() + timedelta(days=1)
-        lines.append(f"Corrigeer uiterlijk {dutch_date(fix_by, weekday=True)}.")
+        reported = RecapItem(
+            row.key,
+            row.kind,
+            row.employee_id,
+            row.dossier_id,
+            reported_on=row.status.at.astimezone(AMSTERDAM).date(),
+        )
+        if reported.fix_by:  # the recap's rule: corrected by the day after UWV reported it
+            lines.append(f"Corrigeer uiterlijk {dutch_date(reported.fix_by, weekday=True)}.")
     if not lines:
         return Markup("")
     if len(lines) == 1:
