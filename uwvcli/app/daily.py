@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from uwvcli.app.connection import open_digipoort
 from uwvcli.app.prepare import PrepareReport
-from uwvcli.delivery.loop import NOT_SENT, Delivery, SendReport, open_digipoort, send_outbox
+from uwvcli.delivery.loop import NOT_SENT, Delivery, SendReport, send_outbox
 from uwvcli.domain.models import Config, Dossier, Notification, State
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 from uwvcli.messages.signing import Credentials

@@ -33,7 +33,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from uwvcli.app import planning
-from uwvcli.delivery.loop import berichtsoort_for
+from uwvcli.app.credentials import load_credentials
+from uwvcli.digipoort.addresses import berichtsoort_for
 from uwvcli.domain.models import (
     Config,
     Dossier,
@@ -250,7 +251,7 @@ def _start_worker(sender: Sender, environment: str, state_dir: Path, outbox: Pat
     global _worker_credentials, _worker_outbox
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the run itself, which stops us
     threading.Thread(target=_exit_with_parent, args=(parent,), name="watch-parent", daemon=True).start()
-    _worker_credentials = signing.load_credentials(sender, environment=environment, state_dir=state_dir)
+    _worker_credentials = load_credentials(sender, environment=environment, state_dir=state_dir)
     _worker_outbox = Outbox(outbox)
 
 

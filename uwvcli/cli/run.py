@@ -104,10 +104,10 @@ def execute(
     run_id = journal.start_run(day)
     exit_code: int | None = None
     try:
+        from uwvcli.app.credentials import load_credentials  # slow imports: only when a run starts
         from uwvcli.app.prepare import prepare
-        from uwvcli.messages import signing  # slow imports: only when a run really starts
 
-        credentials = signing.load_credentials(
+        credentials = load_credentials(
             config.sender, environment=config.digipoort.environment, state_dir=config.paths.state.parent
         )
         expiry = credentials.expiry_warning()

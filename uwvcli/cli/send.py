@@ -61,7 +61,9 @@ def send(
     holds the lock."""
     app = get_app(ctx)
     cfg = app.load_config(config)
-    from uwvcli.delivery.loop import open_digipoort, send_outbox, sender_certificate  # slow imports
+    from uwvcli.app.connection import open_digipoort  # slow imports
+    from uwvcli.app.credentials import sender_certificate
+    from uwvcli.delivery.loop import send_outbox
 
     with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal, open_digipoort(cfg) as client:
         report = send_outbox(
