@@ -46,7 +46,7 @@ from uwvcli.domain.models import (
     State,
     aanleverkenmerk,
 )
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, UwvcliError
+from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
 from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState, sending_order
@@ -108,14 +108,6 @@ class PrepareReport:
     def waiting(self) -> list[Prepared]:
         """Every message now in the outbox waiting to be submitted, in sending order."""
         return sending_order_prepared([*self.written, *self.unchanged])
-
-    @property
-    def exit_code(self) -> int:
-        """CONTRACT §1 for a run that stops after preparing: 1 when a person must act (blocked,
-        rejected unchanged, changed after sending, unreadable rows) or when late messages are
-        still unsent at the end of it."""
-        attention = self.blocked or self.still_unsuccessful or self.changed_after_sending or self.input_errors
-        return EXIT_ATTENTION if attention or self.late else EXIT_OK
 
 
 def sending_order_prepared(items: list[Prepared]) -> list[Prepared]:
