@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import uwvcli
@@ -81,6 +82,7 @@ def own_module(name: str) -> str | None:
     return name or None
 
 
+@cache
 def graph() -> dict[str, dict[str, int]]:
     """module -> {imported uwvcli module: line}; a package's `__init__` that only has its docstring
     is imported implicitly by its submodules and not counted."""
@@ -97,6 +99,7 @@ def graph() -> dict[str, dict[str, int]]:
     return edges
 
 
+@cache
 def _only_a_docstring(name: str) -> bool:
     body = ast.parse(MODULES[name].read_text(encoding="utf-8")).body
     return MODULES[name].name == "__init__.py" and all(
@@ -204,3 +207,16 @@ def test_every_folder_states_its_rule() -> None:
     ]
     assert not missing, f"folders without a docstring stating what they may import: {missing}"
     assert set(MAY_IMPORT) == {folder(name) for name in _PACKAGES if name != "uwvcli"}
+
+
+def test_commands_leave_the_work_to_app() -> None:
+    """A thin CLI: the run lock is taken (and the journal written) by the use case in `app/`,
+    never by a command, so each command is parse → one `app` call → render."""
+    found = [
+        f"{name}:{line}"
+        for name, targets in graph().items()
+        if folder(name) == "cli"
+        for target, line in targets.items()
+        if target == "uwvcli.state.locking"
+    ]
+    assert not found, f"commands that take the run lock themselves: {found}"
