@@ -26,9 +26,9 @@ import yaml
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from uwvcli.app.credentials import load_credentials
 from uwvcli.app.prepare import prepare
 from uwvcli.inputs.config import load_config
-from uwvcli.messages.signing import load_credentials
 from uwvcli.state.journal import Journal
 
 TARGET = 1 / 3

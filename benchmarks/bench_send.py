@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from helpers import employer, write_setup
 
+from uwvcli.app.credentials import load_credentials, sender_certificate
 from uwvcli.app.prepare import prepare
-from uwvcli.delivery.loop import send_outbox, sender_certificate
+from uwvcli.delivery.loop import send_outbox
 from uwvcli.digipoort.client import DigipoortClient
 from uwvcli.inputs.config import load_config
-from uwvcli.messages.signing import load_credentials
 from uwvcli.simulator.server import Simulator
 from uwvcli.state.journal import Journal
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from uwvcli.delivery.loop import berichtsoort_for
+from uwvcli.app.credentials import load_credentials
+from uwvcli.digipoort.addresses import berichtsoort_for
 from uwvcli.digipoort.client import (
     AanleverResult,
     DigipoortFault,
@@ -30,7 +31,7 @@ from uwvcli.domain.models import (
     StatusRecord,
     aanleverkenmerk,
 )
-from uwvcli.messages.signing import Credentials, load_credentials, sign_document
+from uwvcli.messages.signing import Credentials, sign_document
 from uwvcli.state.journal import Journal
 from uwvcli.state.outbox import Outbox
 

@@ -19,10 +19,11 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 from message_samples import build, cases
 
+from uwvcli.app.credentials import load_credentials
 from uwvcli.digipoort import soap
 from uwvcli.digipoort.client import DigipoortClient
 from uwvcli.domain.models import Sender
-from uwvcli.messages.signing import Credentials, load_credentials
+from uwvcli.messages.signing import Credentials
 from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
 from uwvcli.simulator.server import Simulator
 

@@ -15,19 +15,17 @@ from hypothesis import strategies as st
 
 from uwvcli.cli.send import render_report
 from uwvcli.delivery.loop import (
-    DEFAULT_BERICHTSOORTEN,
     Delivery,
     DeliveryPolicy,
     SendReport,
     attempt_window,
     backoff_delays,
-    berichtsoort_for,
-    endpoints_for,
     history_outcome,
     is_predecessor,
     reconcile,
     send_outbox,
 )
+from uwvcli.digipoort.addresses import DEFAULT_BERICHTSOORTEN, berichtsoort_for, endpoints_for
 from uwvcli.domain.models import DigipoortSettings, Kind, StatusRecord, aanleverkenmerk
 from uwvcli.errors import UwvcliError
 from uwvcli.state.journal import Journal

@@ -43,11 +43,12 @@ from tests.interop_peer import (
     WusPeer,
     xsd_datetime,
 )
+from uwvcli.app.credentials import load_credentials
 from uwvcli.cli import app
 from uwvcli.digipoort import soap, wss
 from uwvcli.digipoort.client import DigipoortClient, DigipoortFault, InDoubt, ResponseNotTrusted
 from uwvcli.domain.models import Sender
-from uwvcli.messages.signing import Credentials, load_credentials
+from uwvcli.messages.signing import Credentials
 from uwvcli.state.journal import Journal
 
 BERICHTSOORT = "UWV_ZW_ZIEKMELDING"

@@ -21,12 +21,13 @@ from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XM
 
 from tests.helpers import write_setup
 from tests.message_samples import CASES, SENDER, build, employer
+from uwvcli.app.credentials import load_credentials
 from uwvcli.app.prepare import fingerprint, prepare
 from uwvcli.domain.models import Sender, aanleverkenmerk
 from uwvcli.errors import SigningError
 from uwvcli.inputs.config import load_config
 from uwvcli.messages.build import NAMESPACE, build_message, check_message, content_digest
-from uwvcli.messages.signing import Credentials, load_credentials, sign_document, verify_document
+from uwvcli.messages.signing import Credentials, sign_document, verify_document
 from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
 from uwvcli.state.journal import Journal, JournalState
 from uwvcli.state.outbox import Outbox

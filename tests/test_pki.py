@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from uwvcli.errors import SigningError
-from uwvcli.simulator.pki import TestPki, ensure_test_pki, is_test_certificate, simulator_pki_folder
+from uwvcli.messages.signing import is_test_certificate
+from uwvcli.simulator.pki import TestPki, ensure_test_pki, simulator_pki_folder
 
 
 def load(path: Path) -> x509.Certificate:

@@ -19,12 +19,13 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from tests.helpers import PERSON, write_setup
+from uwvcli.app.credentials import load_credentials
 from uwvcli.app.prepare import prepare
 from uwvcli.cli import app
 from uwvcli.cli.run import PROGRESS_THRESHOLD, ProgressBar, render_table
 from uwvcli.inputs.config import load_config
 from uwvcli.messages import build as messages
-from uwvcli.messages.signing import load_credentials, verify_document
+from uwvcli.messages.signing import verify_document
 from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
 from uwvcli.state.journal import Journal, JournalState
 

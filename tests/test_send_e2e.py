@@ -14,13 +14,14 @@ import pytest
 from helpers import PERSON, write_setup
 from typer.testing import CliRunner
 
+from uwvcli.app.credentials import load_credentials
 from uwvcli.app.prepare import prepare
 from uwvcli.cli import app
-from uwvcli.delivery.loop import berichtsoort_for
+from uwvcli.digipoort.addresses import berichtsoort_for
 from uwvcli.digipoort.client import DigipoortClient
 from uwvcli.domain.models import Config, Kind
 from uwvcli.inputs.config import load_config
-from uwvcli.messages.signing import load_credentials, verify_document
+from uwvcli.messages.signing import verify_document
 from uwvcli.simulator.server import Simulator
 from uwvcli.state.journal import Journal
 from uwvcli.state.locking import run_lock

@@ -27,10 +27,11 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from tests.message_samples import CASES, build
+from uwvcli.app.credentials import load_credentials
 from uwvcli.domain.models import Sender
 from uwvcli.errors import SigningError
 from uwvcli.messages.build import check_message
-from uwvcli.messages.signing import Credentials, load_credentials, sign_document, verify_document
+from uwvcli.messages.signing import Credentials, sign_document, verify_document
 from uwvcli.simulator.pki import TestPki, ensure_test_pki, simulator_pki_folder
 
 DS = "http://www.w3.org/2000/09/xmldsig#"

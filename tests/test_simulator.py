@@ -34,12 +34,12 @@ from hypothesis import strategies as st
 from lxml import etree
 from typer.testing import CliRunner
 
+from uwvcli.app.credentials import load_credentials
 from uwvcli.cli.app import app
 from uwvcli.digipoort import soap
 from uwvcli.digipoort.client import DigipoortClient
 from uwvcli.digipoort.wss import sign_envelope, verify_envelope
 from uwvcli.domain.models import Sender
-from uwvcli.messages.signing import load_credentials
 from uwvcli.simulator.pki import ensure_test_pki
 from uwvcli.simulator.server import STORE_NAME, lifecycle
 

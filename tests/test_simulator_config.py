@@ -14,9 +14,9 @@ import trustme
 
 from tests.digipoort_support import submit
 from tests.helpers import write_setup
+from uwvcli.app.credentials import load_credentials
 from uwvcli.digipoort.client import DigipoortClient, NotDelivered
 from uwvcli.domain.models import Sender
-from uwvcli.messages.signing import load_credentials
 
 
 def start_simulator(folder: Path, *extra: str) -> tuple[subprocess.Popen[str], dict[str, str]]:

@@ -14,8 +14,8 @@ from delivery_support import LHNR, lifecycle, notification
 from helpers import PERSON, employer, write_setup
 from typer.testing import CliRunner
 
+from uwvcli.app.status import FIELDS
 from uwvcli.cli import app
-from uwvcli.cli.status import FIELDS
 from uwvcli.domain.models import aanleverkenmerk
 from uwvcli.inputs.config import load_config
 from uwvcli.state.journal import Journal
@@ -180,8 +180,9 @@ def test_an_unknown_employer_is_named_on_stderr(config_path: Path) -> None:
 def test_a_terminal_gets_the_overzicht_table_with_employer_names(config_path: Path) -> None:
     from rich.console import Console
 
+    from uwvcli.app.status import overview
     from uwvcli.cli.console import Terminal
-    from uwvcli.cli.status import overview, render
+    from uwvcli.cli.status import render
 
     config = load_config(config_path)
     terminal = Terminal()

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from uwvcli.app.connection import open_digipoort
 from uwvcli.app.prepare import PrepareReport
-from uwvcli.delivery.loop import NOT_SENT, Delivery, SendReport, open_digipoort, send_outbox
+from uwvcli.delivery.loop import NOT_SENT, Delivery, SendReport, send_outbox
 from uwvcli.domain.models import Config, Dossier, Notification, State
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 from uwvcli.messages.signing import Credentials
 from uwvcli.recap.mails import (
     DeliveryReport,
@@ -55,14 +55,6 @@ class FollowUp:
     send: SendReport
     recaps: list[Path]  # recap files written this run
     mail: DeliveryReport
-
-    @property
-    def exit_code(self) -> int:
-        """1 when a message needs a person (rejected, failed, refused, parked, in doubt, not sent)
-        or a recap could not be mailed; the prepare half adds its own reasons."""
-        if self.send.needs_attention or (self.mail.mail_configured and not self.mail.complete):
-            return EXIT_ATTENTION
-        return EXIT_OK
 
 
 def deliver_and_recap(

@@ -33,7 +33,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from uwvcli.app import planning
-from uwvcli.delivery.loop import berichtsoort_for
+from uwvcli.app.credentials import load_credentials
+from uwvcli.digipoort.addresses import berichtsoort_for
 from uwvcli.domain.models import (
     Config,
     Dossier,
@@ -45,7 +46,7 @@ from uwvcli.domain.models import (
     State,
     aanleverkenmerk,
 )
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, UwvcliError
+from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
 from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState, sending_order
@@ -107,14 +108,6 @@ class PrepareReport:
     def waiting(self) -> list[Prepared]:
         """Every message now in the outbox waiting to be submitted, in sending order."""
         return sending_order_prepared([*self.written, *self.unchanged])
-
-    @property
-    def exit_code(self) -> int:
-        """CONTRACT §1 for a run that stops after preparing: 1 when a person must act (blocked,
-        rejected unchanged, changed after sending, unreadable rows) or when late messages are
-        still unsent at the end of it."""
-        attention = self.blocked or self.still_unsuccessful or self.changed_after_sending or self.input_errors
-        return EXIT_ATTENTION if attention or self.late else EXIT_OK
 
 
 def sending_order_prepared(items: list[Prepared]) -> list[Prepared]:
@@ -250,7 +243,7 @@ def _start_worker(sender: Sender, environment: str, state_dir: Path, outbox: Pat
     global _worker_credentials, _worker_outbox
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the run itself, which stops us
     threading.Thread(target=_exit_with_parent, args=(parent,), name="watch-parent", daemon=True).start()
-    _worker_credentials = signing.load_credentials(sender, environment=environment, state_dir=state_dir)
+    _worker_credentials = load_credentials(sender, environment=environment, state_dir=state_dir)
     _worker_outbox = Outbox(outbox)
 
 

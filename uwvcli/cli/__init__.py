@@ -1,5 +1,8 @@
 """uwvcli's command line. `main` is the console script; it maps the project's exceptions to
-clean messages and the exit codes of CONTRACT §1 (never a traceback)."""
+clean messages and the exit codes of CONTRACT §1 (never a traceback).
+
+Each command parses, makes one `app` call and renders; `cli/` may import every other folder,
+nothing imports `cli/`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`uwvcli check`: validate the configuration and the dossier exports before cron does.
+"""`uwvcli check`: validate the configuration and the dossier exports before cron does; the
+checking is `app.check.check`, this module renders its findings.
 
 Lists every problem at once — configuration errors, unreadable exports, rows that cannot be used
 (including the rules' cross-row overlaps), configuration values that will block notifications —
@@ -9,9 +10,6 @@ unusable; 1: rows or values need fixing; 0: nothing is wrong (the hand-over list
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -19,16 +17,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from uwvcli.app import planning
+from uwvcli.app import check as use_case
+from uwvcli.app.check import CheckResult, Finding
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, parse_run_date
 from uwvcli.cli.output import write_json
 from uwvcli.domain.labels import kind_label
-from uwvcli.domain.models import Config, Notification
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, ConfigError, InputFileError
-from uwvcli.inputs import exports
-from uwvcli.inputs.config import blocking_values
+from uwvcli.domain.models import Notification
+from uwvcli.errors import ConfigError
 
 HANDOVER_TITLE = "hand-over: confirm the previous system sent these"
 
@@ -41,33 +38,6 @@ class CheckFormat(StrEnum):
 CheckFormatOption = Annotated[
     CheckFormat, typer.Option("--format", "-f", help="Output: a list for people, or json for programs.")
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem, located: the file, the line (JSON exports: the item's index), the key or field."""
-
-    severity: str  # "error" (cannot be used) | "warning" (will block notifications)
-    source: str
-    line: int | None
-    field: str | None
-    message: str
-
-    def where(self) -> str:
-        if self.line is None:
-            return self.source
-        if self.source.lower().endswith(".json"):
-            return f"{self.source} item {self.line}"
-        return f"{self.source}:{self.line}"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "severity": self.severity,
-            "source": self.source,
-            "line": self.line,
-            "field": self.field,
-            "message": self.message,
-        }
 
 
 @command("check")
@@ -87,119 +57,39 @@ def check(
     try:
         cfg = app.load_config(config)
     except ConfigError as error:
-        findings = [Finding("error", error.source, None, p.path or None, p.message) for p in error.problems]
-        finish(app.terminal, output, source, day, findings, [], dossiers=None)
-        return
-    findings = missing_files(cfg, source)
-    unusable = any(f.severity == "error" for f in findings)
-    findings += [Finding("warning", source, None, p.path, p.message) for p in blocking_values(cfg)]
-    try:
-        plan = planning.plan(cfg, day, names=False)
-    except InputFileError:
-        findings += unreadable_exports(cfg)
-        finish(app.terminal, output, source, day, findings, [], dossiers=None)
-        return
-    findings += [Finding("error", e.source, e.line, e.field, e.message) for e in plan.input_errors]
-    finish(
-        app.terminal,
-        output,
-        source,
-        day,
-        findings,
-        plan.handover,
-        dossiers=len(plan.dossiers),
-        unusable=unusable,
-    )
+        result = use_case.unusable_config(error, source, day)
+    else:
+        result = use_case.check(cfg, source, day)
+    finish(app.terminal, output, result)
 
 
-def missing_files(config: Config, source: str) -> list[Finding]:
-    """Certificates and keys named in the configuration must exist; a password variable should be
-    set (a warning only: cron may have an environment this shell does not)."""
-    findings = []
-    named = (
-        ("sender.certificate", config.sender.certificate),
-        ("sender.private_key", config.sender.private_key),
-        ("digipoort.ca_bundle", config.digipoort.ca_bundle),
-        ("digipoort.service_certificate", config.digipoort.service_certificate),
-    )
-    for key, path in named:
-        if path is not None and not path.is_file():
-            findings.append(Finding("error", source, None, key, f"file not found: {path}"))
-    for key, variable in (
-        ("sender.private_key_password_env", config.sender.private_key_password_env),
-        ("mail.username_env", config.mail.username_env if config.mail else None),
-        ("mail.password_env", config.mail.password_env if config.mail else None),
-    ):
-        if variable is not None and variable not in os.environ:
-            findings.append(
-                Finding(
-                    "warning",
-                    source,
-                    None,
-                    key,
-                    f"environment variable {variable} is not set here: make sure the cron job sets it",
-                )
-            )
-    return findings
-
-
-def unreadable_exports(config: Config) -> list[Finding]:
-    """Every unusable export, not only the first one the plan stumbled on. Each file is read
-    again on its own, as a preview reads it (a table, without the names): only whether it can
-    be read at all matters here."""
-    findings = []
-    base = config.source.parent
-    for path in config.paths.dossiers:
-        try:
-            exports.load_table([path], config.employers, display_base=base, names=False)
-        except InputFileError as error:
-            source = exports.display_name(path, base)
-            message = str(error).removeprefix(f"{source}: ")  # the finding names its file already
-            findings.append(Finding("error", source, None, None, message))
-    return findings
-
-
-def finish(
-    terminal: Terminal,
-    output: CheckFormat,
-    source: str,
-    day: date,
-    findings: list[Finding],
-    handover: list[Notification],
-    *,
-    dossiers: int | None,
-    unusable: bool = False,
-) -> None:
-    """Render and leave with the exit code: 2 when something is unusable (the configuration, an
-    export, a certificate file), 1 for fixable rows and values, 0 otherwise."""
-    unusable = unusable or dossiers is None
-    errors = sum(1 for f in findings if f.severity == "error")
-    warnings = len(findings) - errors
+def finish(terminal: Terminal, output: CheckFormat, result: CheckResult) -> None:
+    """Render and leave with the exit code of `app.check.exit_code`."""
+    source, errors, warnings = result.source, result.errors, result.warnings
     if output is CheckFormat.json:
         document = {
             "config": source,
-            "date": day.isoformat(),
-            "usable": not unusable,
-            "dossiers": dossiers,
+            "date": result.day.isoformat(),
+            "usable": not result.unusable,
+            "dossiers": result.dossiers,
             "errors": errors,
             "warnings": warnings,
-            "problems": [f.to_json() for f in findings],
-            "handover": [n.to_json() for n in handover],
+            "problems": [f.to_json() for f in result.findings],
+            "handover": [n.to_json() for n in result.handover],
         }
         write_json(document)
     else:
-        render_findings(terminal, findings)
-        render_handover(terminal, handover)
-    if unusable:
+        render_findings(terminal, result.findings)
+        render_handover(terminal, result.handover)
+    if result.unusable:
         terminal.error(
             f"{source}: not usable ({errors} error(s)): fix these first; `uwvcli run` would stop here."
         )
-        raise typer.Exit(EXIT_UNUSABLE)
-    if findings:
+    elif result.findings:
         terminal.warning(f"{errors} export or configuration error(s), {warnings} warning(s).")
-        raise typer.Exit(EXIT_ATTENTION)
-    terminal.success(f"{source}: configuration and {dossiers} dossier(s) OK.")
-    raise typer.Exit(EXIT_OK)
+    else:
+        terminal.success(f"{source}: configuration and {result.dossiers} dossier(s) OK.")
+    raise typer.Exit(use_case.exit_code(result))
 
 
 def render_findings(terminal: Terminal, findings: list[Finding]) -> None:

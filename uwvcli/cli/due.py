@@ -1,5 +1,6 @@
 """`uwvcli due`: the preview payroll staff use — what is due, late or blocked on a date, and
-what comes up within the horizon. Changes nothing."""
+what comes up within the horizon. Changes nothing. The plan is `app.due.preview`; this module
+renders it."""
 
 from __future__ import annotations
 
@@ -12,14 +13,13 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from uwvcli.app import planning
+from uwvcli.app import due as use_case
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, InputError, Notification, State
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 
 STATE_STYLES = {
     State.DUE: "green",
@@ -61,7 +61,7 @@ def due(
     app = get_app(ctx)
     day = parse_run_date(run_date)
     cfg = app.load_config(config)
-    plan = planning.plan(cfg, day, horizon=horizon, sent_keys=sent_keys_for_preview(cfg), names=False)
+    plan = use_case.preview(cfg, day, horizon=horizon)
 
     if output is OutputFormat.json:
         write_due_json(day, plan.notifications, plan.input_errors)
@@ -72,21 +72,7 @@ def due(
     else:
         write_lines(app.terminal, day, plan.notifications)
     report_input_errors(app.terminal, plan.input_errors, quiet_summary=output is not OutputFormat.table)
-
-    needs_attention = plan.input_errors or any(
-        n.state in (State.BLOCKED, State.LATE) for n in plan.notifications
-    )
-    raise typer.Exit(EXIT_ATTENTION if needs_attention else EXIT_OK)
-
-
-def sent_keys_for_preview(config: Config) -> frozenset[str]:
-    """Keys already sent, from the journal when there is one; a preview never creates state."""
-    if not config.paths.state.exists():
-        return frozenset()
-    from uwvcli.state.journal import Journal
-
-    with Journal.open(config.paths.state) as journal:
-        return frozenset(journal.sent_keys())
+    raise typer.Exit(use_case.exit_code(plan))
 
 
 def write_due_json(day: date, notifications: list[Notification], errors: list[InputError]) -> None:

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 from typer._click.exceptions import UsageError  # Typer bundles its own Click from 0.26
 
+from uwvcli.app import explain as use_case
 from uwvcli.cli.app import App, command, get_app
 from uwvcli.cli.options import AMSTERDAM, ConfigOption
 from uwvcli.cli.output import write_json
@@ -27,7 +28,7 @@ from uwvcli.digipoort.codes import CodeInfo
 from uwvcli.digipoort.findings import findings
 from uwvcli.domain.models import StatusRecord
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.state.journal import Entry, Journal
+from uwvcli.state.journal import Entry
 
 
 class ExplainFormat(StrEnum):
@@ -279,14 +280,9 @@ def show_history(app: App, kenmerk: str, output: ExplainFormat, config_option: P
     True when there is a history and every code in it is in the table."""
     if not kenmerk or not kenmerk.isprintable():
         raise typer.BadParameter("give the kenmerk as `uwvcli status` shows it.", param_hint="--kenmerk")
-    state_path = app.load_config(config_option).paths.state
-    statuses: list[StatusRecord] = []
-    entry: Entry | None = None
-    if state_path.exists():  # looking never creates a journal
-        with Journal.open(state_path) as journal:
-            statuses = journal.status_history(kenmerk)
-            entry = next((e for e in journal.entries() if e.kenmerk == kenmerk), None)
-    result, decisive = latest_outcome(statuses)
+    found = use_case.history(app.load_config(config_option), kenmerk)
+    entry, statuses = found.entry, found.statuses
+    result, decisive = use_case.latest_outcome(statuses)
     if output is ExplainFormat.json:
         write_json(
             {
@@ -301,24 +297,10 @@ def show_history(app: App, kenmerk: str, output: ExplainFormat, config_option: P
         _render_history(app.terminal.out, kenmerk, entry, statuses, result, decisive or statuses[-1])
     if not statuses:
         app.terminal.warning(
-            f"the journal ({state_path}) has no statuses for kenmerk {kenmerk}: check the kenmerk "
+            f"the journal ({found.journal}) has no statuses for kenmerk {kenmerk}: check the kenmerk "
             "(uwvcli status lists them), or run uwvcli send to fetch new statuses."
         )
-        return False
-    return all(
-        codes.explain(code).known for status in statuses for code in (status.code, status.foutcode) if code
-    )
-
-
-def latest_outcome(statuses: list[StatusRecord]) -> tuple[str | None, StatusRecord | None]:
-    """What the latest decisive status says, as the delivery loop reads a history: a final
-    outcome, `delivered` after a 400 without a verdict yet, or None while nothing is decided;
-    with the status that decided it."""
-    for status in reversed(statuses):
-        decided = codes.outcome(status.code, status.foutcode)
-        if decided is not None:
-            return decided, status
-    return None, None
+    return found.all_known
 
 
 def _status_json(status: StatusRecord) -> dict[str, object]:

@@ -3,10 +3,9 @@
 A message is parked when reconciliation cannot tell whether Digipoort received it (several
 unknown processes could be it). uwvcli never guesses and never resends it; a person checks the
 process list with Logius or in the UWV portal and tells uwvcli what they found: "received, as
-process K" or "never received". This command records that answer through the journal, with the
-same transitions reconciliation itself makes (`Journal.resolve_by_hand`), under the run lock, so
-that the next `run`/`send` follows the process or submits the message once. It does not contact
-Digipoort."""
+process K" or "never received". This command checks the answer and records it with
+`app.resolve.resolve`, so that the next `run`/`send` follows the process or submits the message
+once. It does not contact Digipoort."""
 
 from __future__ import annotations
 
@@ -16,18 +15,15 @@ from typing import Annotated
 import typer
 from typer._click.exceptions import UsageError  # Typer bundles its own Click from 0.26
 
+from uwvcli.app import resolve as use_case
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption
 from uwvcli.cli.output import write_json
-from uwvcli.errors import EXIT_OK, UwvcliError
-from uwvcli.state.journal import Entry, Journal, JournalState, StateConflict
-from uwvcli.state.locking import run_lock
+from uwvcli.errors import EXIT_OK
+from uwvcli.state.journal import Entry, JournalState
 
 #: Digipoort's kenmerk is a koppelvlak `text40`: a collapsed string of at most 40 characters.
 KENMERK_MAX_LENGTH = 40
-
-#: Pointed to by every refusal: where the keys and kenmerken to resolve are listed.
-_WHERE_TO_LOOK = "`uwvcli status --state parked` lists the messages that wait for a decision"
 
 
 class ResolveFormat(StrEnum):
@@ -75,18 +71,8 @@ def resolve(
     adopted = _chosen_kenmerk(kenmerk, not_received)
     app = get_app(ctx)
     cfg = app.load_config(config)
-    if not cfg.paths.state.exists():
-        raise UwvcliError(
-            f"{cfg.paths.state}: there is no state database yet, so nothing to resolve; "
-            f"check paths.state in {cfg.source}"
-        )
-    with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal:
-        try:
-            before = journal.resolve_by_hand(key, kenmerk=adopted)
-        except StateConflict as conflict:
-            raise UwvcliError(f"{conflict}. Nothing was changed; {_WHERE_TO_LOOK}") from None
-        after = journal.entry(key)
-    assert after is not None
+    resolution = use_case.resolve(cfg, key, kenmerk=adopted)
+    before, after = resolution.before, resolution.after
     if output is ResolveFormat.json:
         write_json({"key": key, "from": str(before.state), "to": str(after.state), "kenmerk": adopted})
     else:

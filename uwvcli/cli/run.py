@@ -1,14 +1,12 @@
-"""`uwvcli run`: the cron job. Under the run lock: prepare the outbox (build, check, sign, write,
-journal), then — unless `--no-send` — submit, follow statuses and mail the recaps.
+"""`uwvcli run`: the cron job. Parses its options, makes one `app.run.run` call (prepare the outbox,
+then — unless `--no-send` — submit, follow statuses and mail the recaps) and renders what it did.
 
 stdout gets one line (or table row) per notification the run dealt with, or one JSON object with
 `--format json`; diagnostics and the summary go to stderr."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,19 +19,15 @@ from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
 from uwvcli.domain.labels import kind_label
-from uwvcli.domain.models import Config, Notification
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, UwvcliError
-from uwvcli.state.journal import Journal
-from uwvcli.state.locking import run_lock
+from uwvcli.domain.models import Notification
 
 if TYPE_CHECKING:  # signing, messages and the Digipoort stack load only when a run starts
     from uwvcli.app.daily import FollowUp
     from uwvcli.app.prepare import Prepared, PrepareReport
-    from uwvcli.messages import signing
+    from uwvcli.app.run import RunOutcome
 
 #: Below this many notifications a progress bar would only flicker.
 PROGRESS_THRESHOLD = 50
-EXIT_INTERRUPTED = 130
 
 
 @command("run")
@@ -64,134 +58,58 @@ def run(
 
     Safe to repeat: a second run the same day writes nothing new. Exit code 1 when something
     needs attention, 2 when nothing could be done, 75 when another run holds the lock."""
+    from uwvcli.app import run as use_case  # slow imports: only when a run really starts
+
     app = get_app(ctx)
     day = parse_run_date(run_date)
     if output is OutputFormat.csv:
         raise typer.BadParameter("run writes lines, a table or json, not csv", param_hint="--format")
     cfg = app.load_config(config)
-    with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal:
-        exit_code = execute(
-            app.terminal,
-            cfg,
-            day,
-            journal,
-            no_send=no_send,
-            as_json=output is OutputFormat.json,
-            sending=Sending(parallelism=parallelism, poll_seconds=poll_seconds),
-        )
-    raise typer.Exit(exit_code)
+    as_json = output is OutputFormat.json
+    outcome = use_case.run(
+        cfg,
+        day,
+        no_send=no_send,
+        sending=use_case.Sending(parallelism=parallelism, poll_seconds=poll_seconds),
+        events=Events(app.terminal, as_json=as_json),
+    )
+    render_outcome(app.terminal, outcome, as_json=as_json)
+    raise typer.Exit(outcome.exit_code)
 
 
 @dataclass(frozen=True)
-class Sending:
-    """How the second half of the run talks to Digipoort."""
+class Events:
+    """What the terminal shows while the run works: warnings, the progress bar, and (in the line
+    and table modes) the prepared outbox before its messages go out."""
 
-    parallelism: int = 4
-    poll_seconds: float = 120.0
+    terminal: Terminal
+    as_json: bool
 
+    def warning(self, text: str) -> None:
+        self.terminal.warning(text)
 
-def execute(
-    terminal: Terminal,
-    config: Config,
-    day: date,
-    journal: Journal,
-    *,
-    no_send: bool,
-    as_json: bool,
-    sending: Sending = Sending(),
-) -> int:
-    """One run, recorded in the journal's runs table with its exit code."""
-    run_id = journal.start_run(day)
-    exit_code: int | None = None
-    try:
-        from uwvcli.app.prepare import prepare
-        from uwvcli.messages import signing  # slow imports: only when a run really starts
+    def preparing(self) -> ProgressBar:
+        return ProgressBar(self.terminal, "Preparing messages")
 
-        credentials = signing.load_credentials(
-            config.sender, environment=config.digipoort.environment, state_dir=config.paths.state.parent
-        )
-        expiry = credentials.expiry_warning()
-        if expiry:
-            terminal.warning(expiry)
-        with ProgressBar(terminal, "Preparing messages") as progress:
-            report = prepare(
-                config,
-                day,
-                journal,
-                credentials=credentials,
-                progress=progress,
-                workers=workers_from_environment(),
-            )
-        if no_send:
-            render(terminal, report, as_json=as_json)
-            exit_code = report.exit_code
-            return exit_code
-        if not as_json:
-            render(terminal, report, as_json=False)
-        exit_code, follow_up = send_and_recap(
-            terminal, config, day, journal, credentials, report, sending=sending, as_json=as_json
-        )
-        if as_json:
-            render_json(terminal, report, follow_up, exit_code)
-        return exit_code
-    except UwvcliError as error:
-        exit_code = error.exit_code
-        raise
-    except KeyboardInterrupt:
-        exit_code = EXIT_INTERRUPTED
-        raise
-    finally:
-        if exit_code is not None:
-            journal.finish_run(run_id, exit_code)
+    def sending(self, report: PrepareReport) -> None:
+        if not self.as_json:
+            render(self.terminal, report, as_json=False)
 
 
-def workers_from_environment() -> int | None:
-    """`UWVCLI_WORKERS=N`: sign in N processes (1: in this one); unset: one per CPU for big runs."""
-    value = os.environ.get("UWVCLI_WORKERS", "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise UwvcliError(f"UWVCLI_WORKERS is {value!r}: set it to a whole number of processes, or unset it")
-    return int(value)
-
-
-def send_and_recap(
-    terminal: Terminal,
-    config: Config,
-    day: date,
-    journal: Journal,
-    credentials: signing.Credentials,
-    report: PrepareReport,
-    *,
-    sending: Sending,
-    as_json: bool = False,
-) -> tuple[int, FollowUp]:
-    """The second half of `run`: submit the outbox, follow statuses for a bounded time, write and
-    mail every employer's recap. Returns the run's exit code (CONTRACT §1) and what happened."""
-    from uwvcli.app.daily import deliver_and_recap
+def render_outcome(terminal: Terminal, outcome: RunOutcome, *, as_json: bool) -> None:
+    """What the run did: for --no-send the prepared outbox; for a full run what Digipoort said and
+    where the recaps are (the prepared outbox was shown before sending, or is in the JSON)."""
     from uwvcli.cli.send import render_report
 
-    follow_up = deliver_and_recap(
-        config,
-        day,
-        journal,
-        credentials,
-        report,
-        upcoming=report.upcoming,
-        dossiers=report.dossiers,
-        parallelism=sending.parallelism,
-        poll_seconds=sending.poll_seconds,
-    )
+    report, follow_up = outcome.report, outcome.follow_up
+    if follow_up is None:
+        render(terminal, report, as_json=as_json, exit_code=outcome.exit_code)
+        return
     if not as_json:
         render_report(terminal, follow_up.send)
     report_recaps(terminal, follow_up)
-    # Late messages submitted now are no longer "late-unsent": what still needs a person is the
-    # prepare half's other findings and what the Digipoort and mail work found.
-    prepared_attention = (
-        report.blocked or report.still_unsuccessful or report.changed_after_sending or report.input_errors
-    )
-    exit_code = EXIT_ATTENTION if prepared_attention or follow_up.exit_code else EXIT_OK
-    return exit_code, follow_up
+    if as_json:
+        render_json(terminal, report, follow_up, outcome.exit_code)
 
 
 def report_recaps(terminal: Terminal, follow_up: FollowUp) -> None:
@@ -215,7 +133,7 @@ def report_recaps(terminal: Terminal, follow_up: FollowUp) -> None:
 
 def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, exit_code: int) -> None:
     """One JSON object on stdout for the whole run: the prepare result plus what Digipoort said."""
-    document = to_json(report)
+    document = to_json(report, exit_code)
     document["deliveries"] = [
         {
             "key": line.key,
@@ -234,7 +152,6 @@ def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, 
         "mailed": [Path(path).name for path in follow_up.mail.sent],
         "waiting": [waiting.path.name for waiting in follow_up.mail.waiting],
     }
-    document["exit_code"] = exit_code
     write_json(document)
     # stdout is for the program reading the JSON; the person (or the log file) still needs to
     # hear what to fix, exactly as in the line mode.
@@ -244,9 +161,10 @@ def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, 
 # ---------------------------------------------------------------- rendering
 
 
-def render(terminal: Terminal, report: PrepareReport, *, as_json: bool) -> None:
+def render(terminal: Terminal, report: PrepareReport, *, as_json: bool, exit_code: int | None = None) -> None:
     if as_json:
-        write_json(to_json(report))
+        assert exit_code is not None
+        write_json(to_json(report, exit_code))
     elif terminal.out.is_terminal:
         render_table(terminal, report)
     else:
@@ -355,7 +273,7 @@ def summary(report: PrepareReport) -> str:
     return f"run {report.run_date.isoformat()}: {text}"
 
 
-def to_json(report: PrepareReport) -> dict[str, object]:
+def to_json(report: PrepareReport, exit_code: int) -> dict[str, object]:
     def prepared(p: Prepared) -> dict[str, object]:
         return {
             **p.notification.to_json(),
@@ -375,7 +293,7 @@ def to_json(report: PrepareReport) -> dict[str, object]:
         "changed_after_sending": [n.to_json() for n in report.changed_after_sending],
         "withdrawn": [e.key for e in report.withdrawn],
         "input_errors": [e.to_json() for e in report.input_errors],
-        "exit_code": report.exit_code,
+        "exit_code": exit_code,
     }
 
 

@@ -1,6 +1,6 @@
 """`uwvcli send`: submit every outbox message not yet accepted by Digipoort, exactly once, and
-fetch the statuses of the submitted ones. The work is `digipoort.delivery.send_outbox`; this
-module holds the run lock and renders the summary."""
+fetch the statuses of the submitted ones. The work is `app.send.send`; this module renders the
+summary."""
 
 from __future__ import annotations
 
@@ -13,9 +13,6 @@ from rich.text import Text
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.state.journal import Journal
-from uwvcli.state.locking import run_lock
 
 if TYPE_CHECKING:  # the Digipoort stack is imported only when a command talks to it
     from uwvcli.delivery.loop import Delivery, SendReport
@@ -59,22 +56,18 @@ def send(
     Exit code 1 when something needs a person: a message rejected, failed, refused (changed after
     signing), in doubt, parked (in doubt and not reconcilable) or not sent; 75 when another run
     holds the lock."""
+    from uwvcli.app import send as use_case  # the Digipoort stack: only when a command talks to it
+
     app = get_app(ctx)
     cfg = app.load_config(config)
-    from uwvcli.delivery.loop import open_digipoort, send_outbox, sender_certificate  # slow imports
-
-    with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal, open_digipoort(cfg) as client:
-        report = send_outbox(
-            cfg,
-            journal,
-            client=client,
-            parallelism=parallelism,
-            poll_seconds=poll_seconds,
-            progress=lambda line: _progress(app.terminal, line),
-            signer=sender_certificate(cfg),
-        )
+    report = use_case.send(
+        cfg,
+        parallelism=parallelism,
+        poll_seconds=poll_seconds,
+        progress=lambda line: _progress(app.terminal, line),
+    )
     render_report(app.terminal, report)
-    raise typer.Exit(EXIT_ATTENTION if report.needs_attention else EXIT_OK)
+    raise typer.Exit(use_case.exit_code(report))
 
 
 def _progress(terminal: Terminal, line: Delivery) -> None:

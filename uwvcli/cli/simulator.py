@@ -49,7 +49,7 @@ def simulator(
 
     With a configuration (--config, $UWVCLI_CONFIG or ./uwvcli.yaml when present) it also trusts
     the configured sender certificate and knows the configured berichtsoorten."""
-    from uwvcli.delivery.loop import berichtsoort_for  # slow imports: only for this command
+    from uwvcli.digipoort.addresses import berichtsoort_for  # slow imports: only for this command
     from uwvcli.simulator.server import LIFECYCLES, MARKERS, Simulator
 
     app = get_app(ctx)

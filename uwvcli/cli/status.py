@@ -1,14 +1,12 @@
 """`uwvcli status`: the "UWV interface overzicht" — every notification the journal knows, its
 state, its Digipoort references and the last status Digipoort reported, with its meaning.
 
-Reads the journal only; never creates it, never contacts Digipoort. No personal data: a
-notification is shown by its employer, personnel number, dossier and kind."""
+The rows come from `app.status.overview`; this module renders them as a table, lines, JSON or CSV."""
 
 from __future__ import annotations
 
 import csv
 import sys
-from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,52 +14,15 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from uwvcli.app.status import FIELDS, exit_code, overview
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
 from uwvcli.cli.send import STATE_STYLES, one_line
-from uwvcli.digipoort.findings import findings
 from uwvcli.domain.labels import kind_label
-from uwvcli.domain.models import Config, Kind, StatusRecord
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.state.journal import Entry, Journal, JournalState
-
-#: The stable field names of `--format json` and `--format csv` (documented in docs/delivery.md).
-FIELDS = (
-    "key",
-    "employer_id",
-    "employee_id",
-    "dossier_id",
-    "kind",
-    "due_date",
-    "deadline",
-    "state",
-    "aanleverkenmerk",
-    "kenmerk",
-    "submitted_at",
-    "status_code",
-    "status_at",
-    "status_meaning",
-    "status_text",
-    "foutcode",
-    "foutbeschrijving",
-    "reason",
-    "updated_at",
-    "findings",
-)
-
-#: States a person has to act on (exit code 1).
-ATTENTION = frozenset(
-    {
-        JournalState.BLOCKED,
-        JournalState.IN_DOUBT,
-        JournalState.PARKED,
-        JournalState.REJECTED,
-        JournalState.FAILED,
-        JournalState.REFUSED,
-    }
-)
+from uwvcli.domain.models import Config, Kind
+from uwvcli.state.journal import JournalState
 
 
 @command("status")
@@ -98,7 +59,7 @@ def status(
         writer.writerows([_csv_value(row[f]) for f in FIELDS] for row in rows)
     else:
         render(app.terminal, cfg, rows)
-    raise typer.Exit(EXIT_ATTENTION if any(row["state"] in ATTENTION for row in rows) else EXIT_OK)
+    raise typer.Exit(exit_code(rows))
 
 
 def _csv_value(value: object) -> object:
@@ -117,58 +78,6 @@ def _since(value: str | None) -> date | None:
         raise typer.BadParameter(
             f"{value!r} is not a date: write YYYY-MM-DD, 'today' or 'yesterday'.", param_hint="--since"
         ) from None
-
-
-def overview(
-    config: Config,
-    *,
-    employer_id: str | None = None,
-    state: str | None = None,
-    kind: Kind | None = None,
-    since: date | None = None,
-) -> list[dict[str, Any]]:
-    """One row per notification, in the journal's order (due date, key). A state database that
-    does not exist yet means nothing was done yet: an empty list, and no file is created."""
-    if not config.paths.state.exists():
-        return []
-    with Journal.open(config.paths.state) as journal:
-        entries = journal.entries(state=state, employer_id=employer_id, kind=kind, since=since)
-        return [
-            _row(entry, _last(journal.status_history(entry.kenmerk)) if entry.kenmerk else None)
-            for entry in entries
-        ]
-
-
-def _last(history: Iterable[StatusRecord]) -> StatusRecord | None:
-    ordered = sorted(history, key=lambda s: s.timestamp)
-    return ordered[-1] if ordered else None
-
-
-def _row(entry: Entry, last: StatusRecord | None) -> dict[str, Any]:
-    from uwvcli.digipoort import codes
-
-    return {
-        "key": entry.key,
-        "employer_id": entry.employer_id,
-        "employee_id": entry.employee_id,
-        "dossier_id": entry.dossier_id,
-        "kind": str(entry.kind),
-        "due_date": entry.due_date.isoformat(),
-        "deadline": entry.deadline.isoformat() if entry.deadline else None,
-        "state": str(entry.state),
-        "aanleverkenmerk": entry.aanleverkenmerk,
-        "kenmerk": entry.kenmerk,
-        "submitted_at": entry.submitted.isoformat() if entry.submitted else None,
-        "status_code": last.code if last else None,
-        "status_at": last.timestamp.isoformat() if last else None,
-        "status_meaning": codes.describe(last.code, last.foutcode) if last else None,
-        "status_text": last.description if last else None,
-        "foutcode": last.foutcode if last else None,
-        "foutbeschrijving": last.foutbeschrijving if last else None,
-        "reason": entry.reason or ("; ".join(entry.problems) if entry.problems else None),
-        "updated_at": entry.updated.isoformat(),
-        "findings": findings(last.details) if last else [],
-    }
 
 
 def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> None:

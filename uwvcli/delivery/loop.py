@@ -22,9 +22,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,9 +38,9 @@ from uwvcli.digipoort.client import (
     NotDelivered,
     ResponseNotTrusted,
 )
-from uwvcli.domain.models import Config, DigipoortSettings, Kind, StatusRecord
+from uwvcli.domain.models import Config, Kind, StatusRecord
 from uwvcli.errors import SigningError, UwvcliError
-from uwvcli.messages.signing import load_credentials, verify_document
+from uwvcli.messages.signing import verify_document
 
 if TYPE_CHECKING:
     from cryptography import x509
@@ -49,23 +48,6 @@ if TYPE_CHECKING:
     from uwvcli.state.journal import Entry, Journal
 
 log = logging.getLogger("uwvcli.delivery")
-
-LOGIUS_HOSTS = {
-    "preprod": "https://wus.preproductie.digipoort.logius.nl",
-    "production": "https://wus.digipoort.logius.nl",
-}
-AANLEVER_PATH = "/wus/2.0/aanleverservice/1.2"
-STATUS_PATH = "/wus/2.0/statusinformatieservice/1.2"
-
-# UWV publishes its berichtsoort names only to registered senders. These are PLACEHOLDERS that the
-# simulator knows; set the real names under `digipoort.berichtsoorten` before preprod/production.
-DEFAULT_BERICHTSOORTEN: Mapping[Kind, str] = {
-    Kind.ZW_ZIEKMELDING: "UWV_ZW_ZIEKMELDING",
-    Kind.WERKHERVATTING: "UWV_ZW_WERKHERVATTING",
-    Kind.MLA: "UWV_ZW_42E_WEEKSMELDING",
-    Kind.HERSTEL_MLA: "UWV_ZW_HERSTEL_42E_WEEKSMELDING",
-    Kind.WAZO: "UWV_WAZO_AANVRAAG",
-}
 
 #: Journal states a report line can end in, besides the journal's own: the message went nowhere
 #: this run, for a reason the line names.
@@ -77,94 +59,6 @@ ATTENTION_STATES = frozenset({"rejected", "failed", "refused", "parked", "in_dou
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-# ---------------------------------------------------------------- configuration of the transport
-
-
-def berichtsoort_for(settings: DigipoortSettings, kind: Kind) -> str:
-    """The configured berichtsoort of a kind, else the documented placeholder."""
-    return settings.berichtsoorten.get(kind) or DEFAULT_BERICHTSOORTEN[kind]
-
-
-def endpoints_for(settings: DigipoortSettings) -> tuple[str, str]:
-    """(aanlever URL, status URL): configured URLs win; preprod/production default to Logius' hosts.
-
-    `simulator` has no fixed address (it gets a free port when started), so it is not handled here."""
-    host = LOGIUS_HOSTS.get(settings.environment)
-    aanlever = settings.aanlever_url or (host + AANLEVER_PATH if host else None)
-    status = settings.status_url or (host + STATUS_PATH if host else None)
-    if not aanlever or not status:
-        raise UwvcliError(
-            f"digipoort: environment {settings.environment!r} needs both aanlever_url and status_url "
-            "in the configuration (https://… addresses of the WUS services)."
-        )
-    return aanlever, status
-
-
-@contextmanager
-def open_digipoort(config: Config) -> Iterator[DigipoortClient]:
-    """A `DigipoortClient` for the configured environment, for the duration of one command.
-
-    `environment: simulator` starts the built-in simulator on a free loopback port (its test PKI
-    next to the state, trusting the configured sender certificate, knowing the configured
-    berichtsoorten) and stops it afterwards; the other environments talk to the configured or
-    Logius' addresses with the configured trust anchors."""
-    settings = config.digipoort
-    state_dir = config.paths.state.parent
-    credentials = load_credentials(config.sender, environment=settings.environment, state_dir=state_dir)
-    options = {"signature_algorithm": settings.signature_algorithm, "timeout": settings.timeout_seconds}
-    if settings.environment != "simulator":
-        aanlever_url, status_url = endpoints_for(settings)
-        with DigipoortClient(
-            aanlever_url,
-            status_url,
-            credentials,
-            ca_bundle=settings.ca_bundle,
-            service_certificate=_service_certificate(settings),
-            **options,
-        ) as client:
-            yield client
-        return
-    from uwvcli.simulator.server import Simulator
-
-    simulator = Simulator(
-        state_dir / "simulator",
-        trust=[credentials.certificate],
-        berichtsoorten={berichtsoort_for(settings, kind) for kind in Kind},
-        signature_algorithm=settings.signature_algorithm,
-    )
-    with (
-        simulator,
-        DigipoortClient(
-            simulator.aanlever_url,
-            simulator.status_url,
-            credentials,
-            ca_bundle=simulator.ca_bundle,
-            service_certificate=simulator.service_certificate,
-            **options,
-        ) as client,
-    ):
-        yield client
-
-
-def _service_certificate(settings: DigipoortSettings) -> Path:
-    """Responses are believed only when signed by Digipoort's service certificate: without one
-    configured nothing Digipoort says could be trusted, so refuse to start."""
-    if settings.service_certificate is None:
-        raise UwvcliError(
-            f"digipoort.service_certificate is not configured: environment {settings.environment!r} "
-            "needs Digipoort's response-signing certificate (PEM) to trust any kenmerk or status"
-        )
-    return settings.service_certificate
-
-
-def sender_certificate(config: Config) -> x509.Certificate:
-    """The certificate outbox files must be signed with: the sender's own (a file signed with any
-    other key is refused, even when its signature is valid)."""
-    settings = config.digipoort
-    state_dir = config.paths.state.parent
-    return load_credentials(config.sender, environment=settings.environment, state_dir=state_dir).certificate
 
 
 # ---------------------------------------------------------------- policy and report

@@ -1,1 +1,2 @@
-"""Digipoort: codes, SOAP/WS-Security client, simulator and the exactly-once delivery loop."""
+"""Digipoort transport only: addresses, the WUS client, SOAP, WS-Security, status codes and findings.
+Imports only `domain/`, `common/` and `uwvcli.errors`; never delivery, state, app, cli or the simulator."""

@@ -24,11 +24,12 @@ import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -38,8 +39,19 @@ from uwvcli.digipoort.wss import SIGNATURE_ALGORITHMS, WsSecurityError, sign_env
 from uwvcli.domain.models import StatusRecord
 from uwvcli.errors import DigipoortError, SigningError
 
-if TYPE_CHECKING:
-    from uwvcli.messages.signing import Credentials
+
+class Credentials(Protocol):
+    """What the transport needs of the sender's credentials (`messages.signing.Credentials`): the
+    key and certificate for WS-Security, loaded into the TLS context for mutual TLS."""
+
+    @property
+    def private_key(self) -> rsa.RSAPrivateKey: ...
+
+    @property
+    def certificate(self) -> x509.Certificate: ...
+
+    def load_into(self, context: ssl.SSLContext) -> None: ...
+
 
 __all__ = [
     "AanleverResult",

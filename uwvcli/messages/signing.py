@@ -24,6 +24,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 from signxml.exceptions import InvalidCertificate
@@ -31,12 +32,15 @@ from signxml.exceptions import InvalidCertificate
 from uwvcli.common import xmlsafe
 from uwvcli.domain.models import Sender
 from uwvcli.errors import SigningError
-from uwvcli.simulator.pki import ensure_test_pki, is_test_certificate, simulator_pki_folder
 
 EXPIRY_WARNING_DAYS = 30
 _DS = "http://www.w3.org/2000/09/xmldsig#"
 _PKCS12_SUFFIXES = {".p12", ".pfx"}
 _STRICT_ENVIRONMENTS = {"preprod", "production"}
+
+#: The organisation of every certificate the simulator's test PKI issues, so that preprod and
+#: production can refuse them (`is_test_certificate`).
+TEST_PKI_ORGANIZATION = "uwvcli test PKI"
 _TAMPERED = "the outbox file was changed after it was signed, or was not signed by uwvcli"
 _REBUILD = "do not send it; run `uwvcli run` again to rebuild and re-sign it"
 
@@ -96,21 +100,18 @@ class Credentials:
 # ---------------------------------------------------------------- loading
 
 
-def load_credentials(sender: Sender, *, environment: str, state_dir: Path) -> Credentials:
+def load_credentials(sender: Sender, *, environment: str) -> Credentials:
     """The sender's credentials as configured, checked before anything is signed or sent.
 
     Refuses (SigningError) a key that does not belong to its certificate, a certificate outside its
-    validity period, and the uwvcli test PKI outside the simulator and custom environments. For
-    `environment: simulator` without configured files, the test PKI's sender is used.
+    validity period, and the uwvcli test PKI outside the simulator and custom environments. Which
+    files to use (the test PKI's for `environment: simulator`) is `app.credentials`' decision.
     """
     if sender.private_key is None and sender.certificate is None:
-        if environment != "simulator":
-            raise SigningError(
-                "sender.certificate and sender.private_key are not configured: "
-                f"environment {environment!r} needs the sender's PKIoverheid certificate and key"
-            )
-        pki = ensure_test_pki(simulator_pki_folder(state_dir))
-        credentials = _from_pem(pki.sender_cert, pki.sender_key, password=None)
+        raise SigningError(
+            "sender.certificate and sender.private_key are not configured: "
+            f"environment {environment!r} needs the sender's PKIoverheid certificate and key"
+        )
     elif sender.private_key is None:
         raise SigningError("sender.private_key is not configured: name the key file of sender.certificate")
     else:
@@ -262,6 +263,15 @@ def _check_usable(credentials: Credentials, environment: str) -> None:
             f"the sender certificate is a uwvcli test certificate, which {environment} does not accept: "
             "configure the sender's PKIoverheid certificate"
         )
+
+
+def is_test_certificate(cert: x509.Certificate) -> bool:
+    """True for a certificate issued by (or being) a uwvcli test CA."""
+    return any(
+        attribute.value == TEST_PKI_ORGANIZATION
+        for name in (cert.issuer, cert.subject)
+        for attribute in name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    )
 
 
 def _write_private(path: Path, data: bytes) -> None:

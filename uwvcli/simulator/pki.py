@@ -4,7 +4,7 @@ Real Digipoort needs a PKIoverheid certificate; to try uwvcli on a fresh machine
 the simulator needs the same cast of certificates: a CA, the sender's client certificate, the
 simulator's TLS server certificate and its response-signing ("service") certificate. They are
 generated once with `cryptography`, reused afterwards, and marked so clearly (``O=uwvcli test PKI``)
-that `signing.load_credentials` can refuse them for preprod and production.
+that `signing.is_test_certificate` lets preprod and production refuse them.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from uwvcli.errors import SigningError
+from uwvcli.messages.signing import TEST_PKI_ORGANIZATION
 
-TEST_PKI_ORGANIZATION = "uwvcli test PKI"
 TEST_PKI_FOLDER = "test-pki"  # inside the state folder (next to the journal)
 _WARNING = "NOT FOR PRODUCTION"
 _CA_YEARS = 10
@@ -109,15 +109,6 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def is_test_certificate(cert: x509.Certificate) -> bool:
-    """True for a certificate issued by (or being) a uwvcli test CA."""
-    return any(
-        attribute.value == TEST_PKI_ORGANIZATION
-        for name in (cert.issuer, cert.subject)
-        for attribute in name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    )
 
 
 # ---------------------------------------------------------------- internals

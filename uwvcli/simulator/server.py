@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from uwvcli.digipoort import soap
+from uwvcli.digipoort.addresses import DEFAULT_BERICHTSOORTEN
 from uwvcli.digipoort.soap import KV, SOAP11, SOAP12, WSA, WSSE, Operation, kv
 from uwvcli.digipoort.wss import WsSecurityError, sign_envelope, verify_envelope
 from uwvcli.simulator.pki import TestPki, ensure_test_pki, simulator_pki_folder
@@ -154,7 +155,7 @@ class Simulator:
                                      service_certificate=digipoort.service_certificate)
 
     Its test PKI defaults to the one of the state folder it lives in (`<state>/test-pki`, the one
-    `signing.load_credentials` gives the sender for `environment: simulator`); `trust` adds
+    `app.credentials.load_credentials` gives the sender for `environment: simulator`); `trust` adds
     further client certificates (a configured sender certificate) it accepts for TLS.
     """
 
@@ -827,9 +828,7 @@ def _own_schema() -> etree.XMLSchema:
 
 
 def _default_berichtsoorten() -> frozenset[str]:
-    """The placeholders uwvcli sends when none are configured (delivery.DEFAULT_BERICHTSOORTEN)."""
-    from uwvcli.delivery.loop import DEFAULT_BERICHTSOORTEN
-
+    """The placeholders uwvcli sends when none are configured."""
     return frozenset(DEFAULT_BERICHTSOORTEN.values())
 
 

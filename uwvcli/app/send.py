@@ -1,0 +1,44 @@
+"""`uwvcli send` as one use case: under the run lock, submit every outbox message not yet accepted
+by Digipoort, exactly once, and fetch the statuses of the submitted ones (`delivery.send_outbox`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from uwvcli.app.connection import open_digipoort
+from uwvcli.app.credentials import sender_certificate
+from uwvcli.delivery.loop import Delivery, SendReport, send_outbox
+from uwvcli.domain.models import Config
+from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
+from uwvcli.state.journal import Journal
+from uwvcli.state.locking import run_lock
+
+
+def send(
+    config: Config,
+    *,
+    parallelism: int,
+    poll_seconds: float,
+    progress: Callable[[Delivery], None] | None = None,
+) -> SendReport:
+    """Send the outbox and follow the open messages for up to `poll_seconds`."""
+    with (
+        run_lock(config.paths.state),
+        Journal.open(config.paths.state) as journal,
+        open_digipoort(config) as client,
+    ):
+        return send_outbox(
+            config,
+            journal,
+            client=client,
+            parallelism=parallelism,
+            poll_seconds=poll_seconds,
+            progress=progress,
+            signer=sender_certificate(config),
+        )
+
+
+def exit_code(report: SendReport) -> int:
+    """CONTRACT §1: 1 when a message needs a person (rejected, failed, refused, parked, in doubt or
+    not sent), else 0."""
+    return EXIT_ATTENTION if report.needs_attention else EXIT_OK
