@@ -48,11 +48,12 @@ from uwvcli.domain.models import (
     PathSettings,
     StatusRecord,
 )
+from uwvcli.domain.problems import Code, Note, Problem
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
 from uwvcli.state.outbox import write_atomic
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-UPCOMING_DAYS = 14  # the horizon the recap looks ahead
+UPCOMING_DAYS = 14  # the recap shows what comes up in this many days after the run date
 FINDINGS_MORE = "… en nog {n} bevinding(en)"  # the last findings line when UWV listed more
 
 RECAP_HEADER = "X-Uwvcli-Recap"  # "<employer id> <run date>": which recap this file is
@@ -91,8 +92,8 @@ class RecapItem:
     variant: str | None = None  # werkhervatting: "partial" | "full"
     due_date: date | None = None
     deadline: date | None = None
-    problems: tuple[str, ...] = ()  # blocking problems (rules), personal-data-free
-    notes: tuple[str, ...] = ()  # informational (e.g. the risicocode default used)
+    problems: tuple[Problem, ...] = ()  # blocking problems (rules), personal-data-free
+    notes: tuple[Note, ...] = ()  # informational (e.g. the risicocode default used)
     leave_start: date | None = None  # wazo: the leave start applied for
     leave_start_assumed: bool = False  # wazo: the earliest lawful start was assumed
     code: str | None = None  # Digipoort statuscode, e.g. "311"
@@ -169,7 +170,7 @@ class EmployerRecap:
     blocked: Sequence[RecapItem] = ()  # cannot be built: problems to fix
     late: Sequence[RecapItem] = ()  # past its deadline (sent now, or still not sent)
     changed_after_sending: Sequence[RecapItem] = ()  # withdraw and resend by hand
-    upcoming: Sequence[RecapItem] = ()  # due in the next 14 days
+    upcoming: Sequence[RecapItem] = ()  # due in the next UPCOMING_DAYS days
     notes: Sequence[str] = ()  # general remarks for this employer
 
     def news(self) -> Iterator[tuple[str, RecapItem]]:
@@ -209,96 +210,16 @@ def fine_for(days_late: int) -> int:
     return max(amount for threshold, amount in _FINE_BANDS if days_late >= threshold)
 
 
-# rules.py phrases problems in English for logs and `due`; the recap says them in Dutch, with the
-# place to fix them (HR system export field, or the org unit in the configuration). A problem
-# the table does not know is shown as rules.py wrote it (personal-data-free by contract).
-_HR = "in het HR-systeem"
-_UNIT = "bij organisatie-eenheid {unit} in de uwvcli-configuratie"
-_PROBLEM_TEXTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), text)
-    for pattern, text in (
-        (r"^BSN is missing", f"BSN ontbreekt — vul het aan {_HR} (exportveld bsn)"),
-        (r"^BSN fails", f"BSN klopt niet (elfproef) — corrigeer het {_HR} (exportveld bsn)"),
-        (r"^birth date is missing", f"Geboortedatum ontbreekt — vul die aan {_HR} (exportveld birth_date)"),
-        (r"^org unit (?P<unit>\S+) of employer \S+ has no legal entity",
-         "Organisatie-eenheid {unit} valt niet onder een juridische entiteit — zet legal_entity: true "
-         "(met de UWV-gegevens) op deze of een bovenliggende eenheid in de uwvcli-configuratie"),
-        (r"no uwv_aansluitnummer.*org unit (?P<unit>\S+)",
-         f"UWV-aansluitnummer ontbreekt — vul het in {_UNIT}"),
-        (r"uwv_aansluitnummer is not.*org unit (?P<unit>\S+)",
-         f"UWV-aansluitnummer is ongeldig (15 cijfers, beginnend met 0) — corrigeer het {_UNIT}"),
-        (r"no uwv_sector.*org unit (?P<unit>\S+)", f"UWV-sectorcode ontbreekt — vul uwv_sector in {_UNIT}"),
-        (r"uwv_sector is not.*org unit (?P<unit>\S+)",
-         f"UWV-sectorcode bestaat niet (001–069 behalve 036 en 037, of 998) — corrigeer uwv_sector {_UNIT}"),
-        (r"uwv_risicocode is not.*org unit (?P<unit>\S+)",
-         f"Risicopremiegroep is geen twee cijfers — corrigeer uwv_risicocode {_UNIT}, of laat hem weg "
-         "(dan geldt de standaardwaarde van UWV)"),
-        (r"^no loonheffingennummer applies.*org unit (?P<unit>\S+)",
-         f"Er is geen loonheffingennummer — vul het in {_UNIT}, of bij het dienstverband {_HR}"),
-        (r"legal entity's loonheffingennummer.*org unit (?P<unit>\S+)",
-         f"Het loonheffingennummer van de juridische entiteit is ongeldig (9 cijfers, L, 2 cijfers, "
-         f"elfproef) — corrigeer het {_UNIT}"),
-        (r"employment's loonheffingennummer",
-         f"Het loonheffingennummer van het dienstverband is ongeldig — corrigeer of wis het {_HR} "
-         "(exportveld loonheffingennummer; het vervangt dat van de juridische entiteit)"),
-        (r"legal entity's IBAN.*org unit (?P<unit>\S+)",
-         f"Het IBAN van de juridische entiteit klopt niet — corrigeer iban {_UNIT}"),
-        (r"employment's IBAN",
-         f"Het IBAN van het dienstverband klopt niet — corrigeer het {_HR} (exportveld iban)"),
-        (r"^direct_payment is set",
-         f"Directe uitbetaling staat aan, maar er is geen IBAN van de werknemer — vul het in of zet directe "
-         f"uitbetaling uit {_HR}"),
-        (r"partial_daily_wage",
-         f"Het loon per dag tijdens gedeeltelijk werken ontbreekt — vul het aan {_HR} "
-         "(exportveld partial_daily_wage)"),
-        (r"^leave_start_date lies outside",
-         "De gewenste verlofdatum valt buiten de wettelijke periode (6 tot 4 weken vóór de "
-         f"vermoedelijke bevallingsdatum, bij een meerling 10 tot 8 weken) — corrigeer die {_HR}"),
-    )
-)  # fmt: skip
-_WAITS_FOR = re.compile(r"^waits for (?P<key>\S+)")
+def problem_in_dutch(problem: Problem) -> str:
+    """What is wrong and where to fix it, in the words payroll staff use (`problems.TEXTS`)."""
+    return _clean(problem.dutch)
 
 
-def problem_in_dutch(problem: str) -> str:
-    """What is wrong and where to fix it, in the words payroll staff use."""
-    waits = _WAITS_FOR.match(problem)
-    if waits:
-        predecessor = _describe_key(waits["key"].rstrip(".,;"))
-        return f"Wacht op {predecessor}, die zelf geblokkeerd is — los dat probleem eerst op"
-    for pattern, text in _PROBLEM_TEXTS:
-        found = pattern.search(problem)
-        if found:
-            return text.format(**{k: v.rstrip(".,;:") for k, v in found.groupdict().items()})
-    return problem
-
-
-def _describe_key(key: str) -> str:
-    parts = key.split("/")
-    try:
-        label = kind_label(Kind(parts[2]), parts[3] if len(parts) > 3 else None)
-    except (IndexError, ValueError, KeyError):
-        return key
-    return f"de {label} van dossier {parts[1]}"
-
-
-_RISICOCODE_NOTE = re.compile(
-    r"^risicocode (?P<code>\d{2}) used \(UWV's default for sector (?P<sector>\d{3})\)"
-)
-_ASSUMED_LEAVE_NOTE = "earliest lawful leave start assumed"  # the recap words it itself, with the date
-
-
-def note_in_dutch(note: str) -> str | None:
-    """rules.py's informational notes in Dutch; None for one the recap words itself."""
-    if note == _ASSUMED_LEAVE_NOTE:
+def note_in_dutch(note: Note) -> str | None:
+    """A note of the rules in Dutch; None for one the recap words itself (with the date)."""
+    if note.code is Code.LEAVE_START_ASSUMED:
         return None
-    risicocode = _RISICOCODE_NOTE.match(note)
-    if risicocode:
-        return (
-            f"Geen risicopremiegroep ingevuld: {risicocode['code']} gebruikt, de standaardwaarde die UWV "
-            f"voorschrijft voor sector {risicocode['sector']} (UWV geeft sinds 2020 geen "
-            "risicopremiegroepen meer uit)"
-        )
-    return note
+    return _clean(note.dutch)
 
 
 def _clean(text: str) -> str:
@@ -396,9 +317,7 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
         return lines
 
     def blocked_details(item: RecapItem) -> list[str]:
-        return [problem_in_dutch(_clean(p)) for p in item.problems] + _lateness(
-            item, run_date, sent_now=False
-        )
+        return [problem_in_dutch(p) for p in item.problems] + _lateness(item, run_date, sent_now=False)
 
     def deadline_details(item: RecapItem) -> list[str]:
         return [f"Termijn: {dutch_date(item.deadline)}."] if item.deadline else []
@@ -406,7 +325,7 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
     def upcoming_details(item: RecapItem) -> list[str]:
         lines = [f"Wordt verstuurd op {dutch_date(item.due_date, weekday=True)}."] if item.due_date else []
         lines += deadline_details(item)
-        lines += [f"Let op: {problem_in_dutch(_clean(p))}" for p in item.problems]
+        lines += [f"Let op: {problem_in_dutch(p)}" for p in item.problems]
         return lines
 
     candidates = [
@@ -486,7 +405,7 @@ def _notes(recap: EmployerRecap) -> list[str]:
         if item.key in seen_items:
             continue
         seen_items.add(item.key)
-        dutch = (note_in_dutch(_clean(n)) for n in item.notes)
+        dutch = (note_in_dutch(n) for n in item.notes)
         notes += [f"{_who(item)}: {text}" for text in dutch if text]
         if item.kind is Kind.WAZO and item.leave_start_assumed and item.leave_start:
             notes.append(
