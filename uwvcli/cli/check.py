@@ -100,6 +100,7 @@ def check(
         finish(app.terminal, output, source, day, findings, [], dossiers=None)
         return
     findings += [Finding("error", e.source, e.line, e.field, e.message) for e in plan.input_errors]
+    findings += [Finding("warning", e.source, e.line, e.field, e.message) for e in plan.warnings]
     finish(
         app.terminal,
         output,
