@@ -182,6 +182,7 @@ def _busy_day(employer: Employer | None = None) -> EmployerRecap:
         state=State.UPCOMING,
         leave_start=date(2027, 1, 18),
         leave_start_assumed=True,
+        notes=(Note.of(Code.LEAVE_START_ASSUMED, leave_start="2027-01-18"),),
     )
     blocked = _notification(
         mla,

@@ -6,14 +6,16 @@ the Dutch text from the code, so a rewording of the English cannot leave a mail 
 
 The journal stores a blocked notification's problems as `to_json` values and reads them back
 with `from_json`; a row written before problems were values holds the English text itself,
-which comes back as a `LEGACY` problem shown as it is.
+which comes back as a `LEGACY` problem shown as it is. A date parameter is an ISO date
+(`2026-12-01`); each rendering may show it its own way (`dutch_with`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Self
 
 
 class Code(StrEnum):
@@ -165,7 +167,8 @@ TEXTS: Mapping[Code, Wording] = {
     ),
     Code.LEAVE_START_ASSUMED: Wording(
         "earliest lawful leave start assumed",
-        "er is geen verlofdatum opgegeven; de vroegst toegestane ingangsdatum van het verlof is aangevraagd",
+        "er is geen verlofdatum opgegeven; de vroegst toegestane ingangsdatum van het verlof "
+        "({leave_start}) is aangevraagd.",
     ),
 }
 
@@ -180,7 +183,7 @@ class _Worded:
     params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, code: Code, /, **params: object):  # type: ignore[no-untyped-def]
+    def of(cls, code: Code, /, **params: object) -> Self:
         return cls(code, tuple((name, str(value)) for name, value in sorted(params.items())))
 
     @property
@@ -189,7 +192,11 @@ class _Worded:
 
     @property
     def dutch(self) -> str:
-        return TEXTS[self.code].dutch.format_map(dict(self.params))
+        return self.dutch_with(str)
+
+    def dutch_with(self, show: Callable[[str], str]) -> str:
+        """The Dutch text, each parameter shown through `show` (the recap writes dates in Dutch)."""
+        return TEXTS[self.code].dutch.format_map({name: show(value) for name, value in self.params})
 
     def __str__(self) -> str:
         return self.english
@@ -209,7 +216,7 @@ class Problem(_Worded):
         if isinstance(value, dict):
             params = value.get("params")
             try:
-                found = cls.of(Code(value.get("code")), **(params if isinstance(params, dict) else {}))
+                found = cls.of(Code(str(value.get("code"))), **(params if isinstance(params, dict) else {}))
                 found.english  # noqa: B018 - every parameter the text needs is there
                 found.dutch  # noqa: B018
                 return found

@@ -725,7 +725,9 @@ class _Evaluator:
             ),
             leave_start - _WAZO_TERM,
             specific=() if lawful else (Problem.of(Code.LEAVE_START_OUTSIDE_WINDOW),),
-            notes=(Note.of(Code.LEAVE_START_ASSUMED),) if chosen is None else (),
+            notes=(Note.of(Code.LEAVE_START_ASSUMED, leave_start=leave_start.isoformat()),)
+            if chosen is None
+            else (),
             leave_start=leave_start,
             leave_start_assumed=chosen is None,
         )

@@ -544,7 +544,7 @@ class DossierTable:
         """RULES §8: the sickness fields of a zwangerschap row are ignored, which `check` warns
         about (a warning, not an input error: the row is used). Pregnancy rows are few; a chunk
         without one costs one pass over its dossier types."""
-        found = []
+        found: list[InputError] = []
         for columns, size in zip(self._chunks, self._counts, strict=True):
             types = columns[_TYPE]
             if "zwangerschap" not in types:

@@ -48,7 +48,7 @@ from uwvcli.domain.models import (
     PathSettings,
     StatusRecord,
 )
-from uwvcli.domain.problems import Code, Note, Problem
+from uwvcli.domain.problems import Note, Problem
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
 from uwvcli.state.outbox import write_atomic
 
@@ -94,8 +94,6 @@ class RecapItem:
     deadline: date | None = None
     problems: tuple[Problem, ...] = ()  # blocking problems (rules), personal-data-free
     notes: tuple[Note, ...] = ()  # informational (e.g. the risicocode default used)
-    leave_start: date | None = None  # wazo: the leave start applied for
-    leave_start_assumed: bool = False  # wazo: the earliest lawful start was assumed
     code: str | None = None  # Digipoort statuscode, e.g. "311"
     status_description: str | None = None  # Digipoort's statusomschrijving, verbatim
     foutcode: str | None = None  # e.g. "VAS500", "ALS100"
@@ -143,8 +141,6 @@ class RecapItem:
             deadline=notification.deadline,
             problems=notification.problems,
             notes=notification.notes,
-            leave_start=notification.leave_start,
-            leave_start_assumed=notification.leave_start_assumed,
             code=status.code if status else None,
             status_description=status.description if status else None,
             foutcode=foutcode,
@@ -212,14 +208,25 @@ def fine_for(days_late: int) -> int:
 
 def problem_in_dutch(problem: Problem) -> str:
     """What is wrong and where to fix it, in the words payroll staff use (`problems.TEXTS`)."""
-    return _clean(problem.dutch)
+    return _clean(problem.dutch_with(_dutch_value))
 
 
-def note_in_dutch(note: Note) -> str | None:
-    """A note of the rules in Dutch; None for one the recap words itself (with the date)."""
-    if note.code is Code.LEAVE_START_ASSUMED:
-        return None
-    return _clean(note.dutch)
+def note_in_dutch(note: Note) -> str:
+    """A note of the rules (e.g. a default used) in Dutch."""
+    return _clean(note.dutch_with(_dutch_value))
+
+
+def _dutch_value(value: str) -> str:
+    """A parameter as the recap shows it: an ISO date as `1 december 2026`, the rest as it is."""
+    if _ISO_DATE.fullmatch(value):
+        try:
+            return dutch_date(date.fromisoformat(value))
+        except ValueError:
+            pass
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _clean(text: str) -> str:
@@ -405,13 +412,7 @@ def _notes(recap: EmployerRecap) -> list[str]:
         if item.key in seen_items:
             continue
         seen_items.add(item.key)
-        dutch = (note_in_dutch(n) for n in item.notes)
-        notes += [f"{_who(item)}: {text}" for text in dutch if text]
-        if item.kind is Kind.WAZO and item.leave_start_assumed and item.leave_start:
-            notes.append(
-                f"{_who(item)}: er is geen verlofdatum opgegeven; de vroegst toegestane ingangsdatum "
-                f"van het verlof ({dutch_date(item.leave_start)}) is aangevraagd."
-            )
+        notes += [f"{_who(item)}: {note_in_dutch(n)}" for n in item.notes]
     notes += [_clean(n) for n in recap.notes]
     return list(dict.fromkeys(notes))
 
