@@ -211,18 +211,19 @@ class Problem(_Worded):
 
     @classmethod
     def from_json(cls, value: object) -> Problem:
-        """What `to_json` gave; a plain string (a journal row of an older version) or a code this
-        version does not know comes back as `LEGACY`, its text shown as it is."""
-        if isinstance(value, dict):
-            params = value.get("params")
-            try:
-                found = cls.of(Code(str(value.get("code"))), **(params if isinstance(params, dict) else {}))
-                found.english  # noqa: B018 - every parameter the text needs is there
-                found.dutch  # noqa: B018
-                return found
-            except (ValueError, KeyError, IndexError):
-                pass
-        return legacy(value if isinstance(value, str) else str(value))
+        """What `to_json` gave. A plain string (a journal row of an older version) comes back as
+        `LEGACY`, its text shown as it is; so does a value this version cannot word (a code of a
+        newer version, a parameter missing), as its code."""
+        if not isinstance(value, dict):
+            return legacy(str(value))
+        code, params = value.get("code"), value.get("params")
+        try:
+            found = cls.of(Code(str(code)), **(params if isinstance(params, dict) else {}))
+            found.english  # noqa: B018 - every parameter the texts need is there
+            found.dutch  # noqa: B018
+        except (ValueError, KeyError, IndexError):
+            return legacy(f"problem {code} (recorded by another version of uwvcli)")
+        return found
 
 
 @dataclass(frozen=True, slots=True)
