@@ -17,8 +17,11 @@ from uwvcli.domain.identifiers import (
     is_valid_risicocode,
     is_valid_sector,
 )
-from uwvcli.domain.models import Dossier, Employer, OrgUnit
+from uwvcli.domain.models import Dossier, Employer, Kind, OrgUnit
 from uwvcli.domain.problems import Code, Note, Problem
+
+# The notifications whose message carries an IBAN (MESSAGES.md): only these are blocked by one.
+CARRIES_IBAN = frozenset({Kind.ZW_ZIEKMELDING, Kind.WERKHERVATTING, Kind.WAZO})
 
 
 def no_legal_entity(employer: Employer, org_unit_id: str) -> Problem:

@@ -19,7 +19,7 @@ from operator import add, and_, attrgetter, eq, le, lt, mul, ne, not_, or_, sub
 
 from uwvcli.common.memory import cycle_collection_paused
 from uwvcli.domain import problems
-from uwvcli.domain.blocking import EntityCheck, check_entity, dossier_problems
+from uwvcli.domain.blocking import CARRIES_IBAN, EntityCheck, check_entity, dossier_problems
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Dossier,
@@ -53,7 +53,6 @@ _ZW_BY_REASON = {
     "orgaandonatie": ZwReason.ORGAANDONATIE,
 }
 _VANGNET = frozenset({"no_risk", "sfb"})
-_CARRIES_IBAN = frozenset({Kind.ZW_ZIEKMELDING, Kind.WERKHERVATTING, Kind.WAZO})
 # CONTRACT §4 order: due_date, employer_id, dossier_id, kind (the kind's public name, as text).
 # The one tie left (a partial and a full werkhervatting on one day) keeps the order in which the
 # evaluator emits them: partial before full. The *sending* order of RULES §6 is not this order;
@@ -789,7 +788,7 @@ class _Evaluator:
     def _problems(self, dossier: Dossier, kind: Kind, entity: EntityCheck) -> tuple[Problem, ...]:
         """The §7 problems of the dossier for this kind. The notifications of one dossier are
         placed one after another, so the last answer is kept for the next."""
-        carries_iban = kind in _CARRIES_IBAN
+        carries_iban = kind in CARRIES_IBAN
         last, last_carries_iban, found = self._last_checked
         if last is not dossier or last_carries_iban != carries_iban:
             found = dossier_problems(dossier, carries_iban, entity)

@@ -699,5 +699,7 @@ def blocking_values(config: Config) -> list[ConfigProblem]:
 
 _BLOCKS = {
     None: "until then the notifications of its employees are blocked",
-    "iban": "until then the ziekmeldingen, werkhervattingen and WAZO applications that carry it are blocked",
+    "iban": "until then its employees' "
+    + ", ".join(str(kind) for kind in Kind if kind in blocking.CARRIES_IBAN)
+    + " notifications are blocked",
 }

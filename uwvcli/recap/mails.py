@@ -32,6 +32,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -201,6 +202,12 @@ def dutch_date(day: date, *, weekday: bool = False) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
 
 
+def _fines_in_words() -> str:
+    """`€ 70 tot 7 dagen te laat, € 230 tot 28 dagen, daarna € 455`, from the bands themselves."""
+    upto = [f"€ {amount} tot {until} dagen" for (_, amount), (until, _) in pairwise(_FINE_BANDS)]
+    return ", ".join([upto[0] + " te laat", *upto[1:], f"daarna € {_FINE_BANDS[-1][1]}"])
+
+
 def fine_for(days_late: int) -> int:
     """The fine (euro) for a ZW report sent `days_late` days after its deadline (RULES §6)."""
     return max(amount for threshold, amount in _FINE_BANDS if days_late >= threshold)
@@ -368,7 +375,7 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
         _Section(
             "Te laat",
             "De termijn van deze meldingen is verstreken. Een te late ZW-melding kan een boete van "
-            "UWV opleveren (€ 70 tot 7 dagen te laat, € 230 tot 28 dagen, daarna € 455).",
+            f"UWV opleveren ({_fines_in_words()}).",
             entries(recap.late, lambda i: _lateness(i, run_date, sent_now=i.key in sent_keys)),
         ),
         _Section(
