@@ -119,6 +119,28 @@ def test_values_that_will_block_are_warnings_exit_1(tmp_path):
     assert "no legal entity" in warnings["employers[0].org_units[2]"]
 
 
+def test_sickness_fields_on_a_zwangerschap_row_are_ignored_with_a_warning_exit_1(tmp_path):
+    """RULES §8: the row is used (its WAZO application stays), the fields are named, not echoed."""
+    pregnant = {
+        "employee_id": "1002",
+        "dossier_id": "P-1",
+        "dossier_type": "zwangerschap",
+        "expected_delivery_date": "2027-03-01",
+        "first_sick_day": "2026-11-02",
+        "partial_daily_wage": "84,50",
+    }
+    config = write_setup(tmp_path, [ZIEKTE, pregnant])
+    code, document = check_json(config)
+    assert code == 1
+    assert document["errors"] == 0 and document["dossiers"] == 2
+    warnings = {(p["source"], p["line"], p["field"]): p["message"] for p in document["problems"]}
+    assert set(warnings) == {("dossiers.csv", 3, "first_sick_day"), ("dossiers.csv", 3, "partial_daily_wage")}
+    assert all("is ignored" in m and "2026" not in m and "84" not in m for m in warnings.values())
+    (tmp_path / "clean").mkdir()
+    cleared = {**pregnant, "first_sick_day": "", "partial_daily_wage": ""}
+    assert check_json(write_setup(tmp_path / "clean", [ZIEKTE, cleared]))[0] == 0
+
+
 def test_missing_certificate_files_make_the_setup_unusable_exit_2(tmp_path):
     config = write_setup(
         tmp_path,

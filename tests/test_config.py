@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import employer
+from tests.rules_builders import ziekte
 from uwvcli.domain.models import Kind
+from uwvcli.domain.rules import evaluate
 from uwvcli.errors import EXIT_UNUSABLE, ConfigError
 from uwvcli.inputs.config import blocking_values, load_config
 
@@ -273,10 +275,23 @@ def test_well_typed_but_wrong_values_are_not_errors_but_warnings(tmp_path):
     text += "    org_units:\n      - {id: X1, name: Los}\n"
     config = load_config(write(tmp_path, text))
     warnings = {p.path: p.message for p in blocking_values(config)}
-    assert "not valid" in warnings["employers[0].org_units[0].uwv_sector"]
+    assert "is not a UWV sector code" in warnings["employers[0].org_units[0].uwv_sector"]
     assert "IBAN" in warnings["employers[0].org_units[0].iban"]
     assert "no legal entity" in warnings["employers[1].org_units[0]"]
     assert all("NL00ABNA" not in message for message in warnings.values())
+
+
+def test_check_warns_about_exactly_what_the_rules_block_on_in_their_words(tmp_path):
+    """One implementation (domain.blocking): a warning of `check` is a problem the rules report."""
+    broken = 'uwv_sector: "036"\n        uwv_risicocode: "7"\n        iban: NL00ABNA0000000000'
+    text = MINIMAL.replace('uwv_sector: "013"', broken).replace("123456782L01", "123456782B01")
+    config = load_config(write(tmp_path, text))
+    warnings = [p.message for p in blocking_values(config)]
+    sick = ziekte("Z1", date(2026, 3, 2), vangnet_status="no_risk", org_unit_id="OE2")
+    (notification,) = evaluate(config.employers, [sick], date(2026, 3, 2)).notifications
+    assert len(warnings) == len(notification.problems) == 4
+    for warning, problem in zip(warnings, notification.problems, strict=True):
+        assert warning.startswith(str(problem))
 
 
 def test_a_config_written_by_yaml_safe_dump_with_quoted_dates_loads(tmp_path):

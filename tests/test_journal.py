@@ -3,6 +3,7 @@ delivery exactly-once."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
 from uwvcli.domain.models import Kind, Notification, State, StatusRecord, aanleverkenmerk, notification_key
+from uwvcli.domain.problems import Code, Problem, legacy
 from uwvcli.state.journal import (
     MIGRATIONS,
     SENT,
@@ -48,7 +50,7 @@ def notification(
         due_date=due,
         deadline=due + timedelta(days=3),
         state=State.BLOCKED if problems else State.DUE,
-        problems=problems,
+        problems=tuple(map(legacy, problems)),
         variant=variant,
     )
 
@@ -87,7 +89,7 @@ def test_a_new_journal_is_migrated_to_the_latest_schema_and_reopens_unchanged(tm
     with Journal.open(path) as again:
         assert not again.created
         assert again.schema_version == len(MIGRATIONS)
-        assert again.entry("WG001/Z-1/zw-ziekmelding").problems == ("the BSN is missing",)
+        assert tuple(map(str, again.entry("WG001/Z-1/zw-ziekmelding").problems)) == ("the BSN is missing",)
     tables = {
         r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")
     }
@@ -186,7 +188,32 @@ def test_recording_the_same_block_twice_changes_nothing(journal: Journal) -> Non
 def test_a_different_problem_updates_the_blocked_row(journal: Journal) -> None:
     journal.record_blocked(notification(problems=("a",)))
     journal.record_blocked(notification(problems=("b", "c")))
-    assert journal.entry("WG001/Z-1/zw-ziekmelding").problems == ("b", "c")
+    assert tuple(map(str, journal.entry("WG001/Z-1/zw-ziekmelding").problems)) == ("b", "c")
+
+
+def test_blocked_problems_come_back_as_values_the_recap_can_word_in_dutch(tmp_path: Path) -> None:
+    problem = Problem.of(Code.NO_LEGAL_ENTITY, unit="OE2", employer="WG001")
+    with Journal.open(tmp_path / "state.sqlite") as first:
+        first.record_blocked(replace(notification(), state=State.BLOCKED, problems=(problem,)))
+    with Journal.open(tmp_path / "state.sqlite") as again:
+        (found,) = again.entry("WG001/Z-1/zw-ziekmelding").problems
+    assert found == problem
+    assert found.dutch.startswith("Organisatie-eenheid OE2 valt niet onder een juridische entiteit")
+
+
+def test_a_row_of_an_older_version_keeps_its_english_problem_text(tmp_path: Path) -> None:
+    """Before problems were values the column held their English texts: they are shown as they are."""
+    path = tmp_path / "state.sqlite"
+    with Journal.open(path) as journal:
+        journal.record_blocked(notification(problems=("x",)))
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("UPDATE notifications SET problems = ?", (json.dumps(["BSN is missing: add it"]),))
+    db.close()
+    with Journal.open(path) as journal:
+        (found,) = journal.entry("WG001/Z-1/zw-ziekmelding").problems
+    assert found.code is Code.LEGACY
+    assert str(found) == found.dutch == "BSN is missing: add it"
 
 
 def test_a_sent_notification_can_never_be_blocked_or_rewritten(journal: Journal, tmp_path: Path) -> None:
@@ -204,7 +231,7 @@ def test_a_sent_notification_can_never_be_blocked_or_rewritten(journal: Journal,
 def test_withdrawing_a_never_attempted_notification_forgets_it(journal: Journal, tmp_path: Path) -> None:
     n = notification()
     write(journal, n, tmp_path)
-    previous = journal.withdraw(n.key, "no longer due")
+    previous = journal.withdraw(n.key, legacy("no longer due"))
     assert previous is not None and previous.file == tmp_path / "WG001-Z-1-ZM.xml"
     assert journal.entry(n.key) is None
 
@@ -226,11 +253,12 @@ def test_withdrawing_after_a_rejected_attempt_keeps_the_used_revision(
     write(journal, n, tmp_path)
     journal.record_fault(journal.begin_attempt(n.key), "ALS100", "schema")
     write(journal, n, tmp_path, revision=2)
-    journal.withdraw(n.key, "no longer due on 2026-11-28")
+    journal.withdraw(n.key, Problem.of(Code.WITHDRAWN, day="2026-11-28"))
     entry = journal.entry(n.key)
     assert entry.state == JournalState.BLOCKED
     assert entry.revision == 2
-    assert entry.problems == ("no longer due on 2026-11-28",)
+    (problem,) = entry.problems
+    assert str(problem) == "no longer due on 2026-11-28 according to the exports; not sent"
     assert journal.was_attempted("WG001-Z-1-ZM")
     assert not journal.was_attempted("WG001-Z-1-ZM-r2")
 
@@ -512,7 +540,7 @@ class JournalMachine(RuleBasedStateMachine):
 
     @rule(n=keys, problem=st.sampled_from(["BSN missing", "no birth date"]))
     def block(self, n, problem):
-        self.tolerate(lambda: self.journal.record_blocked(replace(n, problems=(problem,))))
+        self.tolerate(lambda: self.journal.record_blocked(replace(n, problems=(legacy(problem),))))
 
     @rule(n=keys, bump=st.booleans())
     def written(self, n, bump):

@@ -40,6 +40,7 @@ from uwvcli.domain.models import (
     StatusRecord,
     notification_key,
 )
+from uwvcli.domain.problems import Code, Note, Problem
 from uwvcli.recap import mails as recap
 from uwvcli.recap.mails import EmployerRecap, RecapItem
 
@@ -171,7 +172,7 @@ def _busy_day(employer: Employer | None = None) -> EmployerRecap:
         date(2026, 11, 13),
         date(2026, 11, 20),
         state=State.LATE,
-        notes=("risicocode 01 used (UWV's default for sector 013)",),
+        notes=(Note.of(Code.RISICOCODE_DEFAULT, code="01", sector="013"),),
     )
     wazo = _notification(
         pregnant,
@@ -181,6 +182,7 @@ def _busy_day(employer: Employer | None = None) -> EmployerRecap:
         state=State.UPCOMING,
         leave_start=date(2027, 1, 18),
         leave_start_assumed=True,
+        notes=(Note.of(Code.LEAVE_START_ASSUMED, leave_start="2027-01-18"),),
     )
     blocked = _notification(
         mla,
@@ -188,7 +190,7 @@ def _busy_day(employer: Employer | None = None) -> EmployerRecap:
         date(2026, 11, 25),
         None,
         state=State.BLOCKED,
-        problems=("BSN is missing: add it to the employee in the HR system (export field bsn)",),
+        problems=(Problem.of(Code.BSN_MISSING),),
     )
     return EmployerRecap(
         employer=employer or _employer(),
@@ -786,10 +788,11 @@ def test_every_blocking_problem_the_rules_produce_reaches_the_employer_in_dutch(
     assert not evaluation.input_errors
     problems = {p for n in evaluation.notifications for p in n.problems}
     assert len(problems) >= 12  # the data above breaks nearly every rule of RULES §7
-    untranslated = sorted(p for p in problems if recap.problem_in_dutch(p) == p)
+    assert Code.LEGACY not in {p.code for p in problems}
+    untranslated = sorted(str(p) for p in problems if recap.problem_in_dutch(p) == str(p))
     assert untranslated == []
     notes = {n for item in evaluation.notifications for n in item.notes}
-    assert notes and all(recap.note_in_dutch(n) != n for n in notes)
+    assert notes and all(recap.note_in_dutch(n) != str(n) for n in notes)
 
     by_id = {d.dossier_id: d for d in dossiers}
     items = [RecapItem.from_notification(n, by_id[n.dossier_id]) for n in evaluation.notifications]

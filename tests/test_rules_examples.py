@@ -47,7 +47,7 @@ def test_example_wazo_without_leave_date_assumes_the_earliest_lawful_start() -> 
     assert wazo.leave_start == date(2026, 5, 21)
     assert wazo.leave_start_assumed
     assert (wazo.due_date, wazo.deadline, wazo.state) == (date(2026, 4, 22), date(2026, 5, 7), State.DUE)
-    assert "earliest lawful leave start assumed" in wazo.notes
+    assert "earliest lawful leave start assumed" in map(str, wazo.notes)
 
 
 def test_example_sickness_in_the_window_is_reported_on_the_fourth_day_and_in_the_leave_not_at_all() -> None:

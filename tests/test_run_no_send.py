@@ -140,7 +140,7 @@ def test_one_verified_file_per_due_notification_and_none_for_the_blocked(setup: 
             "WG001/Z-1/zw-ziekmelding",
             "WG001/Z-1/werkhervatting/partial",
         ]
-        assert "BSN" in " ".join(journal.entry("WG001/Z-3/zw-ziekmelding").problems)
+        assert "BSN" in " ".join(map(str, journal.entry("WG001/Z-3/zw-ziekmelding").problems))
         [run] = journal.runs()
         assert run.exit_code == 1
     lines = result.stdout.splitlines()
@@ -309,7 +309,7 @@ def test_a_successor_waits_while_its_predecessor_is_rejected_and_unchanged(setup
     result = setup.run()
     partial = setup.entry("WG001/Z-1/werkhervatting/partial")
     assert partial.state == JournalState.BLOCKED
-    assert partial.problems == ("waits for WG001/Z-1/zw-ziekmelding",)
+    assert tuple(map(str, partial.problems)) == ("waits for WG001/Z-1/zw-ziekmelding",)
     assert "WG001-Z-1-WH-P.xml" not in setup.files()
     assert result.exit_code == 1
 

@@ -84,6 +84,7 @@ def check(config: Config, source: str, day: date) -> CheckResult:
         findings += unreadable_exports(config)
         return CheckResult(source, day, findings)
     findings += [Finding("error", e.source, e.line, e.field, e.message) for e in plan.input_errors]
+    findings += [Finding("warning", e.source, e.line, e.field, e.message) for e in plan.warnings]
     return CheckResult(
         source, day, findings, plan.handover, dossiers=len(plan.dossiers), files_missing=files_missing
     )

@@ -29,9 +29,6 @@ from uwvcli.recap.mails import (
 )
 from uwvcli.state.journal import Entry, Journal
 
-#: The recap shows what comes up in this many days after the run date.
-RECAP_HORIZON_DAYS = 14
-
 #: Recap sections of a message that went out (or may have) on this run date.
 SENT_SECTIONS = ("sent", "accepted", "delivered", "rejected", "failed", "parked")
 

@@ -27,6 +27,7 @@ class Plan:
     handover: list[Notification]
     input_errors: list[InputError]
     dossiers: Mapping[str, Dossier] = field(repr=False)
+    warnings: list[InputError] = field(default_factory=list)  # rows used, but a field is ignored
 
 
 class DossiersById(Mapping[str, Dossier]):
@@ -91,4 +92,5 @@ def plan(
             key=lambda e: (e.source, e.line if e.line is not None else -1),
         ),
         dossiers=DossiersById(table),
+        warnings=table.ignored_fields(),
     )

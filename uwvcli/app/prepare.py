@@ -35,6 +35,8 @@ from pathlib import Path
 from uwvcli.app import planning
 from uwvcli.app.credentials import load_credentials
 from uwvcli.digipoort.addresses import berichtsoort_for
+from uwvcli.domain import problems
+from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Config,
     Dossier,
@@ -46,14 +48,14 @@ from uwvcli.domain.models import (
     State,
     aanleverkenmerk,
 )
+from uwvcli.domain.problems import Code, Problem
 from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
+from uwvcli.recap.mails import UPCOMING_DAYS
 from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState, sending_order
 from uwvcli.state.outbox import Outbox, Staged
 
-#: The recap tells each employer what comes up in this many days after the run date.
-UPCOMING_DAYS = 14
 #: Any moment will do for a fingerprint build (content_digest sets its own); a fixed one, to be plain.
 _FINGERPRINT_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 #: Journal records and outbox renames are made durable together, this many notifications at a time.
@@ -316,7 +318,7 @@ class _Preparation:
         self.report = report
         self.created = datetime.now(UTC)
         self.entries = {e.key: e for e in journal.entries()}
-        self.held_back: set[str] = set()  # keys not going out this run: successors must wait
+        self.held_back: dict[str, Notification] = {}  # not going out this run: successors must wait
         self.pending: list[tuple[Notification, Entry | None, _Job, _Rendered]] = []
 
     def already_gone(self, n: Notification) -> bool:
@@ -359,16 +361,19 @@ class _Preparation:
     def settle(self, n: Notification, job: _Job | None, rendered: _Rendered | None) -> None:
         """Record what became of `n`, in sending order (so a held-back predecessor is known)."""
         entry = self.entries.get(n.key)
-        waits_for = next((key for key in predecessors(n) if key in self.held_back), None)
+        waits_for = next((self.held_back[key] for key in predecessors(n) if key in self.held_back), None)
         if n.state != State.BLOCKED and waits_for is not None:
-            n = replace(n, state=State.BLOCKED, problems=(f"waits for {waits_for}",), waits_for=waits_for)
+            label = kind_label(waits_for.kind, waits_for.variant)
+            problem = problems.waits_for(waits_for.key, label, waits_for.dossier_id)
+            n = replace(n, state=State.BLOCKED, problems=(problem,), waits_for=waits_for.key)
         if job is None or rendered is None or n.state == State.BLOCKED:
             self.block(n, entry, rendered)
         elif rendered.problems:
-            self.block(replace(n, state=State.BLOCKED, problems=rendered.problems), entry, rendered)
+            found = tuple(map(problems.message_check, rendered.problems))
+            self.block(replace(n, state=State.BLOCKED, problems=found), entry, rendered)
         elif rendered.staged is None and entry is not None and entry.state in UNSUCCESSFUL:
             self.report.still_unsuccessful.append(entry)
-            self.held_back.add(n.key)
+            self.held_back[n.key] = n
         elif rendered.staged is None and entry is not None and entry.file is not None:
             assert entry.aanleverkenmerk is not None
             self.report.unchanged.append(Prepared(n, entry.aanleverkenmerk, entry.revision, entry.file))
@@ -413,7 +418,7 @@ class _Preparation:
         if rendered is not None and rendered.staged is not None:  # built, but a predecessor is held back
             self.outbox.discard(rendered.staged)
         self.journal.record_blocked(n)
-        self.held_back.add(n.key)
+        self.held_back[n.key] = n
         self.report.blocked.append(n)
         self.drop_unsent_file(entry)
 
@@ -431,7 +436,7 @@ class _Preparation:
     def withdraw_the_rest(self, planned: set[str], run_date: date) -> None:
         """Unsent notifications the exports no longer make due (a correction, an employer set
         inactive, a row that became unreadable) are withdrawn before `send` can submit them."""
-        reason = f"no longer due on {run_date.isoformat()} according to the exports; not sent"
+        reason = Problem.of(Code.WITHDRAWN, day=run_date.isoformat())
         # This run only changed planned keys, so the snapshot taken at its start is current for
         # the others (and `withdraw` checks each again): no second read of the whole journal.
         unsent = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)

@@ -98,7 +98,7 @@ def _row(entry: Entry, last: StatusRecord | None) -> dict[str, Any]:
         "status_text": last.description if last else None,
         "foutcode": last.foutcode if last else None,
         "foutbeschrijving": last.foutbeschrijving if last else None,
-        "reason": entry.reason or ("; ".join(entry.problems) if entry.problems else None),
+        "reason": entry.reason or ("; ".join(map(str, entry.problems)) if entry.problems else None),
         "updated_at": entry.updated.isoformat(),
         "findings": findings(last.details) if last else [],
     }

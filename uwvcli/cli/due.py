@@ -90,7 +90,7 @@ def write_csv(notifications: list[Notification]) -> None:
     writer.writerow(CSV_FIELDS)
     for n in notifications:
         row = n.to_json()
-        row["problems"] = "; ".join(n.problems)
+        row["problems"] = "; ".join(map(str, n.problems))
         writer.writerow("" if row[f] is None else row[f] for f in CSV_FIELDS)
 
 
@@ -118,7 +118,7 @@ def write_lines(terminal: Terminal, day: date, notifications: list[Notification]
             kind_label(n.kind, n.variant),
             deadline,
             days_left(day, n.deadline),
-            "; ".join(n.problems),
+            "; ".join(map(str, n.problems)),
         )
         typer.echo("\t".join(fields))  # Rich would expand the tabs
     terminal.info(summary(notifications) or f"nothing due on {day.isoformat()}")
@@ -155,7 +155,7 @@ def render_table(terminal: Terminal, config: Config, day: date, notifications: l
             n.deadline.isoformat() if n.deadline else "–",
             days_left(day, n.deadline),
             Text(str(n.state), style=STATE_STYLES[n.state]),
-            Text("\n".join(n.problems)),
+            Text("\n".join(map(str, n.problems))),
         )
     terminal.out.print(table)
     terminal.out.print(summary(notifications))

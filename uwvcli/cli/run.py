@@ -191,7 +191,7 @@ def rows(report: PrepareReport) -> list[tuple[str, Notification, str]]:
     for p in report.unchanged:
         result.append(("late" if p.late else "unchanged", p.notification, p.file.name))
     for n in report.blocked:
-        result.append(("blocked", n, "; ".join(n.problems)))
+        result.append(("blocked", n, "; ".join(map(str, n.problems))))
     for n in report.changed_after_sending:
         result.append(("changed", n, "changed after sending — withdraw and resend"))
     return result

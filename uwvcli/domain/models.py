@@ -15,6 +15,8 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
+from uwvcli.domain.problems import Note, Problem
+
 
 class Kind(StrEnum):
     """The five notifications uwvcli sends; the value is the public name (CONTRACT §4)."""
@@ -204,7 +206,7 @@ class InputError:
 @dataclass(frozen=True, slots=True)
 class Notification:
     """One notification the rules found, with everything the message builder needs beyond the
-    dossier itself. `problems` are human-readable and free of personal data."""
+    dossier itself. `problems` are values (`domain.problems`), free of personal data."""
 
     key: str  # <employer_id>/<dossier_id>/<kind>[/partial|/full]
     kind: Kind
@@ -214,7 +216,7 @@ class Notification:
     due_date: date
     deadline: date | None
     state: State
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
     variant: str | None = None  # "partial" | "full" for a werkhervatting
     zw_reason: ZwReason | None = None  # zw-ziekmelding only
     first_ao_day: date | None = None  # DatEersteAoDag (for an MLA: the chain's first day)
@@ -223,7 +225,7 @@ class Notification:
     leave_start: date | None = None  # wazo: L, the leave start applied for
     leave_start_assumed: bool = False  # wazo: L = Lmin because no leave_start_date was given
     waits_for: str | None = None  # key of a blocked predecessor
-    notes: tuple[str, ...] = ()  # informational, for the recap (e.g. the risicocode default)
+    notes: tuple[Note, ...] = ()  # informational, for the recap (e.g. the risicocode default)
 
     def to_json(self) -> dict[str, object]:
         """The CONTRACT §4 shape."""
@@ -236,7 +238,7 @@ class Notification:
             "due_date": self.due_date.isoformat(),
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "state": str(self.state),
-            "problems": list(self.problems),
+            "problems": [str(p) for p in self.problems],
         }
 
 

@@ -18,15 +18,9 @@ from itertools import accumulate, compress, count, islice, pairwise, repeat
 from operator import add, and_, attrgetter, eq, le, lt, mul, ne, not_, or_, sub
 
 from uwvcli.common.memory import cycle_collection_paused
-from uwvcli.domain.identifiers import (
-    default_risicocode,
-    is_valid_aansluitnummer,
-    is_valid_bsn,
-    is_valid_iban,
-    is_valid_loonheffingennummer,
-    is_valid_risicocode,
-    is_valid_sector,
-)
+from uwvcli.domain import problems
+from uwvcli.domain.blocking import CARRIES_IBAN, EntityCheck, check_entity, dossier_problems
+from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Dossier,
     Employer,
@@ -37,6 +31,7 @@ from uwvcli.domain.models import (
     ZwReason,
     notification_key,
 )
+from uwvcli.domain.problems import Code, Note, Problem
 from uwvcli.domain.workdays import shift
 
 MLA_AO_DAY = 288  # the first day of the 42nd week of incapacity (ZW 38(1))
@@ -58,7 +53,6 @@ _ZW_BY_REASON = {
     "orgaandonatie": ZwReason.ORGAANDONATIE,
 }
 _VANGNET = frozenset({"no_risk", "sfb"})
-_CARRIES_IBAN = frozenset({Kind.ZW_ZIEKMELDING, Kind.WERKHERVATTING, Kind.WAZO})
 # CONTRACT §4 order: due_date, employer_id, dossier_id, kind (the kind's public name, as text).
 # The one tie left (a partial and a full werkhervatting on one day) keeps the order in which the
 # evaluator emits them: partial before full. The *sending* order of RULES §6 is not this order;
@@ -444,126 +438,6 @@ def _nth_ao_day(start: date, n: int, leaves: list[tuple[date, date]] | None) -> 
     return day + timedelta(days=n - 1)
 
 
-# ---------------------------------------------------------------- blocking problems (RULES §7)
-
-
-@dataclass(frozen=True, slots=True)
-class _EntityCheck:
-    """What the legal entity above one org unit contributes to every notification: computed
-    once per org unit, not once per notification."""
-
-    problems: tuple[str, ...]
-    loonheffingennummer_problem: str | None  # used only when the employment has none of its own
-    iban_problem: str | None  # the entity's IBAN is set but invalid
-    notes: tuple[str, ...]
-
-
-def _check_entity(employer: Employer, org_unit_id: str) -> _EntityCheck:
-    entity = employer.legal_entity_for(org_unit_id)
-    if entity is None:
-        return _EntityCheck(
-            problems=(
-                f"org unit {org_unit_id} of employer {employer.id} has no legal entity at or above it: "
-                "set `legal_entity: true` (with the UWV data) on it or on a parent org unit in the "
-                "configuration",
-            ),
-            loonheffingennummer_problem=None,  # same cause; one problem is enough
-            iban_problem=None,
-            notes=(),
-        )
-    where = f"org unit {entity.id} of employer {employer.id} in the configuration"
-    problems: list[str] = []
-    notes: tuple[str, ...] = ()
-    if not entity.uwv_aansluitnummer:
-        problems.append(f"the legal entity has no uwv_aansluitnummer: add it to {where}")
-    elif not is_valid_aansluitnummer(entity.uwv_aansluitnummer):
-        problems.append(
-            f"the legal entity's uwv_aansluitnummer is not 15 digits starting with 0: correct it in {where}"
-        )
-    if not entity.uwv_sector:
-        problems.append(f"the legal entity has no uwv_sector: add it to {where}")
-    elif not is_valid_sector(entity.uwv_sector):
-        problems.append(
-            "the legal entity's uwv_sector is not a UWV sector code (001–069 except 036 and 037, "
-            f"or 998): correct it in {where}"
-        )
-    if entity.uwv_risicocode is None:
-        if is_valid_sector(entity.uwv_sector):
-            code = default_risicocode(entity.uwv_sector)
-            notes = (f"risicocode {code} used (UWV's default for sector {entity.uwv_sector})",)
-    elif not is_valid_risicocode(entity.uwv_risicocode):
-        problems.append(
-            f"the legal entity's uwv_risicocode is not two digits: correct it in {where}, or remove it "
-            "to use UWV's default"
-        )
-    if not entity.loonheffingennummer:
-        lhn_problem = (
-            f"no loonheffingennummer applies: add one to {where}, or to the employment in the HR "
-            "system (export field loonheffingennummer)"
-        )
-    elif not is_valid_loonheffingennummer(entity.loonheffingennummer):
-        lhn_problem = (
-            "the legal entity's loonheffingennummer is not 9 digits, L, 2 digits with a valid "
-            f"11-check on the 9 digits: correct it in {where}"
-        )
-    else:
-        lhn_problem = None
-    iban_problem = None
-    if entity.iban and not is_valid_iban(entity.iban):
-        iban_problem = f"the legal entity's IBAN fails its check (ISO 13616): correct it in {where}"
-    return _EntityCheck(tuple(problems), lhn_problem, iban_problem, notes)
-
-
-def _dossier_problems(dossier: Dossier, carries_iban: bool, entity: _EntityCheck) -> tuple[str, ...]:
-    """The problems of §7 that come from the employee's own data, in the order a clerk fixes
-    them; each says which export field to correct in the HR system."""
-    problems: list[str] = []
-    if not dossier.bsn:
-        problems.append("BSN is missing: add it to the employee in the HR system (export field bsn)")
-    elif not is_valid_bsn(dossier.bsn):
-        problems.append("BSN fails the 11-check: correct it in the HR system (export field bsn)")
-    if dossier.birth_date is None:
-        problems.append(
-            "birth date is missing: add it to the employee in the HR system (export field birth_date)"
-        )
-    problems.extend(entity.problems)
-    if dossier.loonheffingennummer:
-        if not is_valid_loonheffingennummer(dossier.loonheffingennummer):
-            problems.append(
-                "the employment's loonheffingennummer is not 9 digits, L, 2 digits with a valid 11-check: "
-                "correct or clear it in the HR system (export field loonheffingennummer; it replaces the "
-                "legal entity's)"
-            )
-    elif entity.loonheffingennummer_problem:
-        problems.append(entity.loonheffingennummer_problem)
-    if carries_iban:
-        problems.extend(_iban_problems(dossier, entity))
-    return tuple(problems)
-
-
-def _iban_problems(dossier: Dossier, entity: _EntityCheck) -> list[str]:
-    """The IBANs the message would carry (MESSAGES.md): with direct payment the employee's and
-    the entity's; otherwise the employment's, else the entity's."""
-    invalid_own = (
-        "the employment's IBAN fails its check (ISO 13616): correct it in the HR system (export field iban)"
-    )
-    if dossier.direct_payment:
-        problems = []
-        if not dossier.iban:
-            problems.append(
-                "direct_payment is set but the employment has no IBAN: add the employee's IBAN (export "
-                "field iban) or clear direct_payment in the HR system"
-            )
-        elif not is_valid_iban(dossier.iban):
-            problems.append(invalid_own)
-        if entity.iban_problem:
-            problems.append(entity.iban_problem)
-        return problems
-    if dossier.iban:
-        return [] if is_valid_iban(dossier.iban) else [invalid_own]
-    return [entity.iban_problem] if entity.iban_problem else []
-
-
 # ---------------------------------------------------------------- the evaluation
 
 
@@ -582,8 +456,8 @@ class _Evaluator:
         self.employer: Employer | None = None
         self.start = run_date
         self.enabled: frozenset[Kind] = frozenset()
-        self._entities: dict[str, _EntityCheck] = {}  # by org unit id, for this employer
-        self._last_checked: tuple[Dossier | None, bool, tuple[str, ...]] = (None, False, ())
+        self._entities: dict[str, EntityCheck] = {}  # by org unit id, for this employer
+        self._last_checked: tuple[Dossier | None, bool, tuple[Problem, ...]] = (None, False, ())
 
     def discard_employee(self, dossiers: list[Dossier]) -> None:
         """Take back what was found for an employee whose dates cannot be computed with, and
@@ -776,7 +650,7 @@ class _Evaluator:
         pregnancies: list[Pregnancy],
         ziekmelding_due: date,
         ziekmelding_deadline: date,
-        predecessor: str | None,
+        predecessor: Notification | None,
     ) -> None:
         """Partial and full return to work of a ZW recipient. Neither is due before, nor has a
         deadline earlier than, the ziekmelding it follows (ZW 38a(6): both may go together)."""
@@ -791,10 +665,7 @@ class _Evaluator:
                 waits_for=predecessor,
                 specific=()
                 if dossier.partial_daily_wage is not None
-                else (
-                    "the partial return to work has no partial_daily_wage (gross SV wage per day while "
-                    "working partially): add it in the HR system",
-                ),
+                else (Problem.of(Code.PARTIAL_DAILY_WAGE_MISSING),),
                 first_ao_day=dossier.first_sick_day,
             )
         if recovered is not None and not (pregnancies and _in_any_leave(recovered, pregnancies)):
@@ -852,13 +723,10 @@ class _Evaluator:
                 pregnancy.expected_delivery - _WAZO_DUE_BEFORE_DELIVERY, leave_start - _WAZO_DUE_BEFORE_LEAVE
             ),
             leave_start - _WAZO_TERM,
-            specific=()
-            if lawful
-            else (
-                "leave_start_date lies outside the lawful window (from 6 to 4 weeks before the expected "
-                "delivery date; 10 to 8 weeks for a multiple birth): correct it in the HR system",
-            ),
-            notes=("earliest lawful leave start assumed",) if chosen is None else (),
+            specific=() if lawful else (Problem.of(Code.LEAVE_START_OUTSIDE_WINDOW),),
+            notes=(Note.of(Code.LEAVE_START_ASSUMED, leave_start=leave_start.isoformat()),)
+            if chosen is None
+            else (),
             leave_start=leave_start,
             leave_start_assumed=chosen is None,
         )
@@ -873,13 +741,13 @@ class _Evaluator:
         deadline: date | None,
         *,
         variant: str | None = None,
-        waits_for: str | None = None,
-        specific: tuple[str, ...] = (),
-        notes: tuple[str, ...] = (),
+        waits_for: Notification | None = None,
+        specific: tuple[Problem, ...] = (),
+        notes: tuple[Note, ...] = (),
         **details: object,
-    ) -> str | None:
-        """Place one candidate (RULES §5, §6). Returns its key when it is listed with problems,
-        so that its successor waits for it; None when it does not hold anything up."""
+    ) -> Notification | None:
+        """Place one candidate (RULES §5, §6). Returns it when it is listed with problems, so
+        that its successor waits for it; None when it does not hold anything up."""
         employment_end = dossier.employment_end_date
         if employment_end is not None and due > employment_end:
             return None  # after the employment ends the employer sends nothing else
@@ -899,31 +767,31 @@ class _Evaluator:
             return None
         key = notification_key(dossier.employer_id, dossier.dossier_id, kind, variant)
         entity = self._entity(dossier.org_unit_id)
-        problems = self._problems(dossier, kind, entity) + specific
+        blocking = self._problems(dossier, kind, entity) + specific
         if entity.notes:
             notes = entity.notes + notes
         if key in self.sent_keys:
             if due <= self.run_date:
-                state = self._state(due, deadline, problems)
-                found = _build(key, kind, dossier, due, deadline, state, problems, variant, notes, details)
+                state = self._state(due, deadline, blocking)
+                found = _build(key, kind, dossier, due, deadline, state, blocking, variant, notes, details)
                 self.already_sent.append(found)
             return None
         if waits_for is not None:
-            problems += (f"waits for {waits_for}",)
-            details["waits_for"] = waits_for
-        state = self._state(due, deadline, problems)
-        self.notifications.append(
-            _build(key, kind, dossier, due, deadline, state, problems, variant, notes, details)
-        )
-        return key if problems else None
+            label = kind_label(waits_for.kind, waits_for.variant)
+            blocking += (problems.waits_for(waits_for.key, label, waits_for.dossier_id),)
+            details["waits_for"] = waits_for.key
+        state = self._state(due, deadline, blocking)
+        listed = _build(key, kind, dossier, due, deadline, state, blocking, variant, notes, details)
+        self.notifications.append(listed)
+        return listed if blocking else None
 
-    def _problems(self, dossier: Dossier, kind: Kind, entity: _EntityCheck) -> tuple[str, ...]:
+    def _problems(self, dossier: Dossier, kind: Kind, entity: EntityCheck) -> tuple[Problem, ...]:
         """The §7 problems of the dossier for this kind. The notifications of one dossier are
         placed one after another, so the last answer is kept for the next."""
-        carries_iban = kind in _CARRIES_IBAN
+        carries_iban = kind in CARRIES_IBAN
         last, last_carries_iban, found = self._last_checked
         if last is not dossier or last_carries_iban != carries_iban:
-            found = _dossier_problems(dossier, carries_iban, entity)
+            found = dossier_problems(dossier, carries_iban, entity)
             self._last_checked = (dossier, carries_iban, found)
         return found
 
@@ -936,10 +804,10 @@ class _Evaluator:
             return State.LATE
         return State.DUE
 
-    def _entity(self, org_unit_id: str) -> _EntityCheck:
+    def _entity(self, org_unit_id: str) -> EntityCheck:
         found = self._entities.get(org_unit_id)
         if found is None:
-            found = self._entities[org_unit_id] = _check_entity(self.employer, org_unit_id)
+            found = self._entities[org_unit_id] = check_entity(self.employer, org_unit_id)
         return found
 
 
@@ -950,9 +818,9 @@ def _build(
     due: date,
     deadline: date | None,
     state: State,
-    problems: tuple[str, ...],
+    problems: tuple[Problem, ...],
     variant: str | None,
-    notes: tuple[str, ...],
+    notes: tuple[Note, ...],
     details: dict[str, object],
 ) -> Notification:
     return Notification(

@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from uwvcli.domain import identifiers
+from uwvcli.domain import blocking
 from uwvcli.domain.models import (
     Config,
     DigipoortSettings,
@@ -676,8 +676,9 @@ def load_config(path: Path) -> Config:
 
 def blocking_values(config: Config) -> list[ConfigProblem]:
     """Well-typed values of active employers that will block their notifications (RULES §7):
-    not configuration errors (the other employers go on), but `uwvcli check` warns about them.
-    Messages name the key path, never the value (an IBAN may be a person's)."""
+    not configuration errors (the other employers go on), but `uwvcli check` warns about them,
+    in the words of the rules (`domain.blocking`, the one place that decides it). Messages name
+    the key path, never the value (an IBAN may be a person's)."""
     warnings: list[ConfigProblem] = []
     for index, employer in enumerate(config.employers.values()):
         if not employer.active:
@@ -686,65 +687,19 @@ def blocking_values(config: Config) -> list[ConfigProblem]:
         for unit_index, unit in enumerate(units):
             path = f"employers[{index}].org_units[{unit_index}]"
             if unit.legal_entity:
-                warnings.extend(_legal_entity_warnings(unit, path))
-            elif employer.legal_entity_for(unit.id) is None:
-                warnings.append(
-                    ConfigProblem(
-                        path,
-                        f"org unit {unit.id} has no legal entity at or above it: "
-                        "its employees' notifications will be blocked; set `legal_entity: true` on it "
-                        "or on a parent",
-                    )
+                warnings.extend(
+                    ConfigProblem(f"{path}.{key}", f"{problem} ({_BLOCKS.get(key, _BLOCKS[None])})")
+                    for key, problem in blocking.legal_entity_problems(employer, unit)
                 )
+            elif employer.legal_entity_for(unit.id) is None:
+                problem = blocking.no_legal_entity(employer, unit.id)
+                warnings.append(ConfigProblem(path, f"{problem} ({_BLOCKS[None]})"))
     return warnings
 
 
-def _legal_entity_warnings(unit: OrgUnit, path: str) -> list[ConfigProblem]:
-    blocked = "notifications of its employees will be blocked"
-    checks = (
-        (
-            "uwv_aansluitnummer",
-            unit.uwv_aansluitnummer,
-            identifiers.is_valid_aansluitnummer,
-            "15 digits starting with 0",
-        ),
-        (
-            "uwv_sector",
-            unit.uwv_sector,
-            identifiers.is_valid_sector,
-            "three digits: 001–069 (not 036, 037) or 998",
-        ),
-        (
-            "loonheffingennummer",
-            unit.loonheffingennummer,
-            identifiers.is_valid_loonheffingennummer,
-            "9 digits passing the 11-check, L, 2 digits",
-        ),
-    )
-    warnings = []
-    for key, value, is_valid, form in checks:
-        if value is None:
-            what = (
-                "missing"
-                if key != "loonheffingennummer"
-                else "missing (unless every employee row has its own)"
-            )
-            warnings.append(ConfigProblem(f"{path}.{key}", f"{what} on legal entity {unit.id}: {blocked}"))
-        elif not is_valid(value):
-            warnings.append(ConfigProblem(f"{path}.{key}", f"not valid ({form}): {blocked}"))
-    if unit.uwv_risicocode is not None and not identifiers.is_valid_risicocode(unit.uwv_risicocode):
-        warnings.append(
-            ConfigProblem(
-                f"{path}.uwv_risicocode",
-                f"not two digits: {blocked}; or remove it to use UWV's prescribed default",
-            )
-        )
-    if unit.iban is not None and not identifiers.is_valid_iban(unit.iban):
-        warnings.append(
-            ConfigProblem(
-                f"{path}.iban",
-                "fails the IBAN check: ziekmeldingen, werkhervattingen "
-                "and WAZO applications that carry it will be blocked",
-            )
-        )
-    return warnings
+_BLOCKS = {
+    None: "until then the notifications of its employees are blocked",
+    "iban": "until then its employees' "
+    + ", ".join(str(kind) for kind in Kind if kind in blocking.CARRIES_IBAN)
+    + " notifications are blocked",
+}

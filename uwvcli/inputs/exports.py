@@ -27,7 +27,7 @@ from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from itertools import accumulate, chain, compress, count, islice, repeat
-from operator import and_, eq, ge, gt, is_not, itemgetter, lt, ne, not_
+from operator import and_, eq, ge, gt, is_, is_not, itemgetter, lt, ne, not_
 from pathlib import Path
 from typing import Any
 
@@ -208,16 +208,22 @@ _EMPLOYER, _UNIT, _EMPLOYEE, _DOSSIER = (
     _POSITION[n] for n in ("employer_id", "org_unit_id", "employee_id", "dossier_id")
 )
 _REQUIRED_INDICES = tuple(_POSITION[name] for name in REQUIRED)
-_CONSISTENCY_INDICES = tuple(
-    _POSITION[name]
-    for name in (
-        "dossier_type",
-        "first_sick_day",
-        "recovery_date",
-        "partial_recovery_date",
-        "recovery_reported_date",
-        "expected_delivery_date",
-    )
+_TYPE = _POSITION["dossier_type"]
+# The fields of a ziekte dossier only (CONTRACT §3): on a zwangerschap row they are ignored.
+SICKNESS = (
+    "first_sick_day",
+    "sick_reported_date",
+    "sick_reason",
+    "recovery_date",
+    "recovery_reported_date",
+    "partial_recovery_date",
+    "partial_daily_wage",
+)
+_SICKNESS = tuple((name, _POSITION[name], _DEFAULTS[_POSITION[name]]) for name in SICKNESS)
+_IGNORED = (
+    "{name} is ignored: it belongs to a ziekte dossier, and this is a zwangerschap dossier "
+    "(sickness during the pregnancy is a ziekte dossier of its own, sick_reason zwangerschap); "
+    "clear it in the HR system export"
 )
 
 
@@ -290,8 +296,8 @@ class _Loader:
         for index in _REQUIRED_INDICES:
             if None in by_field[index]:
                 ok = list(map(and_, ok, map(is_not, by_field[index], repeat(None))))
-        if not _all_consistent(*(by_field[i] for i in _CONSISTENCY_INDICES)):
-            ok = list(map(and_, ok, map(_consistent, *(by_field[i] for i in _CONSISTENCY_INDICES))))
+        for _, _, inconsistent in _inconsistencies(_fields_of(by_field), count):
+            suspect.update(inconsistent)
         self.dossier_ids.append((source, lines, by_field[_DOSSIER]))
         self.distinct_ids.update(by_field[_DOSSIER])
         suspect.update(compress(range(count), map(not_, ok)))
@@ -534,6 +540,23 @@ class DossierTable:
                 found.append(self._row(columns, rows[0]))
         return found
 
+    def ignored_fields(self) -> list[InputError]:
+        """RULES §8: the sickness fields of a zwangerschap row are ignored, which `check` warns
+        about (a warning, not an input error: the row is used). Pregnancy rows are few; a chunk
+        without one costs one pass over its dossier types."""
+        found: list[InputError] = []
+        for columns, size in zip(self._chunks, self._counts, strict=True):
+            types = columns[_TYPE]
+            if "zwangerschap" not in types:
+                continue
+            for row in compress(range(size), map(eq, types, repeat("zwangerschap"))):
+                found.extend(
+                    InputError(columns[0][row], columns[1][row], _IGNORED.format(name=name), name)
+                    for name, position, default in _SICKNESS
+                    if columns[position][row] != default
+                )
+        return found
+
     def positions(self) -> dict[str, int]:
         """Each dossier_id's row (for `dossier`); dossier ids are unique in a table."""
         return dict(zip(self.column("dossier_id"), count(), strict=False))
@@ -566,62 +589,6 @@ def _build_dossiers(columns: Sequence[Iterable], count: int) -> list[Dossier]:
     return dossiers
 
 
-def _consistent(
-    dossier_type: str | None,
-    first: date | None,
-    recovery: date | None,
-    partial: date | None,
-    reported: date | None,
-    expected: date | None,
-) -> bool:
-    """The quick yes of `_consistency`: most rows pass it without building any message."""
-    if dossier_type != "ziekte":
-        return expected is not None
-    if first is None:
-        return False
-    return (
-        (recovery is None or recovery > first)
-        and (partial is None or (partial >= first and (recovery is None or partial < recovery)))
-        and (reported is None or reported >= first)
-    )
-
-
-def _all_consistent(
-    dossier_type: Sequence[str | None],
-    first: Sequence[date | None],
-    recovery: Sequence[date | None],
-    partial: Sequence[date | None],
-    reported: Sequence[date | None],
-    expected: Sequence[date | None],
-) -> bool:
-    """Whether every row of a chunk passes `_consistent`, decided column by column (date
-    comparisons in C over the rows that have the date); if not, the rows are tested one by one."""
-    ziekte = list(map(eq, dossier_type, repeat("ziekte")))
-    if not all(ziekte) and None in compress(expected, map(not_, ziekte)):
-        return False
-    first_days = list(compress(first, ziekte))
-    if None in first_days:
-        return False
-    recoveries = list(compress(recovery, ziekte))
-    recovered = list(map(is_not, recoveries, repeat(None)))
-    if not all(map(gt, compress(recoveries, recovered), compress(first_days, recovered))):
-        return False
-    partials = list(compress(partial, ziekte))
-    if any(partials):
-        has_partial = list(map(is_not, partials, repeat(None)))
-        if not all(map(ge, compress(partials, has_partial), compress(first_days, has_partial))):
-            return False
-        both = list(map(and_, has_partial, recovered))
-        if not all(map(lt, compress(partials, both), compress(recoveries, both))):
-            return False
-    reports = list(compress(reported, ziekte))
-    if any(reports):
-        has_report = list(map(is_not, reports, repeat(None)))
-        if not all(map(ge, compress(reports, has_report), compress(first_days, has_report))):
-            return False
-    return True
-
-
 def _field_message(name: str, text: str, problem: str) -> str:
     shown = name if name in PERSONAL else f"{name} {text.strip()!r}"
     return f"{shown} {problem}"
@@ -634,44 +601,87 @@ def _duplicate_message(dossier_id: str, other: tuple[str, int]) -> str:
     )
 
 
+# RULES §8, the checks that need only the row itself (overlaps between rows are the rules' job):
+# the date each dossier type needs, and for a ziekte row with its first_sick_day, the order of
+# its dates: (field, how it must compare with the other field, the other field, the message).
+_NEEDS = (
+    ("ziekte", "first_sick_day", "first_sick_day is missing: a ziekte dossier needs its AO day 1"),
+    (
+        "zwangerschap",
+        "expected_delivery_date",
+        "expected_delivery_date is missing: a zwangerschap dossier needs the expected delivery date",
+    ),
+)
+_DATE_ORDER: tuple[tuple[str, Callable[[date, date], bool], str, str], ...] = (
+    (
+        "recovery_date",
+        gt,
+        "first_sick_day",
+        "recovery_date must be after first_sick_day (the first day fit again)",
+    ),
+    ("partial_recovery_date", ge, "first_sick_day", "partial_recovery_date is before first_sick_day"),
+    (
+        "partial_recovery_date",
+        lt,
+        "recovery_date",
+        "partial_recovery_date must be before recovery_date "
+        "(a partial return after full recovery is no return)",
+    ),
+    ("recovery_reported_date", ge, "first_sick_day", "recovery_reported_date is before first_sick_day"),
+)
+
+
+def _fields_of(by_field: Sequence[Sequence]) -> Callable[[str], Sequence]:
+    return lambda name: by_field[_POSITION[name]]
+
+
+def _inconsistencies(column: Callable[[str], Sequence], count: int) -> list[tuple[str, str, list[int]]]:
+    """The §8 checks over `count` rows given as columns (`column(name)`): (field, message, the
+    rows that fail it) for each check some row fails, in the order above. Decided column by
+    column, in C, so a chunk of a thousand correct rows costs a few passes; the careful path of a
+    single row (`_consistency`) asks the same question of a one-row "chunk"."""
+    found: list[tuple[str, str, list[int]]] = []
+    types = column("dossier_type")
+    of_type: dict[str, list[bool]] = {}
+    for dossier_type, name, message in _NEEDS:
+        if dossier_type not in types:
+            continue
+        values = column(name)
+        of_type[dossier_type] = is_type = list(map(eq, types, repeat(dossier_type)))
+        if None in compress(values, is_type):
+            missing = list(compress(range(count), map(and_, is_type, map(is_, values, repeat(None)))))
+            found.append((name, message, missing))
+    if "ziekte" not in of_type:
+        return found
+    checked = of_type["ziekte"]
+    if any(name == "first_sick_day" for name, _, _ in found):  # the order is of dates from it on
+        checked = list(map(and_, checked, map(is_not, column("first_sick_day"), repeat(None))))
+    picked: dict[str, list] = {}  # the columns of the checked rows only
+    for name, holds, other, message in _DATE_ORDER:
+        if not any(column(name)):  # an optional date empty in every row (most of them, in most exports)
+            continue
+        for wanted in (name, other):
+            if wanted not in picked:
+                picked[wanted] = list(compress(column(wanted), checked))
+        values, others = picked[name], picked[other]
+        both = list(map(and_, map(is_not, values, repeat(None)), map(is_not, others, repeat(None))))
+        if all(map(holds, compress(values, both), compress(others, both))):
+            continue
+        rows = compress(compress(range(count), checked), both)
+        passes = map(holds, compress(values, both), compress(others, both))
+        found.append((name, message, list(compress(rows, map(not_, passes)))))
+    return found
+
+
 def _consistency(args: list, unreadable: set[str | None]) -> list[tuple[str | None, str]]:
-    """RULES §8, the checks that need only this row (overlaps between rows are the rules' job).
-    A field already reported as unreadable is not reported again as missing."""
-    pos = _POSITION
+    """The §8 problems of one row, as messages: each field once (one already reported, e.g. as
+    unreadable, is not reported again as missing; a date out of order once, for its first check)."""
+    reported = set(unreadable)
     problems: list[tuple[str | None, str]] = []
-    dossier_type = args[pos["dossier_type"]]
-    first = args[pos["first_sick_day"]]
-    if dossier_type == "ziekte" and first is None and "first_sick_day" not in unreadable:
-        problems.append(("first_sick_day", "first_sick_day is missing: a ziekte dossier needs its AO day 1"))
-    expected = args[pos["expected_delivery_date"]]
-    if dossier_type == "zwangerschap" and expected is None and "expected_delivery_date" not in unreadable:
-        problems.append(
-            (
-                "expected_delivery_date",
-                "expected_delivery_date is missing: a zwangerschap dossier needs the expected delivery date",
-            )
-        )
-    if dossier_type != "ziekte" or first is None:
-        return problems
-    recovery = args[pos["recovery_date"]]
-    partial = args[pos["partial_recovery_date"]]
-    reported = args[pos["recovery_reported_date"]]
-    if recovery is not None and recovery <= first:
-        problems.append(
-            ("recovery_date", "recovery_date must be after first_sick_day (the first day fit again)")
-        )
-    if partial is not None and partial < first:
-        problems.append(("partial_recovery_date", "partial_recovery_date is before first_sick_day"))
-    elif partial is not None and recovery is not None and partial >= recovery:
-        problems.append(
-            (
-                "partial_recovery_date",
-                "partial_recovery_date must be before recovery_date "
-                "(a partial return after full recovery is no return)",
-            )
-        )
-    if reported is not None and reported < first:
-        problems.append(("recovery_reported_date", "recovery_reported_date is before first_sick_day"))
+    for name, message, _ in _inconsistencies(lambda name: (args[_POSITION[name]],), 1):
+        if name not in reported:
+            reported.add(name)
+            problems.append((name, message))
     return problems
 
 

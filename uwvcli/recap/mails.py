@@ -32,6 +32,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -48,11 +49,12 @@ from uwvcli.domain.models import (
     PathSettings,
     StatusRecord,
 )
+from uwvcli.domain.problems import Note, Problem
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
 from uwvcli.state.outbox import write_atomic
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-UPCOMING_DAYS = 14  # the horizon the recap looks ahead
+UPCOMING_DAYS = 14  # the recap shows what comes up in this many days after the run date
 FINDINGS_MORE = "… en nog {n} bevinding(en)"  # the last findings line when UWV listed more
 
 RECAP_HEADER = "X-Uwvcli-Recap"  # "<employer id> <run date>": which recap this file is
@@ -91,10 +93,8 @@ class RecapItem:
     variant: str | None = None  # werkhervatting: "partial" | "full"
     due_date: date | None = None
     deadline: date | None = None
-    problems: tuple[str, ...] = ()  # blocking problems (rules), personal-data-free
-    notes: tuple[str, ...] = ()  # informational (e.g. the risicocode default used)
-    leave_start: date | None = None  # wazo: the leave start applied for
-    leave_start_assumed: bool = False  # wazo: the earliest lawful start was assumed
+    problems: tuple[Problem, ...] = ()  # blocking problems (rules), personal-data-free
+    notes: tuple[Note, ...] = ()  # informational (e.g. the risicocode default used)
     code: str | None = None  # Digipoort statuscode, e.g. "311"
     status_description: str | None = None  # Digipoort's statusomschrijving, verbatim
     foutcode: str | None = None  # e.g. "VAS500", "ALS100"
@@ -142,8 +142,6 @@ class RecapItem:
             deadline=notification.deadline,
             problems=notification.problems,
             notes=notification.notes,
-            leave_start=notification.leave_start,
-            leave_start_assumed=notification.leave_start_assumed,
             code=status.code if status else None,
             status_description=status.description if status else None,
             foutcode=foutcode,
@@ -169,7 +167,7 @@ class EmployerRecap:
     blocked: Sequence[RecapItem] = ()  # cannot be built: problems to fix
     late: Sequence[RecapItem] = ()  # past its deadline (sent now, or still not sent)
     changed_after_sending: Sequence[RecapItem] = ()  # withdraw and resend by hand
-    upcoming: Sequence[RecapItem] = ()  # due in the next 14 days
+    upcoming: Sequence[RecapItem] = ()  # due in the next UPCOMING_DAYS days
     notes: Sequence[str] = ()  # general remarks for this employer
 
     def news(self) -> Iterator[tuple[str, RecapItem]]:
@@ -204,101 +202,38 @@ def dutch_date(day: date, *, weekday: bool = False) -> str:
     return f"{_WEEKDAYS[day.weekday()]} {text}" if weekday else text
 
 
+def _fines_in_words() -> str:
+    """`€ 70 tot 7 dagen te laat, € 230 tot 28 dagen, daarna € 455`, from the bands themselves."""
+    upto = [f"€ {amount} tot {until} dagen" for (_, amount), (until, _) in pairwise(_FINE_BANDS)]
+    return ", ".join([upto[0] + " te laat", *upto[1:], f"daarna € {_FINE_BANDS[-1][1]}"])
+
+
 def fine_for(days_late: int) -> int:
     """The fine (euro) for a ZW report sent `days_late` days after its deadline (RULES §6)."""
     return max(amount for threshold, amount in _FINE_BANDS if days_late >= threshold)
 
 
-# rules.py phrases problems in English for logs and `due`; the recap says them in Dutch, with the
-# place to fix them (HR system export field, or the org unit in the configuration). A problem
-# the table does not know is shown as rules.py wrote it (personal-data-free by contract).
-_HR = "in het HR-systeem"
-_UNIT = "bij organisatie-eenheid {unit} in de uwvcli-configuratie"
-_PROBLEM_TEXTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern, re.IGNORECASE), text)
-    for pattern, text in (
-        (r"^BSN is missing", f"BSN ontbreekt — vul het aan {_HR} (exportveld bsn)"),
-        (r"^BSN fails", f"BSN klopt niet (elfproef) — corrigeer het {_HR} (exportveld bsn)"),
-        (r"^birth date is missing", f"Geboortedatum ontbreekt — vul die aan {_HR} (exportveld birth_date)"),
-        (r"^org unit (?P<unit>\S+) of employer \S+ has no legal entity",
-         "Organisatie-eenheid {unit} valt niet onder een juridische entiteit — zet legal_entity: true "
-         "(met de UWV-gegevens) op deze of een bovenliggende eenheid in de uwvcli-configuratie"),
-        (r"no uwv_aansluitnummer.*org unit (?P<unit>\S+)",
-         f"UWV-aansluitnummer ontbreekt — vul het in {_UNIT}"),
-        (r"uwv_aansluitnummer is not.*org unit (?P<unit>\S+)",
-         f"UWV-aansluitnummer is ongeldig (15 cijfers, beginnend met 0) — corrigeer het {_UNIT}"),
-        (r"no uwv_sector.*org unit (?P<unit>\S+)", f"UWV-sectorcode ontbreekt — vul uwv_sector in {_UNIT}"),
-        (r"uwv_sector is not.*org unit (?P<unit>\S+)",
-         f"UWV-sectorcode bestaat niet (001–069 behalve 036 en 037, of 998) — corrigeer uwv_sector {_UNIT}"),
-        (r"uwv_risicocode is not.*org unit (?P<unit>\S+)",
-         f"Risicopremiegroep is geen twee cijfers — corrigeer uwv_risicocode {_UNIT}, of laat hem weg "
-         "(dan geldt de standaardwaarde van UWV)"),
-        (r"^no loonheffingennummer applies.*org unit (?P<unit>\S+)",
-         f"Er is geen loonheffingennummer — vul het in {_UNIT}, of bij het dienstverband {_HR}"),
-        (r"legal entity's loonheffingennummer.*org unit (?P<unit>\S+)",
-         f"Het loonheffingennummer van de juridische entiteit is ongeldig (9 cijfers, L, 2 cijfers, "
-         f"elfproef) — corrigeer het {_UNIT}"),
-        (r"employment's loonheffingennummer",
-         f"Het loonheffingennummer van het dienstverband is ongeldig — corrigeer of wis het {_HR} "
-         "(exportveld loonheffingennummer; het vervangt dat van de juridische entiteit)"),
-        (r"legal entity's IBAN.*org unit (?P<unit>\S+)",
-         f"Het IBAN van de juridische entiteit klopt niet — corrigeer iban {_UNIT}"),
-        (r"employment's IBAN",
-         f"Het IBAN van het dienstverband klopt niet — corrigeer het {_HR} (exportveld iban)"),
-        (r"^direct_payment is set",
-         f"Directe uitbetaling staat aan, maar er is geen IBAN van de werknemer — vul het in of zet directe "
-         f"uitbetaling uit {_HR}"),
-        (r"partial_daily_wage",
-         f"Het loon per dag tijdens gedeeltelijk werken ontbreekt — vul het aan {_HR} "
-         "(exportveld partial_daily_wage)"),
-        (r"^leave_start_date lies outside",
-         "De gewenste verlofdatum valt buiten de wettelijke periode (6 tot 4 weken vóór de "
-         f"vermoedelijke bevallingsdatum, bij een meerling 10 tot 8 weken) — corrigeer die {_HR}"),
-    )
-)  # fmt: skip
-_WAITS_FOR = re.compile(r"^waits for (?P<key>\S+)")
+def problem_in_dutch(problem: Problem) -> str:
+    """What is wrong and where to fix it, in the words payroll staff use (`problems.TEXTS`)."""
+    return _clean(problem.dutch_with(_dutch_value))
 
 
-def problem_in_dutch(problem: str) -> str:
-    """What is wrong and where to fix it, in the words payroll staff use."""
-    waits = _WAITS_FOR.match(problem)
-    if waits:
-        predecessor = _describe_key(waits["key"].rstrip(".,;"))
-        return f"Wacht op {predecessor}, die zelf geblokkeerd is — los dat probleem eerst op"
-    for pattern, text in _PROBLEM_TEXTS:
-        found = pattern.search(problem)
-        if found:
-            return text.format(**{k: v.rstrip(".,;:") for k, v in found.groupdict().items()})
-    return problem
+def note_in_dutch(note: Note) -> str:
+    """A note of the rules (e.g. a default used) in Dutch."""
+    return _clean(note.dutch_with(_dutch_value))
 
 
-def _describe_key(key: str) -> str:
-    parts = key.split("/")
-    try:
-        label = kind_label(Kind(parts[2]), parts[3] if len(parts) > 3 else None)
-    except (IndexError, ValueError, KeyError):
-        return key
-    return f"de {label} van dossier {parts[1]}"
+def _dutch_value(value: str) -> str:
+    """A parameter as the recap shows it: an ISO date as `1 december 2026`, the rest as it is."""
+    if _ISO_DATE.fullmatch(value):
+        try:
+            return dutch_date(date.fromisoformat(value))
+        except ValueError:
+            pass
+    return value
 
 
-_RISICOCODE_NOTE = re.compile(
-    r"^risicocode (?P<code>\d{2}) used \(UWV's default for sector (?P<sector>\d{3})\)"
-)
-_ASSUMED_LEAVE_NOTE = "earliest lawful leave start assumed"  # the recap words it itself, with the date
-
-
-def note_in_dutch(note: str) -> str | None:
-    """rules.py's informational notes in Dutch; None for one the recap words itself."""
-    if note == _ASSUMED_LEAVE_NOTE:
-        return None
-    risicocode = _RISICOCODE_NOTE.match(note)
-    if risicocode:
-        return (
-            f"Geen risicopremiegroep ingevuld: {risicocode['code']} gebruikt, de standaardwaarde die UWV "
-            f"voorschrijft voor sector {risicocode['sector']} (UWV geeft sinds 2020 geen "
-            "risicopremiegroepen meer uit)"
-        )
-    return note
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _clean(text: str) -> str:
@@ -396,9 +331,7 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
         return lines
 
     def blocked_details(item: RecapItem) -> list[str]:
-        return [problem_in_dutch(_clean(p)) for p in item.problems] + _lateness(
-            item, run_date, sent_now=False
-        )
+        return [problem_in_dutch(p) for p in item.problems] + _lateness(item, run_date, sent_now=False)
 
     def deadline_details(item: RecapItem) -> list[str]:
         return [f"Termijn: {dutch_date(item.deadline)}."] if item.deadline else []
@@ -406,7 +339,7 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
     def upcoming_details(item: RecapItem) -> list[str]:
         lines = [f"Wordt verstuurd op {dutch_date(item.due_date, weekday=True)}."] if item.due_date else []
         lines += deadline_details(item)
-        lines += [f"Let op: {problem_in_dutch(_clean(p))}" for p in item.problems]
+        lines += [f"Let op: {problem_in_dutch(p)}" for p in item.problems]
         return lines
 
     candidates = [
@@ -442,7 +375,7 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
         _Section(
             "Te laat",
             "De termijn van deze meldingen is verstreken. Een te late ZW-melding kan een boete van "
-            "UWV opleveren (€ 70 tot 7 dagen te laat, € 230 tot 28 dagen, daarna € 455).",
+            f"UWV opleveren ({_fines_in_words()}).",
             entries(recap.late, lambda i: _lateness(i, run_date, sent_now=i.key in sent_keys)),
         ),
         _Section(
@@ -486,13 +419,7 @@ def _notes(recap: EmployerRecap) -> list[str]:
         if item.key in seen_items:
             continue
         seen_items.add(item.key)
-        dutch = (note_in_dutch(_clean(n)) for n in item.notes)
-        notes += [f"{_who(item)}: {text}" for text in dutch if text]
-        if item.kind is Kind.WAZO and item.leave_start_assumed and item.leave_start:
-            notes.append(
-                f"{_who(item)}: er is geen verlofdatum opgegeven; de vroegst toegestane ingangsdatum "
-                f"van het verlof ({dutch_date(item.leave_start)}) is aangevraagd."
-            )
+        notes += [f"{_who(item)}: {note_in_dutch(n)}" for n in item.notes]
     notes += [_clean(n) for n in recap.notes]
     return list(dict.fromkeys(notes))
 

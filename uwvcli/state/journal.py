@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from uwvcli.domain.models import Kind, Notification, StatusRecord
+from uwvcli.domain.problems import Problem
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
 
 
@@ -131,7 +132,7 @@ class Entry:
     due_date: date
     deadline: date | None
     state: JournalState
-    problems: tuple[str, ...]
+    problems: tuple[Problem, ...]  # blocked: why (older rows: their English text, `Code.LEGACY`)
     file: Path | None
     sha256: str | None  # of the signed file's bytes
     content_sha256: str | None  # fingerprint of the unsigned payload (see prepare.py)
@@ -291,7 +292,7 @@ def _entry(row: sqlite3.Row) -> Entry:
         due_date=date.fromisoformat(row["due_date"]),
         deadline=_day(row["deadline"]),
         state=JournalState(row["state"]),
-        problems=tuple(json.loads(row["problems"])),
+        problems=tuple(map(Problem.from_json, json.loads(row["problems"]))),
         file=_path(row["file"]),
         sha256=row["sha256"],
         content_sha256=row["content_sha256"],
@@ -632,7 +633,7 @@ class Journal:
                 current,
                 {
                     "state": JournalState.BLOCKED,
-                    "problems": json.dumps(list(n.problems)),
+                    "problems": json.dumps([p.to_json() for p in n.problems]),
                     "file": None,
                     "sha256": None,
                     "reason": None,
@@ -680,7 +681,7 @@ class Journal:
                 },
             )
 
-    def withdraw(self, key: str, reason: str) -> Entry | None:
+    def withdraw(self, key: str, reason: Problem) -> Entry | None:
         """A notification that is no longer due (the export was corrected, the employer made
         inactive…) before it was ever submitted. Never attempted: the row goes; otherwise it stays
         as `blocked` with `reason` as its problem, so its used-up revisions are remembered.
@@ -696,7 +697,7 @@ class Journal:
                 self._db.execute(
                     "UPDATE notifications SET state = ?, problems = ?, file = NULL, sha256 = NULL, "
                     "updated = ? WHERE key = ?",
-                    (JournalState.BLOCKED, json.dumps([reason]), _now(), key),
+                    (JournalState.BLOCKED, json.dumps([reason.to_json()]), _now(), key),
                 )
             return current
 
