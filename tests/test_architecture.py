@@ -26,8 +26,31 @@ MAY_IMPORT: dict[str, set[str]] = {
     "delivery": {"digipoort", "state", "messages", "domain", "common"},
     "simulator": {"digipoort", "messages", "domain", "common"},
     "recap": {"digipoort", "state", "domain", "common"},
-    "app": {"inputs", "messages", "state", "delivery", "digipoort", "simulator", "recap", "domain", "common"},
-    "cli": {"app", "inputs", "messages", "state", "delivery", "digipoort", "simulator", "recap", "domain"}
+    "report": {"recap", "digipoort", "domain", "common"},
+    "app": {
+        "inputs",
+        "messages",
+        "state",
+        "delivery",
+        "digipoort",
+        "simulator",
+        "recap",
+        "report",
+        "domain",
+        "common",
+    },
+    "cli": {
+        "app",
+        "inputs",
+        "messages",
+        "state",
+        "delivery",
+        "digipoort",
+        "simulator",
+        "recap",
+        "report",
+        "domain",
+    }
     | {"common"},
 }
 
