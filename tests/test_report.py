@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from uwvcli.domain.models import Kind
+from uwvcli.domain.problems import Code, Problem, legacy
 from uwvcli.report import model
 from uwvcli.report.html import render
 from uwvcli.report.markup import Markup, el
@@ -88,7 +89,7 @@ def test_hostile_employer_names_and_ids_are_text_never_markup() -> None:
         f"WG<script>/{HOSTILE_ATTR}/zw-ziekmelding",
         "rejected",
         employee_id=HOSTILE,
-        problems=(HOSTILE,),
+        problems=(legacy(HOSTILE),),
         kenmerk=HOSTILE_ATTR,
         status=LastStatus(
             code="311",
@@ -107,7 +108,7 @@ def test_hostile_employer_names_and_ids_are_text_never_markup() -> None:
         dossier_id=HOSTILE,
         due_date=DAY + timedelta(days=3),
         deadline=None,
-        problems=(HOSTILE,),
+        problems=(legacy(HOSTILE),),
     )
     page = render(
         overview(
@@ -152,7 +153,7 @@ def test_attention_comes_first_in_the_documented_group_order() -> None:
         row("WG001/D/zw-ziekmelding", "accepted"),
         row("WG001/E/zw-ziekmelding", "parked"),
         row("WG001/F/zw-ziekmelding", "written", deadline=DAY - timedelta(days=2)),
-        row("WG001/G/zw-ziekmelding", "blocked", problems=("BSN is missing",)),
+        row("WG001/G/zw-ziekmelding", "blocked", problems=(Problem.of(Code.BSN_MISSING),)),
         row("WG001/H/zw-ziekmelding", "rejected"),
         row("WG001/I/zw-ziekmelding", "delivered"),
     ]
@@ -241,7 +242,7 @@ def test_the_calendar_shows_planned_notifications_on_their_day_with_their_proble
             "P-1",
             DAY + timedelta(days=2),
             None,
-            problems=("BSN is missing",),
+            problems=(Problem.of(Code.BSN_MISSING),),
         ),
     ]
     page = render(overview([], planned=planned))
@@ -295,7 +296,7 @@ def test_no_text_from_outside_ever_adds_an_element(
             due_date=DAY,
             deadline=None,
             state="blocked",
-            problems=(problem,),
+            problems=(legacy(problem),),
         )
         return render(overview([hostile], employers={"WG001": name}))
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from uwvcli.domain.models import Kind
+from uwvcli.domain.problems import Problem
 from uwvcli.recap.mails import AMSTERDAM
 
 WITHDRAWAL_MARK = "/intrekking/"  # `<key>/intrekking/<revision>` (RULES 4.6, CONTRACT §4)
@@ -44,7 +45,7 @@ class Row:
     due_date: date
     deadline: date | None
     state: str
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
     reason: str | None = None
     aanleverkenmerk: str | None = None
     kenmerk: str | None = None
@@ -74,7 +75,7 @@ class Planned:
     due_date: date
     deadline: date | None
     variant: str | None = None
-    problems: tuple[str, ...] = ()  # would block it if not fixed before its due date
+    problems: tuple[Problem, ...] = ()  # would block it if not fixed before its due date
 
 
 @dataclass(frozen=True, slots=True)
