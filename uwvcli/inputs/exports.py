@@ -118,10 +118,13 @@ def _parse_amount(text: str) -> Decimal:
 
 
 def _parse_boolean(text: str) -> bool:
+    """CONTRACT §3: the six spellings in any case (spreadsheets write `TRUE`, `Ja`). CSV cells and
+    JSON strings both come here; the column's cache keeps each spelling seen, so case folding
+    costs nothing per row."""
     try:
-        return _BOOLEAN_SPELLINGS[text.strip()]
+        return _BOOLEAN_SPELLINGS[text.strip().casefold()]
     except KeyError:
-        raise _Invalid("is not a yes/no value: write true, false, ja, nee, 1 or 0") from None
+        raise _Invalid("is not a yes/no value: write true, false, ja, nee, 1 or 0 (in any case)") from None
 
 
 def _choice_parser(options: tuple[str, ...]) -> Callable[[str], str]:
