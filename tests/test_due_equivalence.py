@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from uwvcli.app import planning
 from uwvcli.cli import app
 from uwvcli.domain.models import Dossier, Employer, OrgUnit
-from uwvcli.domain.rules import QUIET_MARGIN, evaluate, relevant
-from uwvcli.domain.workdays import shift
+from uwvcli.domain.prefilter import relevant
+from uwvcli.domain.rules import evaluate
 from uwvcli.errors import InputFileError
 from uwvcli.inputs import exports
 from uwvcli.inputs.config import load_config
@@ -287,13 +287,6 @@ def test_a_link_that_is_off_keeps_only_overlaps() -> None:
     found = kept(employers, dossiers, date(2026, 12, 1))
     assert [d.dossier_id for d in found] == ["one", "two"]
     assert evaluate(employers, found, date(2026, 12, 1)) == evaluate(employers, dossiers, date(2026, 12, 1))
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2400, 12, 31)))
-def test_a_deadline_never_shifts_more_than_the_pre_filter_allows(day: date) -> None:
-    """QUIET_MARGIN counts a week of term plus a week of shifting past weekends and holidays."""
-    assert (shift(day) - day).days <= QUIET_MARGIN - 7
 
 
 # ---------------------------------------------------------------- the loader's table
