@@ -282,6 +282,13 @@ def test_an_mla_due_in_the_week_before_a_later_go_live_is_kept_for_the_handover(
         ("42e-weeksmelding", date(2026, 5, 28), date(2026, 6, 4))
     ]
     assert kept(employers, sick, run_date) == sick
+    # The boundary is exact: sick from 2025-08-17, AO day 288 falls on 2026-05-31, the day before
+    # the start date (hand-over, kept); from 2025-08-18 on 2026-06-01 itself (in scope, but nothing
+    # is listed before go-live: left out).
+    day_before = [ziekte("Z1", date(2025, 8, 17))]
+    assert kept(employers, day_before, run_date) == day_before
+    assert evaluate(employers, day_before, run_date).handover[0].due_date == date(2026, 5, 31)
+    assert kept(employers, [ziekte("Z1", date(2025, 8, 18))], run_date) == []
     # Sick from 2025-08-09: AO day 288 on 2026-05-23, deadline 2026-05-30, before the start date:
     # not hand-over (kept or not, the result is the same).
     earlier = [ziekte("Z1", date(2025, 8, 9))]

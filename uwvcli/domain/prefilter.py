@@ -11,7 +11,7 @@ comes from the rules themselves (`rules.SIX_WEEKS`, `rules.MLA_AO_DAY`, …) or 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import date
 from itertools import accumulate, compress, count, islice, pairwise, repeat
 from operator import add, and_, eq, le, lt, mul, ne, not_, or_, sub
@@ -62,8 +62,9 @@ def relevant(
     An employee is left out only when it is certain that the rules find nothing for them, and
     no two of their ziekte dossiers overlap (an overlap is an input error), because either
     - every ziekte dossier closed on or before the run date, and every date of every dossier
-      more than QUIET_MARGIN days (six weeks for first_sick_day) before the start date of the
-      employer's link (or the link off): whatever there was, it was the previous system's; or
+      more than QUIET_MARGIN days (for first_sick_day: the ziekmelding's six weeks plus the
+      longest shift) before the start date of the employer's link (or the link off): whatever
+      there was, it was the previous system's; or
     - they have only ordinary sickness (`_uneventful`), which is reported only in its 42nd week.
     On a big export that is most employees; deciding it takes a few C-level passes over
     columns, where the rules spend microseconds per employee. tests/test_due_equivalence.py
@@ -94,15 +95,16 @@ def relevant(
         # A column empty in every row (most exports fill few of these) adds nothing to the maximum.
         *(_ordinals(dates, run_date, absent=0) for dates in later_dates if any(dates)),
     )
-    live = [e for e in employers.values() if e.active and e.start_date is not None]
-    cutoffs = dict.fromkeys(employers, _LINK_OFF)
-    cutoffs.update((e.id, e.start_date.toordinal() - QUIET_MARGIN) for e in live)  # type: ignore[union-attr]
+    # The first day of each employer's link (RULES §5.1; an employer without one: link off).
+    starts = {
+        e.id: e.start_date.toordinal() for e in employers.values() if e.active and e.start_date is not None
+    }
+    cutoffs = {employer_id: start - QUIET_MARGIN for employer_id, start in starts.items()}
     quiet = list(map(lt, latest, map(cutoffs.get, employer_ids, repeat(_LINK_OFF))))
     # The last day on which an MLA can matter: the end of the horizon, or, before a go-live
-    # later than that, the day before the start date (an MLA due then is hand-over).
+    # later than that, the day before the start date (an MLA due in the week before is hand-over).
     last_day = run_date.toordinal() + max(horizon, 0)
-    last_days = dict.fromkeys(employers, last_day)
-    last_days.update((e.id, max(last_day, e.start_date.toordinal() - 1)) for e in live)  # type: ignore[union-attr]
+    last_days = {employer_id: start - 1 for employer_id, start in starts.items() if start - 1 > last_day}
     if runs is not None:
         owners: Sequence[Hashable] = runs
         overlapping, crowded = _overlapping_runs(runs, is_ziekte, first_sick, recovered)
@@ -131,7 +133,8 @@ def relevant(
             is_ziekte,
             first_sick,
             recovered,
-            list(map(last_days.get, employer_ids, repeat(last_day))),
+            last_days,
+            last_day,
             grouped=runs is not None,
         )
     )
@@ -147,13 +150,15 @@ def _uneventful(
     is_ziekte: list[bool],
     first_sick: list[int],
     recovered: list[int],
-    last_days: list[int],
+    last_days: Mapping[str, int],
+    last_day: int,
     *,
     grouped: bool,
 ) -> set[Hashable]:
     """Which `candidates` (values of `owners`, one per row: employees or runs; `grouped` when
     each owner's rows follow each other) have only ordinary sickness whose 42nd week lies
-    beyond the row's `last_days` (ordinals). Ordinary: ziekte dossiers that
+    beyond the last day that matters: `last_day` (an ordinal), or the row's employer's in
+    `last_days` where it goes live later. Ordinary: ziekte dossiers that
     `rules.is_ordinary_sickness` keeps outside the ZW safety net, and no pregnancy. Such
     sickness gives no ziekmelding and no werkhervatting, only an MLA on AO day
     `rules.MLA_AO_DAY` (§4.3) and its herstel after it (a planned one included, §1), so with
@@ -164,26 +169,20 @@ def _uneventful(
     if not candidates:
         return set()
     rows = list(map(candidates.__contains__, owners))
-    ordinary = list(
-        map(
-            and_,
-            compress(is_ziekte, rows),
-            map(
-                is_ordinary_sickness,
-                *(
-                    compress(column(name), rows)
-                    for name in ("sick_reason", "vangnet_status", "employment_end_date")
-                ),
-            ),
-        )
-    )
+    # The rules' own test, asked once per distinct (sick_reason, vangnet_status, end) triple.
+    names = ("sick_reason", "vangnet_status", "employment_end_date")
+    fields = list(zip(*(compress(column(name), rows) for name in names), strict=True))
+    answers = {triple: is_ordinary_sickness(*triple) for triple in set(fields)}
+    ordinary = list(map(and_, compress(is_ziekte, rows), map(answers.__getitem__, fields)))
     starts = list(compress(first_sick, rows))
     ends = list(compress(recovered, rows))
     # Dates at the calendar's ends (_EDGE) are left to the rules, which report them.
     ordinary = list(map(and_, ordinary, map(lt, starts, repeat(_OPEN))))
     ordinary = list(map(and_, ordinary, map(lt, ends, repeat(_EDGE))))
-    after_last = map(add, compress(last_days, rows), repeat(1))
-    sick_days = map(max, map(sub, map(min, ends, after_last), starts), repeat(0))
+    last: Iterable[int] = repeat(last_day)
+    if last_days:  # an employer goes live after last_day
+        last = map(last_days.get, compress(column("employer_id"), rows), last)
+    sick_days = map(max, map(sub, map(min, ends, map(add, last, repeat(1))), starts), repeat(0))
     weights = map(add, map(mul, sick_days, ordinary), map(mul, map(not_, ordinary), repeat(MLA_AO_DAY)))
     owners = list(compress(owners, rows))
     if grouped:  # each owner's rows are one stretch: the running total at its end, minus the last
