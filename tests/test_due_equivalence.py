@@ -375,8 +375,8 @@ def test_a_link_that_is_off_keeps_only_overlaps() -> None:
 
 
 def test_the_table_holds_the_same_dossiers_and_errors_as_the_plain_loader(tmp_path: Path) -> None:
-    """Duplicates across files, unreadable cells, unknown org units and a JSON export: the table
-    and the list of dossiers agree row for row, and so do the errors."""
+    """Duplicates across files, unreadable cells, unknown org units, booleans in any case and a
+    JSON export: the table and the list of dossiers agree row for row, and so do the errors."""
     employers = {
         "WG001": employer(units=(legal_entity("OE1"), OrgUnit(id="OE2", name="Filiaal", parent="OE1")))
     }
@@ -395,6 +395,13 @@ def test_the_table_holds_the_same_dossiers_and_errors_as_the_plain_loader(tmp_pa
         ["WG001", "OE2", str(100 + n), f"Z-{100 + n}", "ziekte", "2026-05-04", "", "", "", ""]
         for n in range(5000)
     ]
+    # CONTRACT §3: booleans in any case; a spelling first seen deep in a chunk, and one that is not
+    # a boolean at all.
+    header.append("multiple_birth")
+    spellings = ["", "TRUE", "nee", "Ja", "False", "1", "NEE"]
+    for number, found in enumerate(rows):
+        found.append(spellings[number % len(spellings)] if found[4] else "")
+    rows[3000][-1] = "Yes"
     with (tmp_path / "a.csv").open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle, delimiter=";").writerows([header, *rows])
     (tmp_path / "b.json").write_text(
@@ -415,7 +422,8 @@ def test_the_table_holds_the_same_dossiers_and_errors_as_the_plain_loader(tmp_pa
                     "dossier_id": "Z-9",
                     "dossier_type": "ziekte",
                     "first_sick_day": "2026-01-05",
-                    "direct_payment": True,
+                    "direct_payment": "JA",
+                    "multiple_birth": True,
                     "initials": "T.",
                     "last_name": "Testpersoon",
                 },
@@ -432,6 +440,9 @@ def test_the_table_holds_the_same_dossiers_and_errors_as_the_plain_loader(tmp_pa
         assert table.column(name) == [getattr(d, name) for d in dossiers]
     assert table_errors == errors
     assert {e.line for e in errors if "'Z-1'" in e.message} == {2, 6}  # in both files, both places
+    assert [e.line for e in errors if e.field == "multiple_birth"] == [3002, 3002]  # "Yes", both times
+    assert table.column("direct_payment").count(True) == 1  # "JA" in the JSON export
+    assert {type(value) for value in table.column("multiple_birth")} == {bool}
     mask = [n % 3 == 0 for n in range(len(dossiers))]
     assert table.dossiers(mask) == [d for d, keep in zip(dossiers, mask, strict=True) if keep]
     # A preview does not read the names: the same rows and errors, the names absent.
