@@ -47,7 +47,7 @@ import gc, sys, time
 from datetime import date
 from pathlib import Path
 from uwvcli.inputs import exports
-from uwvcli.domain import rules
+from uwvcli.domain import prefilter, rules
 from uwvcli.inputs.config import load_config
 config = load_config(Path(sys.argv[1]))
 run_date = date.fromisoformat(sys.argv[2])
@@ -58,7 +58,7 @@ table, errors = exports.load_table(
 )  # as `due` does
 loaded = clock()
 gc.disable()  # as planning.plan does around the pre-filter and the rules
-keep = rules.relevant(config.employers, table.column, run_date, runs=table.employee_runs())
+keep = prefilter.relevant(config.employers, table.column, run_date, runs=table.employee_runs())
 filtered = clock()
 dossiers = table.dossiers(keep)
 built = clock()
@@ -215,7 +215,7 @@ def print_phases(config: Path, repeat: int) -> None:
     load, prefilter, build, rules = (statistics.median(float(run[i]) for run in runs) for i in range(4))
     kept, total = int(runs[0][4]), int(runs[0][5])
     print(f"  exports.load_table:     {load:.2f} s CPU")
-    print(f"  rules.relevant:         {prefilter:.2f} s CPU (keeps {kept:,} of {total:,} dossiers)")
+    print(f"  prefilter.relevant:     {prefilter:.2f} s CPU (keeps {kept:,} of {total:,} dossiers)")
     print(f"  DossierTable.dossiers:  {build:.2f} s CPU")
     print(f"  rules.evaluate:         {rules:.2f} s CPU")
 

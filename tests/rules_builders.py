@@ -3,7 +3,7 @@ test states only the fields its rule is about."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from uwvcli.domain.models import Dossier, Employer, Kind, Notification, OrgUnit
 from uwvcli.domain.rules import Evaluation, evaluate
@@ -84,6 +84,16 @@ def _dossier(dossier_id: str, dossier_type: str, employee: str, **fields: object
         dossier_type=dossier_type,
         **values,  # type: ignore[arg-type]
     )
+
+
+def earliest_leave(expected_delivery: date, multiple_birth: bool = False) -> date:
+    """Lmin of RULES §2: E + 1 − 42 days (multiple: − 70), the test's own arithmetic."""
+    return expected_delivery + timedelta(days=1 - (70 if multiple_birth else 42))
+
+
+def leave_days(multiple_birth: bool = False) -> timedelta:
+    """The length of the leave with a chosen start, RULES §2: 112 days (multiple: 140)."""
+    return timedelta(days=140 if multiple_birth else 112)
 
 
 def run(*dossiers: Dossier, on: date, found: tuple[Employer, ...] = (), **options: object) -> Evaluation:

@@ -169,3 +169,29 @@ def test_due_changes_nothing(tmp_path):
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     runner.invoke(app, ["due", "-c", str(config), "--date", "2026-05-01"])
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_planned_return_is_previewed_as_upcoming_and_not_due_before_its_date(tmp_path):
+    """RULES §1 through the CLI: sick from 2025-01-06 (AO day 288 = 2025-10-20), return planned
+    for 2025-11-03. `due --date 2025-10-20 --horizon 14` (through 2025-11-03) lists the herstel as
+    upcoming on 2025-11-03, next to the MLA due today; without the horizon it is not listed."""
+    row = MLA_ROW | {"recovery_date": "03-11-2025"}
+    config = write_setup(tmp_path, [row])
+    _, preview = due_json(config, "--date", "2025-10-20", "--horizon", "14")
+    assert [(n["kind"], n["due_date"], n["state"]) for n in preview["notifications"]] == [
+        ("42e-weeksmelding", "2025-10-20", "due"),
+        ("herstel-42e-weeksmelding", "2025-11-03", "upcoming"),
+    ]
+    _, today = due_json(config, "--date", "2025-10-20")
+    assert [n["kind"] for n in today["notifications"]] == ["42e-weeksmelding"]
+
+
+def test_a_boolean_in_capitals_is_read(tmp_path):
+    """CONTRACT §3: `multiple_birth` TRUE (as a spreadsheet writes it) is a boolean, not an input
+    error: E = 2026-07-01, multiple: L = Lmin = 2026-07-02 − 70 = 2026-04-23, WAZO due
+    min(2026-04-22, 2026-03-26) = 2026-03-26, deadline 2026-04-09."""
+    config = write_setup(tmp_path, [WAZO_ROW | {"multiple_birth": "TRUE"}])
+    _, doc = due_json(config, "--date", "2026-03-26")
+    assert doc["input_errors"] == []
+    [wazo] = doc["notifications"]
+    assert (wazo["due_date"], wazo["deadline"]) == ("2026-03-26", "2026-04-09")

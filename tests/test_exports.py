@@ -291,20 +291,60 @@ def test_unusable_json_files_raise_input_file_error(tmp_path, content, message):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("true", True), ("false", False), ("ja", True), ("nee", False), ("1", True), ("0", False)],
+    [
+        ("true", True),
+        ("false", False),
+        ("ja", True),
+        ("nee", False),
+        ("1", True),
+        ("0", False),
+        # CONTRACT §3: in any case, as spreadsheets write them.
+        ("TRUE", True),
+        ("False", False),
+        ("Ja", True),
+        ("NEE", False),
+        (" jA ", True),
+    ],
 )
 def test_the_six_boolean_spellings(tmp_path, text, expected):
     path = csv_file(tmp_path, row() + f",{text}", header=HEADER + ",direct_payment")
-    [dossier], _ = load(path)
+    [dossier], errors = load(path)
+    assert errors == []
     assert dossier.direct_payment is expected
 
 
-@pytest.mark.parametrize("text", ["yes", "True", "J", "2", "waar"])
+@pytest.mark.parametrize("text", ["TRUE", "False", "Ja", "NEE"])
+def test_booleans_in_any_case_in_json_strings(tmp_path, text):
+    """CONTRACT §3: a JSON string value is read like the CSV cell; `multiple_birth` "TRUE" used to
+    make the row an input error."""
+    (tmp_path / "d.json").write_text(
+        json.dumps(
+            [
+                {
+                    "employer_id": "WG001",
+                    "org_unit_id": "OE1",
+                    "employee_id": "1",
+                    "dossier_id": "P-1",
+                    "dossier_type": "zwangerschap",
+                    "expected_delivery_date": "2026-07-01",
+                    "multiple_birth": text,
+                }
+            ]
+        )
+    )
+    [dossier], errors = load(tmp_path / "d.json")
+    assert errors == []
+    assert dossier.multiple_birth is (text.lower() in ("true", "ja"))
+
+
+@pytest.mark.parametrize("text", ["yes", "J", "2", "waar", "T", "Nein"])
 def test_other_boolean_spellings_are_errors(tmp_path, text):
     path = csv_file(tmp_path, row() + f",{text}", header=HEADER + ",multiple_birth")
     dossiers, [error] = load(path)
     assert (
-        dossiers == [] and error.field == "multiple_birth" and "true, false, ja, nee, 1 or 0" in error.message
+        dossiers == []
+        and error.field == "multiple_birth"
+        and "true, false, ja, nee, 1 or 0 (in any case)" in error.message
     )
 
 
@@ -397,7 +437,7 @@ VALUE_POOLS = {
     "first_sick_day": ["2026-03-02", "02-03-2026", "2026-02-30", "", "2026-03-10"],
     "recovery_date": ["", "", "2026-03-09", "2026-03-02", "x"],
     "expected_delivery_date": ["", "2026-07-01"],
-    "direct_payment": ["", "ja", "nee", "maybe"],
+    "direct_payment": ["", "ja", "nee", "maybe", "NEE", "Ja"],
 }
 POOL_HEADER = "employee_id,dossier_id," + ",".join(VALUE_POOLS)
 

@@ -105,9 +105,19 @@ def test_a_planned_return_after_the_run_date_keeps_the_dossier_open() -> None:
     assert run(planned, on=date(2025, 10, 16)).notifications == []  # returned on AO day 283
 
 
-def test_a_planned_return_after_the_mla_gives_a_herstel_only_once_it_happened() -> None:
+def test_a_planned_return_after_the_mla_previews_its_herstel_due_on_the_return() -> None:
+    """RULES §1, §4.4: the herstel that a planned return causes exists all the same, due on the
+    recovery_date. AO day 1 = 2025-01-06, so AO day 288 = 2025-01-06 + 287 = 2025-10-20 (the MLA);
+    the return is planned for 2025-11-03, after it. On 2025-10-20 with horizon 30 (through
+    2025-11-19) the herstel is upcoming, due 2025-11-03; on 2025-11-02 without a horizon it is not
+    listed (never sent before its date); on 2025-11-03 it is due."""
     planned = ziekte("Z1", date(2025, 1, 6), recovery_date=date(2025, 11, 3))
-    assert list(listed(run(planned, on=date(2025, 10, 20), horizon=30))) == [f"WG001/Z1/{MLA}"]
+    preview = listed(run(planned, on=date(2025, 10, 20), horizon=30))
+    assert list(preview) == [f"WG001/Z1/{MLA}", f"WG001/Z1/{HERSTEL}"]
+    herstel = preview[f"WG001/Z1/{HERSTEL}"]
+    assert (herstel.due_date, herstel.deadline, herstel.state) == (date(2025, 11, 3), None, State.UPCOMING)
+    assert list(listed(run(planned, on=date(2025, 11, 2)))) == [f"WG001/Z1/{MLA}"]
+    assert f"WG001/Z1/{HERSTEL}" not in listed(run(planned, on=date(2025, 10, 20), horizon=13))
     after = listed(run(planned, on=date(2025, 11, 3)))
     assert after[f"WG001/Z1/{HERSTEL}"].state is State.DUE
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uwvcli.domain.workdays import atw_holidays, is_working_day, shift
+from uwvcli.domain.workdays import LONGEST_SHIFT, atw_holidays, is_working_day, shift
 
 # Published calendars (rijksoverheid.nl), written out by hand: the oracle for the computation.
 HOLIDAYS_2025 = {
@@ -96,3 +96,16 @@ def test_every_year_has_its_holidays_in_that_year(year: int) -> None:
     assert good_friday + timedelta(days=3) in holidays  # Easter Monday
     assert good_friday + timedelta(days=41) in holidays  # Ascension Day (a Thursday)
     assert good_friday + timedelta(days=52) in holidays  # Whit Monday
+
+
+def test_no_shift_is_longer_than_longest_shift() -> None:
+    """The pre-filter's margins count on LONGEST_SHIFT: five centuries of days, and the one
+    stretch that reaches it (Good Friday 23 April 2038 to Wednesday 28 April: Easter Monday on the
+    26th, King's Day on Tuesday the 27th)."""
+    day, last = date(1900, 1, 1), date(2400, 12, 31)
+    longest = timedelta(0)
+    while day <= last:
+        longest = max(longest, shift(day) - day)
+        day += timedelta(days=1)
+    assert longest == LONGEST_SHIFT
+    assert shift(date(2038, 4, 23)) == date(2038, 4, 23) + LONGEST_SHIFT

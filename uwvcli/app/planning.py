@@ -2,7 +2,7 @@
 inputs meet the rules, so `due`, `check` and `run` see exactly the same thing.
 
 Built for a million rows: the exports are loaded as a table of columns, the rules' pre-filter
-(`rules.relevant`) keeps the employees that can yield anything on the run date, and only their
+(`prefilter.relevant`) keeps the employees that can yield anything on the run date, and only their
 dossiers become `Dossier` objects and go through the rules. `Plan.dossiers` builds the others
 only when asked for them (`run`'s message builder asks for a few; `due` for none)."""
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from uwvcli.common.memory import cycle_collection_paused
-from uwvcli.domain import rules
+from uwvcli.domain import prefilter, rules
 from uwvcli.domain.models import Config, Dossier, InputError, Notification
 from uwvcli.inputs import exports
 from uwvcli.inputs.exports import DossierTable
@@ -75,7 +75,7 @@ def plan(
         config.paths.dossiers, config.employers, display_base=config.source.parent, names=names
     )
     with cycle_collection_paused(freeze=True):
-        keep = rules.relevant(
+        keep = prefilter.relevant(
             config.employers, table.column, run_date, horizon=horizon, runs=table.employee_runs()
         )
         dossiers = table.dossiers(keep)

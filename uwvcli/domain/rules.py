@@ -11,11 +11,10 @@ only built for what the caller gets back, because `evaluate` runs over a million
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import accumulate, compress, count, islice, pairwise, repeat
-from operator import add, and_, attrgetter, eq, le, lt, mul, ne, not_, or_, sub
+from operator import attrgetter
 
 from uwvcli.common.memory import cycle_collection_paused
 from uwvcli.domain import problems
@@ -39,10 +38,13 @@ NEW_CHAIN_GAP = 28  # a gap of four weeks or more ends a chain (ZW 29(10))
 
 _DAY = timedelta(days=1)
 _DAYS = [timedelta(days=n) for n in range(MLA_AO_DAY)]  # the offsets the MLA count asks for
-_MLA_TERM = timedelta(days=7)  # due on AO day 288, statutory deadline AO day 295
-_FOURTH_DAY = timedelta(days=3)  # ZW 38a: report on the 4th day (window, bevalling, after leave)
-_SIX_WEEKS = timedelta(days=42)  # ZW 38a(3): report by the first day after six weeks
-_CHANGE_TERM = timedelta(days=2)  # werkhervatting: UWV asks for changes within two days
+# The terms the rules add to a date (public: the pre-filter, `prefilter.py`, derives its margins
+# from them).
+MLA_TERM = timedelta(days=7)  # due on AO day 288, statutory deadline AO day 295
+FOURTH_DAY = timedelta(days=3)  # ZW 38a: report on the 4th day (window, bevalling, after leave)
+SIX_WEEKS = timedelta(days=42)  # ZW 38a(3): report by the first day after six weeks
+CHANGE_TERM = timedelta(days=2)  # werkhervatting: UWV asks for changes within two days
+NEXT_DAY = timedelta(days=1)  # ziek uit dienst: a report on the next working day is on time
 _WAZO_DUE_BEFORE_DELIVERY = timedelta(days=70)  # week 30 of the pregnancy (product manual)
 _WAZO_DUE_BEFORE_LEAVE = timedelta(days=28)  # keeps two weeks between sending and the deadline
 _WAZO_TERM = timedelta(days=14)  # WAZO 3:11: at least two weeks before the leave
@@ -62,20 +64,6 @@ _ORDER = attrgetter("due_date", "employer_id", "dossier_id", "kind")
 
 PARTIAL = "partial"
 FULL = "full"
-
-# How far after an employee's dossier dates the rules can place a due date or deadline, when
-# every ziekte dossier is closed (an MLA then falls before the recovery): six weeks after
-# first_sick_day (ZW 38a(3)); at most a week after any other date (the MLA's week, the 2 and 4
-# day terms); plus the shift past weekends and holidays (at most 5 days; 7 to be safe).
-_AFTER_FIRST_SICK_DAY = 42 - 7
-QUIET_MARGIN = 7 + 7
-# Ordinals of the pre-filter (`relevant`) beyond any real date: a dossier still open on the run
-# date; an employer whose link is off (only overlaps count); a date so close to either end of the
-# calendar that a term might not be computable (`evaluate` then reports the employee's rows).
-_OPEN = date.max.toordinal() + 1
-_LINK_OFF = _OPEN + 1
-_EDGE = _OPEN + 2
-_SAFE = range(date.min.toordinal() + 1000, date.max.toordinal() - 1000)
 
 
 @dataclass(frozen=True)
@@ -130,243 +118,6 @@ def evaluate(
                 except OverflowError:  # a date near 9999-12-31: its terms lie beyond the calendar
                     evaluator.discard_employee(found if type(found) is list else [found])
         return evaluator.result()
-
-
-def relevant(
-    employers: Mapping[str, Employer],
-    column: Callable[[str], Sequence],
-    run_date: date,
-    *,
-    horizon: int = 0,
-    runs: Sequence[int] | None = None,
-) -> list[bool]:
-    """Which dossiers can matter on `run_date`: those of every employee who can yield anything
-    then or within `horizon` days. `column(name)` gives field `name` of every dossier, always in
-    the same order (as `exports.DossierTable.column` does); the answer is in that order. With
-    that horizon and whatever the sent keys, `evaluate` gives the same result for the dossiers
-    kept as for all of them.
-
-    An employee is left out only when it is certain that the rules find nothing for them, and
-    no two of their ziekte dossiers overlap (an overlap is an input error), because either
-    - every ziekte dossier closed on or before the run date, and every date of every dossier
-      more than QUIET_MARGIN days (six weeks for first_sick_day) before the start date of the
-      employer's link (or the link off): whatever there was, it was the previous system's; or
-    - they have only ordinary sickness (`_uneventful`), which is reported only in its 42nd week.
-    On a big export that is most employees; deciding it takes a few C-level passes over
-    columns, where the rules spend microseconds per employee. tests/test_due_equivalence.py
-    holds the claim against `evaluate` on all dossiers.
-
-    `runs`, when the caller knows it (`exports.DossierTable.employee_runs`): each row's run
-    number, where a run is a stretch of rows with one employee_id and no employee_id has two.
-    Then grouping by employee is comparing neighbours instead of hashing half a million ids."""
-    employer_ids = column("employer_id")
-    if not employer_ids:
-        return []
-    is_ziekte = list(map(eq, column("dossier_type"), repeat("ziekte")))
-    first_sick = _ordinals(column("first_sick_day"), run_date, absent=0)
-    recovered = _ordinals(column("recovery_date"), run_date, absent=_OPEN, open_after=True)
-    later_dates = (
-        column(name)
-        for name in (
-            "recovery_reported_date",
-            "partial_recovery_date",
-            "expected_delivery_date",
-            "leave_start_date",
-        )
-    )
-    latest = map(
-        max,
-        map(add, first_sick, repeat(_AFTER_FIRST_SICK_DAY)),  # _EDGE stays beyond every cutoff
-        map(mul, recovered, is_ziekte),  # a zwangerschap dossier has no recovery that counts
-        # A column empty in every row (most exports fill few of these) adds nothing to the maximum.
-        *(_ordinals(dates, run_date, absent=0) for dates in later_dates if any(dates)),
-    )
-    cutoffs = {
-        employer.id: employer.start_date.toordinal() - QUIET_MARGIN
-        if employer.active and employer.start_date is not None
-        else _LINK_OFF
-        for employer in employers.values()
-    }
-    quiet = list(map(lt, latest, map(cutoffs.get, employer_ids, repeat(_LINK_OFF))))
-    last_day = run_date.toordinal() + max(horizon, 0)
-    if runs is not None:
-        owners: Sequence[Hashable] = runs
-        overlapping, crowded = _overlapping_runs(runs, is_ziekte, first_sick, recovered)
-    else:
-        # The employee_id alone usually names one person; if it names more (the same number at
-        # two employers), they are simply kept or left out together, which is safe. Only where
-        # two of them have ziekte dossiers does the overlap check need the (employer, employee)
-        # pair.
-        owners = column("employee_id")
-        found = _overlapping(owners, employer_ids, is_ziekte, first_sick, recovered)
-        if found is None:
-            numbers: dict[tuple[str, str], int] = {}
-            owners = list(map(numbers.setdefault, zip(employer_ids, owners, strict=True), count()))
-            found = _overlapping(owners, employer_ids, is_ziekte, first_sick, recovered)
-            assert found is not None  # one employer per key now
-        overlapping, crowded = found
-    # Kept: the employees with something the cheap test cannot rule out, unless their sickness
-    # is uneventful, and every employee whose dossiers overlap (whatever the dates: an input error).
-    hot = set(compress(owners, map(not_, quiet)))
-    hot.difference_update(overlapping)
-    hot.difference_update(
-        _uneventful(hot, owners, column, is_ziekte, first_sick, recovered, last_day, grouped=runs is not None)
-    )
-    hot.update(overlapping)
-    hot.update(_overlaps_among(crowded - hot, owners, is_ziekte, first_sick, recovered))
-    return list(map(hot.__contains__, owners))
-
-
-def _uneventful(
-    candidates: set[Hashable],
-    owners: Sequence[Hashable],
-    column: Callable[[str], Sequence],
-    is_ziekte: list[bool],
-    first_sick: list[int],
-    recovered: list[int],
-    last_day: int,
-    *,
-    grouped: bool,
-) -> set[Hashable]:
-    """Which `candidates` (values of `owners`, one per row: employees or runs; `grouped` when
-    each owner's rows follow each other) have only ordinary sickness whose 42nd week lies
-    beyond `last_day` (an ordinal). Ordinary: ziekte dossiers outside the ZW safety net
-    (sick_reason overig, vangnet_status none, RULES §3) with no employment_end_date (no ziek
-    uit dienst, §4.1), and no pregnancy. Such sickness gives no ziekmelding and no
-    werkhervatting, only an MLA on AO day 288 (§4.3) and its herstel after it, so with fewer
-    than 288 sick days up to `last_day` in all the dossiers of an employee together (each
-    dossier counted from first_sick_day up to its recovery or through `last_day`), no chain
-    reaches the 42nd week by then and the rules find nothing. Only the rows of the candidates
-    are looked at: the cheap test of `relevant` leaves few."""
-    if not candidates:
-        return set()
-    rows = list(map(candidates.__contains__, owners))
-    ordinary = list(compress(is_ziekte, rows))
-    for name, value in (("sick_reason", "overig"), ("vangnet_status", "none"), ("employment_end_date", None)):
-        ordinary = list(map(and_, ordinary, map(eq, compress(column(name), rows), repeat(value))))
-    starts = list(compress(first_sick, rows))
-    ends = list(compress(recovered, rows))
-    # Dates at the calendar's ends (_EDGE) are left to the rules, which report them.
-    ordinary = list(map(and_, ordinary, map(lt, starts, repeat(_OPEN))))
-    ordinary = list(map(and_, ordinary, map(lt, ends, repeat(_EDGE))))
-    sick_days = map(max, map(sub, map(min, ends, repeat(last_day + 1)), starts), repeat(0))
-    weights = map(add, map(mul, sick_days, ordinary), map(mul, map(not_, ordinary), repeat(MLA_AO_DAY)))
-    owners = list(compress(owners, rows))
-    if grouped:  # each owner's rows are one stretch: the running total at its end, minus the last
-        ends_here = [*map(ne, islice(owners, 1, None), owners), True]
-        running = list(compress(accumulate(weights), ends_here))
-        totals = map(sub, running, [0, *islice(running, len(running) - 1)])
-        return set(compress(compress(owners, ends_here), map(lt, totals, repeat(MLA_AO_DAY))))
-    sums = dict.fromkeys(candidates, 0)
-    for owner, days in zip(owners, weights, strict=True):
-        sums[owner] += days
-    return {owner for owner, days in sums.items() if days < MLA_AO_DAY}
-
-
-def _overlapping_runs(
-    runs: Sequence[int], is_ziekte: list[bool], first_sick: list[int], recovered: list[int]
-) -> tuple[set[int], set[int]]:
-    """`_overlapping` for rows grouped in runs of one employee_id: the runs with two ziekte
-    dossiers that might overlap, and the runs with three or more (`crowded`). A run's ziekte
-    dossiers follow each other among the ziekte rows, so a run with two has them as neighbours.
-    A run may hold two people (one employee_id at two employers, side by side): two dossiers of
-    different people compared here can only make the run kept, which is safe."""
-    owners = list(compress(runs, is_ziekte))
-    pairs = list(map(eq, islice(owners, 1, None), owners))  # ziekte dossiers j and j+1: one run
-    if not any(pairs):
-        return set(), set()
-    starts = list(compress(first_sick, is_ziekte))
-    ends = list(compress(recovered, is_ziekte))
-    first_a, end_a = list(compress(starts, pairs)), list(compress(ends, pairs))
-    first_b, end_b = (
-        list(compress(islice(starts, 1, None), pairs)),
-        list(compress(islice(ends, 1, None), pairs)),
-    )
-    owners = list(compress(owners, pairs))
-    crowded = set(compress(islice(owners, 1, None), map(eq, islice(owners, 1, None), owners)))
-    apart = map(or_, map(le, end_a, first_b), map(le, end_b, first_a))
-    sound = map(and_, map(lt, first_a, end_a), map(lt, first_b, end_b))
-    return set(compress(owners, map(not_, map(and_, apart, sound)))) - crowded, crowded
-
-
-def _ordinals(values: list, run_date: date, *, absent: int, open_after: bool = False) -> list[int]:
-    """Dates as day numbers through a table of the few distinct dates: `absent` for None, _EDGE
-    near the ends of the calendar, and (`open_after`, for recovery dates) _OPEN after the run
-    date, because a planned return is not yet a return."""
-    table: dict[date | None, int] = {None: absent}
-    last = run_date.toordinal() if open_after else _OPEN
-    for day in set(values):
-        if day is not None:
-            number = day.toordinal()
-            table[day] = _EDGE if number not in _SAFE else _OPEN if number > last else number
-    return list(map(table.__getitem__, values))
-
-
-def _overlapping(
-    employee: Sequence[Hashable],
-    employer_ids: Sequence[str],
-    is_ziekte: list[bool],
-    first_sick: list[int],
-    recovered: list[int],
-) -> tuple[set[Hashable], set[Hashable]] | None:
-    """The employees whose ziekte dossiers might overlap (RULES §8: `evaluate` reports it), and
-    the employees with three or more ziekte dossiers (`crowded`), whose dossiers are only
-    compared with their first here. Two dossiers are apart when each recovers after it starts
-    and before the other starts. None when two ziekte dossiers of one `employee` key are at
-    different employers: then a key is no person."""
-    rows = list(compress(range(len(employee)), is_ziekte))
-    owners = list(map(employee.__getitem__, rows))
-    seen: dict[Hashable, int] = {}
-    earlier = list(map(seen.setdefault, owners, rows))
-    repeated = list(map(ne, earlier, rows))
-    later = list(compress(rows, repeated))
-    if not later:
-        return set(), set()
-    earlier = list(compress(earlier, repeated))
-    if not all(map(eq, map(employer_ids.__getitem__, earlier), map(employer_ids.__getitem__, later))):
-        return None
-    owners = list(compress(owners, repeated))
-    seen.clear()
-    crowded = set(compress(owners, map(ne, map(seen.setdefault, owners, later), later)))
-    first_a, end_a, first_b, end_b = (
-        list(map(column.__getitem__, which))
-        for column, which in (
-            (first_sick, earlier),
-            (recovered, earlier),
-            (first_sick, later),
-            (recovered, later),
-        )
-    )
-    apart = map(or_, map(le, end_a, first_b), map(le, end_b, first_a))
-    sound = map(and_, map(lt, first_a, end_a), map(lt, first_b, end_b))
-    return set(compress(owners, map(not_, map(and_, apart, sound)))), crowded
-
-
-def _overlaps_among(
-    candidates: set[Hashable],
-    owners: Sequence[Hashable],
-    is_ziekte: list[bool],
-    first_sick: list[int],
-    recovered: list[int],
-) -> set[Hashable]:
-    """Which of `candidates` (values of `owners`, one per row: employees or runs) have two
-    ziekte dossiers that might overlap: in order of first_sick_day, each must recover after it
-    starts and before the next one starts. Python per dossier, so only for the few employees
-    with three or more ziekte dossiers that nothing else keeps."""
-    if not candidates:
-        return set()
-    periods: dict[Hashable, list[tuple[int, int]]] = {owner: [] for owner in candidates}
-    wanted = map(and_, is_ziekte, map(candidates.__contains__, owners))
-    for owner, first, end in compress(zip(owners, first_sick, recovered, strict=True), wanted):
-        periods[owner].append((first, end))
-    return {owner for owner, found in periods.items() if not _apart(sorted(found))}
-
-
-def _apart(periods: list[tuple[int, int]]) -> bool:
-    """Whether sorted (start, end) periods each end after they start and before the next starts."""
-    if not all(start < end for start, end in periods):
-        return False
-    return all(end <= start for (_, end), (start, _) in pairwise(periods))
 
 
 # ---------------------------------------------------------------- pregnancy dates (RULES §2)
@@ -509,7 +260,7 @@ class _Evaluator:
         zw_since = self._ziekmelding(dossier, recovered, [])
         mla_due = first_sick_day + _DAYS[MLA_AO_DAY - 1]
         if (recovered is None or mla_due < recovered) and (zw_since is None or zw_since > mla_due):
-            self._mla(dossier, mla_due, recovered, first_sick_day, ())
+            self._mla(dossier, mla_due, first_sick_day, ())
 
     def employee(self, dossiers: list[Dossier], live: bool) -> None:
         ziekte: list[Dossier] = []
@@ -588,7 +339,7 @@ class _Evaluator:
             if end is None or mla_due < end:  # the chain reaches AO day 288 in this dossier
                 suppressed = zw_since is not None and zw_since <= mla_due  # ZW 38(4): UWV knows
                 if not suppressed:
-                    self._mla(dossier, mla_due, recovered, chain_first, tuple(periods))
+                    self._mla(dossier, mla_due, chain_first, tuple(periods))
             if end is not None:
                 ao_days = _ao_days(first_sick_day, end, leaves)
                 if ao_days > 0:
@@ -609,7 +360,7 @@ class _Evaluator:
         if pregnancies:
             if _in_any_leave(first_sick_day, pregnancies):
                 return None  # sickness during WAZO leave is not reported: the leave continues
-        elif dossier.sick_reason == "overig" and dossier.vangnet_status == "none" and employment_end is None:
+        elif is_ordinary_sickness(dossier.sick_reason, dossier.vangnet_status, employment_end):
             return None  # the common case, decided without the calls below
         qualification = _zw_qualification(dossier, first_sick_day, recovered, pregnancies)
         ends_sick = None  # the last day of the employment when the employee is sick on it
@@ -621,11 +372,11 @@ class _Evaluator:
             ends_sick = employment_end
         if qualification is not None and (ends_sick is None or qualification[1] <= ends_sick):
             reason, due, fourth_day = qualification
-            deadline = shift(due + _FOURTH_DAY) if fourth_day else shift(first_sick_day + _SIX_WEEKS)
+            deadline = shift(due + FOURTH_DAY) if fourth_day else shift(first_sick_day + SIX_WEEKS)
             if ends_sick is not None:
-                deadline = min(deadline, shift(ends_sick + _DAY))
+                deadline = min(deadline, shift(ends_sick + NEXT_DAY))
         elif ends_sick is not None:  # ziek uit dienst: in the safety net only because the employment ends
-            reason, due, deadline = ZwReason.ZIEK_UIT_DIENST, ends_sick, shift(ends_sick + _DAY)
+            reason, due, deadline = ZwReason.ZIEK_UIT_DIENST, ends_sick, shift(ends_sick + NEXT_DAY)
         else:
             return None
         predecessor = self._emit(
@@ -640,27 +391,29 @@ class _Evaluator:
         if reason is ZwReason.ZIEK_UIT_DIENST:
             return None
         if Kind.ZW_ZIEKMELDING in self.enabled:
-            self._werkhervatting(dossier, recovered, pregnancies, due, deadline, predecessor)
+            self._werkhervatting(dossier, pregnancies, due, deadline, predecessor)
         return due
 
     def _werkhervatting(
         self,
         dossier: Dossier,
-        recovered: date | None,
         pregnancies: list[Pregnancy],
         ziekmelding_due: date,
         ziekmelding_deadline: date,
         predecessor: Notification | None,
     ) -> None:
-        """Partial and full return to work of a ZW recipient. Neither is due before, nor has a
-        deadline earlier than, the ziekmelding it follows (ZW 38a(6): both may go together)."""
+        """Partial and full return to work of a ZW recipient. Neither has a deadline earlier than
+        the ziekmelding it follows (ZW 38a(6): both may go together), and the partial one is never
+        due before it. The full one is due on the recorded recovery_date, also a planned one
+        (RULES §1): listed as upcoming until then, never sent before it."""
+        recovered = dossier.recovery_date
         partial = dossier.partial_recovery_date
         if partial is not None:
             predecessor = self._emit(
                 dossier,
                 Kind.WERKHERVATTING,
                 max(partial, ziekmelding_due),
-                max(shift(partial + _CHANGE_TERM), ziekmelding_deadline),
+                max(shift(partial + CHANGE_TERM), ziekmelding_deadline),
                 variant=PARTIAL,
                 waits_for=predecessor,
                 specific=()
@@ -674,7 +427,7 @@ class _Evaluator:
                 dossier,
                 Kind.WERKHERVATTING,
                 recovered,
-                max(shift(max(reported, recovered) + _CHANGE_TERM), ziekmelding_deadline),
+                max(shift(max(reported, recovered) + CHANGE_TERM), ziekmelding_deadline),
                 variant=FULL,
                 waits_for=predecessor,
                 first_ao_day=dossier.first_sick_day,
@@ -686,15 +439,18 @@ class _Evaluator:
         self,
         dossier: Dossier,
         due: date,
-        recovered: date | None,
         chain_first: date,
         earlier_periods: tuple[tuple[date, date], ...],
     ) -> None:
+        """The MLA and, when its dossier recovers after it, the herstel. The recorded
+        recovery_date counts, also a planned one (RULES §1): the herstel it causes is listed as
+        upcoming and is due only on that date."""
+        recovered = dossier.recovery_date
         predecessor = self._emit(
             dossier,
             Kind.MLA,
             due,
-            due + _MLA_TERM,
+            due + MLA_TERM,
             first_ao_day=chain_first,
             earlier_periods=earlier_periods,
         )
@@ -839,6 +595,14 @@ def _build(
     )
 
 
+def is_ordinary_sickness(sick_reason: str, vangnet_status: str, employment_end_date: date | None) -> bool:
+    """Whether a ziekte dossier's own fields keep it out of the ZW safety net: no ZW reason, no
+    no-risk or sfb status (RULES §3) and no end of employment (ziek uit dienst, §4.1). Only a
+    pregnancy of the employee can still bring it in; otherwise it gives only an MLA and its
+    herstel. (The pre-filter's shortcut for ordinary sickness asks the same.)"""
+    return sick_reason not in _ZW_BY_REASON and vangnet_status not in _VANGNET and employment_end_date is None
+
+
 def _zw_qualification(
     dossier: Dossier, first_sick_day: date, recovered: date | None, pregnancies: list[Pregnancy]
 ) -> tuple[ZwReason, date, bool] | None:
@@ -855,7 +619,13 @@ def _zw_qualification(
         else:
             for pregnancy in pregnancies:  # sick before the window and still sick when it opens
                 opens = pregnancy.earliest_leave
-                if first_sick_day < opens and (recovered is None or recovered > opens):
+                # Only a window that has a first day: with leave_start_date on Lmin (or before it)
+                # the window is empty and the sickness runs straight into the leave (RULES §3).
+                if (
+                    pregnancy.in_window(opens)
+                    and first_sick_day < opens
+                    and (recovered is None or recovered > opens)
+                ):
                     return ZwReason.PREGNANCY_WINDOW, opens, True
             return None
     fourth_day = (

@@ -15,6 +15,10 @@ from dateutil.easter import easter
 
 _DAY = timedelta(days=1)
 _SUNDAY = 6
+# The furthest `shift` moves a day: from Good Friday past Easter Monday and a King's Day on the
+# Tuesday after it (Easter on 25 April: Friday 23 to Wednesday 28). No longer stretch of days
+# without work exists in the ATW calendar (tests/test_workdays.py walks five centuries).
+LONGEST_SHIFT = timedelta(days=5)
 
 
 @cache

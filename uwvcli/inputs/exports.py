@@ -8,7 +8,7 @@ Built for a million rows: CSV is streamed with `csv.reader` in chunks, each chun
 checked column by column, each field through a cache of already-parsed spellings (an export has
 few distinct dates, booleans and enum values). `load_dossiers` builds a `Dossier` per row;
 `load_table` keeps the columns (`DossierTable`), so that a caller who needs few of a million
-dossiers as objects (`planning`, with `rules.relevant`) builds only those. Messages never contain
+dossiers as objects (`planning`, with `prefilter.relevant`) builds only those. Messages never contain
 the value of a personal field (BSN, names, birth date, gender, IBAN).
 """
 
@@ -118,10 +118,13 @@ def _parse_amount(text: str) -> Decimal:
 
 
 def _parse_boolean(text: str) -> bool:
+    """CONTRACT §3: the six spellings in any case (spreadsheets write `TRUE`, `Ja`). CSV cells and
+    JSON strings both come here; the column's cache keeps each spelling seen, so case folding
+    costs nothing per row."""
     try:
-        return _BOOLEAN_SPELLINGS[text.strip()]
+        return _BOOLEAN_SPELLINGS[text.strip().casefold()]
     except KeyError:
-        raise _Invalid("is not a yes/no value: write true, false, ja, nee, 1 or 0") from None
+        raise _Invalid("is not a yes/no value: write true, false, ja, nee, 1 or 0 (in any case)") from None
 
 
 def _choice_parser(options: tuple[str, ...]) -> Callable[[str], str]:
@@ -500,7 +503,7 @@ class DossierTable:
 
     def employee_runs(self) -> list[int] | None:
         """Each row's run number, when every employee_id's rows follow each other (as in an
-        export sorted by employee; `rules.relevant` groups by it); None when they do not."""
+        export sorted by employee; `prefilter.relevant` groups by it); None when they do not."""
         return list(accumulate(chain.from_iterable(self._run_starts))) if self._grouped else None
 
     def loaded(self) -> None:
@@ -976,7 +979,7 @@ def load_table(
 ) -> tuple[DossierTable, list[InputError]]:
     """`load_dossiers` as a `DossierTable`: the same checks, errors, dossiers and order, without an
     object per row. On a million rows most dossiers can yield nothing on the run date
-    (`rules.relevant`), so only the few that can need to become objects. `names=False` leaves
+    (`prefilter.relevant`), so only the few that can need to become objects. `names=False` leaves
     the NAMES fields absent (None) in every row: what a preview does not show, it does not hold."""
     loader = _Loader(employers, table=DossierTable(), names=names)
     _load(loader, paths, display_base)
