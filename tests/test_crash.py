@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import write_setup
-from uwvcli.domain.models import aanleverkenmerk
+from uwvcli.domain.keys import aanleverkenmerk
 from uwvcli.messages.build import check_message
 from uwvcli.messages.signing import verify_document
 from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder

@@ -22,7 +22,8 @@ from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XM
 from tests.helpers import write_setup
 from tests.message_samples import CASES, SENDER, build, employer
 from uwvcli.app.prepare import fingerprint, prepare
-from uwvcli.domain.models import Sender, aanleverkenmerk
+from uwvcli.domain.keys import aanleverkenmerk
+from uwvcli.domain.models import Sender
 from uwvcli.errors import SigningError
 from uwvcli.inputs.config import load_config
 from uwvcli.messages.build import NAMESPACE, build_message, check_message, content_digest

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from uwvcli.digipoort import codes
 from uwvcli.domain import rules
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import (
     Dossier,
     Employer,
@@ -38,7 +39,6 @@ from uwvcli.domain.models import (
     PathSettings,
     State,
     StatusRecord,
-    notification_key,
 )
 from uwvcli.recap import mails as recap
 from uwvcli.recap.mails import EmployerRecap, RecapItem
@@ -120,7 +120,7 @@ def _notification(
     **extra: object,
 ) -> Notification:
     return Notification(
-        key=notification_key(dossier.employer_id, dossier.dossier_id, kind, variant),
+        key=NotificationKey(dossier.employer_id, dossier.dossier_id, kind, variant),
         kind=kind,
         employer_id=dossier.employer_id,
         employee_id=dossier.employee_id,

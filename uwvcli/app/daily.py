@@ -131,7 +131,7 @@ def build_recaps(
     unreachable: dict[str, int] = {}
     for delivery in send.lines:
         entry = journal.entry(delivery.key)
-        employer_id = entry.employer_id if entry else delivery.key.split("/", 1)[0]
+        employer_id = delivery.key.employer_id
         if delivery.state == NOT_SENT:
             unreachable[employer_id] = unreachable.get(employer_id, 0) + 1
             continue

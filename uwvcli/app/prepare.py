@@ -34,21 +34,21 @@ from pathlib import Path
 
 from uwvcli.app import planning
 from uwvcli.delivery.loop import berichtsoort_for
+from uwvcli.domain import ordering
+from uwvcli.domain.keys import NotificationKey, aanleverkenmerk
 from uwvcli.domain.models import (
     Config,
     Dossier,
     Employer,
     InputError,
-    Kind,
     Notification,
     Sender,
     State,
-    aanleverkenmerk,
 )
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
-from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState, sending_order
+from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState
 from uwvcli.state.outbox import Outbox, Staged
 
 #: The recap tells each employer what comes up in this many days after the run date.
@@ -119,7 +119,7 @@ class PrepareReport:
 
 def sending_order_prepared(items: list[Prepared]) -> list[Prepared]:
     by_key = {p.notification.key: p for p in items}
-    return [by_key[n.key] for n in sending_order(p.notification for p in items)]
+    return [by_key[n.key] for n in ordering.sending_order(p.notification for p in items)]
 
 
 def prepare(
@@ -156,7 +156,7 @@ def prepare(
     report.input_errors.extend(plan.input_errors)
     work = _Preparation(config, plan, journal, outbox, report)
 
-    ordered = [n for n in sending_order(plan.notifications) if not work.already_gone(n)]
+    ordered = [n for n in ordering.sending_order(plan.notifications) if not work.already_gone(n)]
     jobs = {n.key: job for n in ordered if (job := work.job_for(n)) is not None}
     total = len(ordered) + len(plan.already_sent)
     done = 0
@@ -323,7 +323,7 @@ class _Preparation:
         self.report = report
         self.created = datetime.now(UTC)
         self.entries = {e.key: e for e in journal.entries()}
-        self.held_back: set[str] = set()  # keys not going out this run: successors must wait
+        self.held_back: set[NotificationKey] = set()  # not going out this run: successors must wait
         self.pending: list[tuple[Notification, Entry | None, _Job, _Rendered]] = []
 
     def already_gone(self, n: Notification) -> bool:
@@ -366,9 +366,9 @@ class _Preparation:
     def settle(self, n: Notification, job: _Job | None, rendered: _Rendered | None) -> None:
         """Record what became of `n`, in sending order (so a held-back predecessor is known)."""
         entry = self.entries.get(n.key)
-        waits_for = next((key for key in predecessors(n) if key in self.held_back), None)
-        if n.state != State.BLOCKED and waits_for is not None:
-            n = replace(n, state=State.BLOCKED, problems=(f"waits for {waits_for}",), waits_for=waits_for)
+        waits = ordering.waits_for(n.key, self.held_back)
+        if n.state != State.BLOCKED and waits is not None:
+            n = replace(n, state=State.BLOCKED, problems=(f"waits for {waits}",), waits_for=waits)
         if job is None or rendered is None or n.state == State.BLOCKED:
             self.block(n, entry, rendered)
         elif rendered.problems:
@@ -435,7 +435,7 @@ class _Preparation:
 
     # ------------------------------------------------------------------ the rest of the journal
 
-    def withdraw_the_rest(self, planned: set[str], run_date: date) -> None:
+    def withdraw_the_rest(self, planned: set[NotificationKey], run_date: date) -> None:
         """Unsent notifications the exports no longer make due (a correction, an employer set
         inactive, a row that became unreadable) are withdrawn before `send` can submit them."""
         reason = f"no longer due on {run_date.isoformat()} according to the exports; not sent"
@@ -475,17 +475,6 @@ class _Preparation:
         target = self.outbox.set_aside(path, folder)
         if target is not None:
             self.report.set_aside.append(target)
-
-
-def predecessors(n: Notification) -> list[str]:
-    """Keys that must go before `n` (RULES §6); they always belong to the same dossier."""
-    base = f"{n.employer_id}/{n.dossier_id}"
-    if n.kind == Kind.WERKHERVATTING:
-        zw = f"{base}/{Kind.ZW_ZIEKMELDING}"
-        return [zw] if n.variant == "partial" else [zw, f"{base}/{Kind.WERKHERVATTING}/partial"]
-    if n.kind == Kind.HERSTEL_MLA:
-        return [f"{base}/{Kind.MLA}"]
-    return []
 
 
 def _why(entry: Entry | None, job: _Job, rendered: _Rendered) -> str:

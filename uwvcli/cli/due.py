@@ -17,6 +17,7 @@ from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, InputError, Notification, State
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
@@ -79,7 +80,7 @@ def due(
     raise typer.Exit(EXIT_ATTENTION if needs_attention else EXIT_OK)
 
 
-def sent_keys_for_preview(config: Config) -> frozenset[str]:
+def sent_keys_for_preview(config: Config) -> frozenset[NotificationKey]:
     """Keys already sent, from the journal when there is one; a preview never creates state."""
     if not config.paths.state.exists():
         return frozenset()

@@ -22,6 +22,7 @@ from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_r
 from uwvcli.cli.output import write_json
 from uwvcli.cli.send import STATE_STYLES, one_line
 from uwvcli.digipoort.findings import findings
+from uwvcli.domain.keys import parse_key
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, Kind, StatusRecord
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
@@ -148,7 +149,7 @@ def _row(entry: Entry, last: StatusRecord | None) -> dict[str, Any]:
     from uwvcli.digipoort import codes
 
     return {
-        "key": entry.key,
+        "key": str(entry.key),
         "employer_id": entry.employer_id,
         "employee_id": entry.employee_id,
         "dossier_id": entry.dossier_id,
@@ -205,7 +206,7 @@ def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> No
         table.add_row(
             f"{row['employer_id']} {employer.name}" if employer else row["employer_id"],
             row["employee_id"],
-            kind_label(Kind(row["kind"]), _variant(row["key"] or "")),
+            kind_label(Kind(row["kind"]), parse_key(row["key"]).variant),
             row["due_date"],
             row["deadline"] or "–",
             Text(row["state"] or "", style=STATE_STYLES.get(row["state"] or "", "")),
@@ -214,12 +215,6 @@ def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> No
             _explanation(row),
         )
     terminal.out.print(table)
-
-
-def _variant(key: str) -> str | None:
-    """`partial`/`full` of a werkhervatting key (`<employer>/<dossier>/werkhervatting/partial`)."""
-    parts = key.split("/")
-    return parts[3] if len(parts) > 3 else None
 
 
 def _explanation(row: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from itertools import accumulate, compress, count, islice, pairwise, repeat
 from operator import add, and_, attrgetter, eq, le, lt, mul, ne, not_, or_, sub
 
 from uwvcli.common.memory import cycle_collection_paused
+from uwvcli.domain import ordering
 from uwvcli.domain.identifiers import (
     default_risicocode,
     is_valid_aansluitnummer,
@@ -27,6 +28,7 @@ from uwvcli.domain.identifiers import (
     is_valid_risicocode,
     is_valid_sector,
 )
+from uwvcli.domain.keys import NotificationKey, Variant
 from uwvcli.domain.models import (
     Dossier,
     Employer,
@@ -35,7 +37,6 @@ from uwvcli.domain.models import (
     Notification,
     State,
     ZwReason,
-    notification_key,
 )
 from uwvcli.domain.workdays import shift
 
@@ -61,13 +62,10 @@ _VANGNET = frozenset({"no_risk", "sfb"})
 _CARRIES_IBAN = frozenset({Kind.ZW_ZIEKMELDING, Kind.WERKHERVATTING, Kind.WAZO})
 # CONTRACT §4 order: due_date, employer_id, dossier_id, kind (the kind's public name, as text).
 # The one tie left (a partial and a full werkhervatting on one day) keeps the order in which the
-# evaluator emits them: partial before full. The *sending* order of RULES §6 is not this order;
-# the journal and the delivery loop apply it (journal.sending_order). A stable sort on these
-# fields (in C) is what makes a million cheap to sort.
+# evaluator emits them: a successor after the predecessors it may wait for (`ordering`), so partial
+# before full. The *sending* order of RULES §6 is not this order; `ordering.sending_order` is. A
+# stable sort on these fields (in C) is what makes a million cheap to sort.
 _ORDER = attrgetter("due_date", "employer_id", "dossier_id", "kind")
-
-PARTIAL = "partial"
-FULL = "full"
 
 # How far after an employee's dossier dates the rules can place a due date or deadline, when
 # every ziekte dossier is closed (an MLA then falls before the recovery): six weeks after
@@ -99,7 +97,7 @@ def evaluate(
     run_date: date,
     *,
     horizon: int = 0,
-    sent_keys: Container[str] = frozenset(),
+    sent_keys: Container[NotificationKey] = frozenset(),
 ) -> Evaluation:
     """Every notification the dossiers call for on `run_date`, sorted as CONTRACT §4 says.
 
@@ -570,7 +568,7 @@ def _iban_problems(dossier: Dossier, entity: _EntityCheck) -> list[str]:
 class _Evaluator:
     """Collects the notifications of one run date, employee by employee."""
 
-    def __init__(self, run_date: date, horizon: int, sent_keys: Container[str]):
+    def __init__(self, run_date: date, horizon: int, sent_keys: Container[NotificationKey]):
         self.run_date = run_date
         self.horizon_end = run_date + timedelta(days=min(horizon, (date.max - run_date).days))
         self.sent_keys = sent_keys
@@ -584,6 +582,11 @@ class _Evaluator:
         self.enabled: frozenset[Kind] = frozenset()
         self._entities: dict[str, _EntityCheck] = {}  # by org unit id, for this employer
         self._last_checked: tuple[Dossier | None, bool, tuple[str, ...]] = (None, False, ())
+        # The keys of one dossier listed with problems: its successors wait for them (RULES §6).
+        # Predecessor and successor share the dossier, and a dossier's notifications are placed
+        # one after another, so only the last dossier with such a key is remembered.
+        self._held_back: set[NotificationKey] = set()
+        self._held_back_of: Dossier | None = None
 
     def discard_employee(self, dossiers: list[Dossier]) -> None:
         """Take back what was found for an employee whose dates cannot be computed with, and
@@ -754,7 +757,7 @@ class _Evaluator:
             reason, due, deadline = ZwReason.ZIEK_UIT_DIENST, ends_sick, shift(ends_sick + _DAY)
         else:
             return None
-        predecessor = self._emit(
+        self._emit(
             dossier,
             Kind.ZW_ZIEKMELDING,
             due,
@@ -766,7 +769,7 @@ class _Evaluator:
         if reason is ZwReason.ZIEK_UIT_DIENST:
             return None
         if Kind.ZW_ZIEKMELDING in self.enabled:
-            self._werkhervatting(dossier, recovered, pregnancies, due, deadline, predecessor)
+            self._werkhervatting(dossier, recovered, pregnancies, due, deadline)
         return due
 
     def _werkhervatting(
@@ -776,19 +779,17 @@ class _Evaluator:
         pregnancies: list[Pregnancy],
         ziekmelding_due: date,
         ziekmelding_deadline: date,
-        predecessor: str | None,
     ) -> None:
         """Partial and full return to work of a ZW recipient. Neither is due before, nor has a
         deadline earlier than, the ziekmelding it follows (ZW 38a(6): both may go together)."""
         partial = dossier.partial_recovery_date
         if partial is not None:
-            predecessor = self._emit(
+            self._emit(
                 dossier,
                 Kind.WERKHERVATTING,
                 max(partial, ziekmelding_due),
                 max(shift(partial + _CHANGE_TERM), ziekmelding_deadline),
-                variant=PARTIAL,
-                waits_for=predecessor,
+                variant=Variant.PARTIAL,
                 specific=()
                 if dossier.partial_daily_wage is not None
                 else (
@@ -804,8 +805,7 @@ class _Evaluator:
                 Kind.WERKHERVATTING,
                 recovered,
                 max(shift(max(reported, recovered) + _CHANGE_TERM), ziekmelding_deadline),
-                variant=FULL,
-                waits_for=predecessor,
+                variant=Variant.FULL,
                 first_ao_day=dossier.first_sick_day,
             )
 
@@ -819,7 +819,7 @@ class _Evaluator:
         chain_first: date,
         earlier_periods: tuple[tuple[date, date], ...],
     ) -> None:
-        predecessor = self._emit(
+        self._emit(
             dossier,
             Kind.MLA,
             due,
@@ -833,7 +833,6 @@ class _Evaluator:
                 Kind.HERSTEL_MLA,
                 recovered,
                 None,
-                waits_for=predecessor,
                 first_ao_day=chain_first,
                 earlier_periods=earlier_periods,
             )
@@ -872,14 +871,13 @@ class _Evaluator:
         due: date,
         deadline: date | None,
         *,
-        variant: str | None = None,
-        waits_for: str | None = None,
+        variant: Variant | None = None,
         specific: tuple[str, ...] = (),
         notes: tuple[str, ...] = (),
         **details: object,
-    ) -> str | None:
-        """Place one candidate (RULES §5, §6). Returns its key when it is listed with problems,
-        so that its successor waits for it; None when it does not hold anything up."""
+    ) -> None:
+        """Place one candidate (RULES §5, §6). One listed with problems holds up its successors
+        (`ordering.waits_for`); one out of scope or already sent holds up nothing."""
         employment_end = dossier.employment_end_date
         if employment_end is not None and due > employment_end:
             return None  # after the employment ends the employer sends nothing else
@@ -888,7 +886,7 @@ class _Evaluator:
         start = self.start
         if due < start:
             if deadline is not None and deadline >= start:
-                key = notification_key(dossier.employer_id, dossier.dossier_id, kind, variant)
+                key = NotificationKey(dossier.employer_id, dossier.dossier_id, kind, variant)
                 if key not in self.sent_keys:
                     state = self._state(due, deadline, ())
                     self.handover.append(
@@ -897,7 +895,7 @@ class _Evaluator:
             return None
         if start > self.run_date or due > self.horizon_end:
             return None
-        key = notification_key(dossier.employer_id, dossier.dossier_id, kind, variant)
+        key = NotificationKey(dossier.employer_id, dossier.dossier_id, kind, variant)
         entity = self._entity(dossier.org_unit_id)
         problems = self._problems(dossier, kind, entity) + specific
         if entity.notes:
@@ -908,14 +906,18 @@ class _Evaluator:
                 found = _build(key, kind, dossier, due, deadline, state, problems, variant, notes, details)
                 self.already_sent.append(found)
             return None
-        if waits_for is not None:
-            problems += (f"waits for {waits_for}",)
-            details["waits_for"] = waits_for
+        waits = ordering.waits_for(key, self._held_back) if self._held_back_of is dossier else None
+        if waits is not None:
+            problems += (f"waits for {waits}",)
+            details["waits_for"] = waits
         state = self._state(due, deadline, problems)
         self.notifications.append(
             _build(key, kind, dossier, due, deadline, state, problems, variant, notes, details)
         )
-        return key if problems else None
+        if problems:
+            if self._held_back_of is not dossier:
+                self._held_back, self._held_back_of = set(), dossier
+            self._held_back.add(key)
 
     def _problems(self, dossier: Dossier, kind: Kind, entity: _EntityCheck) -> tuple[str, ...]:
         """The §7 problems of the dossier for this kind. The notifications of one dossier are
@@ -944,14 +946,14 @@ class _Evaluator:
 
 
 def _build(
-    key: str,
+    key: NotificationKey,
     kind: Kind,
     dossier: Dossier,
     due: date,
     deadline: date | None,
     state: State,
     problems: tuple[str, ...],
-    variant: str | None,
+    variant: Variant | None,
     notes: tuple[str, ...],
     details: dict[str, object],
 ) -> Notification:

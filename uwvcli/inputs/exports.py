@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from uwvcli.common.memory import cycle_collection_paused
+from uwvcli.domain import keys
 from uwvcli.domain.models import Dossier, Employer, InputError
 from uwvcli.errors import InputFileError
 from uwvcli.inputs import jsonstream
@@ -292,6 +293,8 @@ class _Loader:
                 ok = list(map(and_, ok, map(is_not, by_field[index], repeat(None))))
         if not _all_consistent(*(by_field[i] for i in _CONSISTENCY_INDICES)):
             ok = list(map(and_, ok, map(_consistent, *(by_field[i] for i in _CONSISTENCY_INDICES))))
+        if not keys.usable_dossier_ids(by_field[_DOSSIER]):
+            ok = list(map(and_, ok, map(_usable_dossier_id, by_field[_DOSSIER])))
         self.dossier_ids.append((source, lines, by_field[_DOSSIER]))
         self.distinct_ids.update(by_field[_DOSSIER])
         suspect.update(compress(range(count), map(not_, ok)))
@@ -365,6 +368,9 @@ class _Loader:
         for name in REQUIRED:
             if args[pos[name]] is None and not any(field == name for field, _ in problems):
                 problems.append((name, f"{name} is missing: every row needs it"))
+        dossier_id = args[pos["dossier_id"]]
+        if dossier_id is not None and (unusable := keys.dossier_id_problem(dossier_id)) is not None:
+            problems.append(("dossier_id", unusable))
         employer_id, unit_id = args[pos["employer_id"]], args[pos["org_unit_id"]]
         employer = self.employers.get(employer_id) if employer_id else None
         if employer_id and employer is None:
@@ -620,6 +626,10 @@ def _all_consistent(
         if not all(map(ge, compress(reports, has_report), compress(first_days, has_report))):
             return False
     return True
+
+
+def _usable_dossier_id(dossier_id: str | None) -> bool:
+    return dossier_id is None or keys.dossier_id_problem(dossier_id) is None
 
 
 def _field_message(name: str, text: str, problem: str) -> str:

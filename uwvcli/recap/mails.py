@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from uwvcli.common.network import is_loopback
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.findings import findings
+from uwvcli.domain.keys import InvalidKey, NotificationKey, parse_key
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Dossier,
@@ -83,7 +84,7 @@ class RecapItem:
     """One notification as the recap shows it. Deliberately without BSN, names or birth date:
     what is not here cannot leak into a mail."""
 
-    key: str  # <employer_id>/<dossier_id>/<kind>[/variant]: matches items across sections
+    key: NotificationKey  # matches items across sections
     kind: Kind
     employee_id: str  # personnel number
     dossier_id: str
@@ -256,7 +257,7 @@ _PROBLEM_TEXTS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          f"vermoedelijke bevallingsdatum, bij een meerling 10 tot 8 weken) — corrigeer die {_HR}"),
     )
 )  # fmt: skip
-_WAITS_FOR = re.compile(r"^waits for (?P<key>\S+)")
+_WAITS_FOR = re.compile(r"^waits for (?P<key>.+)")
 
 
 def problem_in_dutch(problem: str) -> str:
@@ -272,13 +273,12 @@ def problem_in_dutch(problem: str) -> str:
     return problem
 
 
-def _describe_key(key: str) -> str:
-    parts = key.split("/")
+def _describe_key(text: str) -> str:
     try:
-        label = kind_label(Kind(parts[2]), parts[3] if len(parts) > 3 else None)
-    except (IndexError, ValueError, KeyError):
-        return key
-    return f"de {label} van dossier {parts[1]}"
+        key = parse_key(text)
+    except InvalidKey:
+        return text
+    return f"de {kind_label(key.kind, key.variant)} van dossier {key.dossier_id}"
 
 
 _RISICOCODE_NOTE = re.compile(
