@@ -338,7 +338,7 @@ def test_a_successor_built_while_its_predecessor_is_held_back_leaves_no_file_at_
         partial = journal.entry("WG001/Z-1/werkhervatting/partial")
     assert partial is not None and partial.state == JournalState.BLOCKED
     assert partial.problems == ("waits for WG001/Z-1/zw-ziekmelding",)
-    assert [e.key for e in report.still_unsuccessful] == ["WG001/Z-1/zw-ziekmelding"]
+    assert [str(e.key) for e in report.still_unsuccessful] == ["WG001/Z-1/zw-ziekmelding"]
     assert sorted(p.name for p in config.paths.outbox.iterdir()) == ["WG001-P-1-WAZO.xml", "WG001-Z-1-ZM.xml"]
 
 

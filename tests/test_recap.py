@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from uwvcli.digipoort import codes
 from uwvcli.domain import rules
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import NotificationKey, parse_key
 from uwvcli.domain.models import (
     Dossier,
     Employer,
@@ -889,7 +889,10 @@ def test_a_from_address_with_a_display_name_still_gives_a_clean_envelope(
 def test_a_large_employer_recap_survives_the_round_trip_through_the_file(tmp_path: Path) -> None:
     base = _busy_day()
     template = base.sent[0]
-    many = [replace(template, key=f"WG001/Z-{n}/zw-ziekmelding", dossier_id=f"Z-{n}") for n in range(600)]
+    many = [
+        replace(template, key=parse_key(f"WG001/Z-{n}/zw-ziekmelding"), dossier_id=f"Z-{n}")
+        for n in range(600)
+    ]
     big = replace(base, sent=many)
     first = recap.write_recap(tmp_path, recap.compose_recap(big))
     assert "600 verzonden" in _parse(first.read_bytes())["Subject"]
