@@ -293,10 +293,13 @@ class _Loader:
                 ok = list(map(and_, ok, map(is_not, by_field[index], repeat(None))))
         if not _all_consistent(*(by_field[i] for i in _CONSISTENCY_INDICES)):
             ok = list(map(and_, ok, map(_consistent, *(by_field[i] for i in _CONSISTENCY_INDICES))))
-        if not keys.usable_dossier_ids(by_field[_DOSSIER]):
-            ok = list(map(and_, ok, map(_usable_dossier_id, by_field[_DOSSIER])))
-        self.dossier_ids.append((source, lines, by_field[_DOSSIER]))
-        self.distinct_ids.update(by_field[_DOSSIER])
+        dossier_ids = by_field[_DOSSIER]
+        if not keys.usable_dossier_ids(dossier_ids):
+            usable = list(map(_usable_dossier_id, dossier_ids))
+            ok = list(map(and_, ok, usable))
+            dossier_ids = [d if fine else None for d, fine in zip(dossier_ids, usable, strict=True)]
+        self.dossier_ids.append((source, lines, dossier_ids))  # an unusable id is never a duplicate
+        self.distinct_ids.update(dossier_ids)
         suspect.update(compress(range(count), map(not_, ok)))
         for index in sorted(suspect):
             row = rows[index] if rows is not None else [column[index] for column in cells]
