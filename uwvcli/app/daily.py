@@ -16,6 +16,7 @@ from pathlib import Path
 
 from uwvcli.app.prepare import PrepareReport
 from uwvcli.delivery.loop import NOT_SENT, Delivery, SendReport, open_digipoort, send_outbox
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, Dossier, Notification, State
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 from uwvcli.messages.signing import Credentials
@@ -177,7 +178,7 @@ def build_recaps(
     return recaps
 
 
-def _notifications_of(prepared: PrepareReport) -> dict[str, Notification]:
+def _notifications_of(prepared: PrepareReport) -> dict[NotificationKey, Notification]:
     found = {p.notification.key: p.notification for p in (*prepared.written, *prepared.unchanged)}
     found.update({n.key: n for n in (*prepared.blocked, *prepared.changed_after_sending)})
     return found
@@ -220,7 +221,9 @@ def _start_of_the_day_runs(journal: Journal, day: date) -> datetime | None:
     return started
 
 
-def _settled_since(journal: Journal, since: datetime | None, reported: Container[str]) -> list[Entry]:
+def _settled_since(
+    journal: Journal, since: datetime | None, reported: Container[NotificationKey]
+) -> list[Entry]:
     """Messages an earlier run of the day sent or settled but never told the employer about: that
     run was killed before its recap was written. Without them a crash would silently drop news
     from the day's recap; with them a normal rerun adds nothing (`write_recap` sees the facts were
@@ -230,7 +233,7 @@ def _settled_since(journal: Journal, since: datetime | None, reported: Container
     return [e for e in journal.entries(state=tuple(SECTION_OF_STATE), since=since) if e.key not in reported]
 
 
-def _attempted_since(journal: Journal, key: str, since: datetime) -> bool:
+def _attempted_since(journal: Journal, key: NotificationKey, since: datetime) -> bool:
     return any(attempt.started >= since for attempt in journal.attempts(key))
 
 

@@ -110,7 +110,7 @@ def dossier_id_problem(dossier_id: str) -> str | None:
 def usable_dossier_ids(dossier_ids: Sequence[str | None]) -> bool:
     """Whether every id of a column passes `dossier_id_problem` (None = missing, reported
     elsewhere), in two C-level passes: the loader asks this of every chunk of rows."""
-    present = [d for d in dossier_ids if d is not None] if None in dossier_ids else dossier_ids
+    present = list(filter(None, dossier_ids))
     return max(map(len, present), default=0) <= DOSSIER_ID_LIMIT and "".join(present).isprintable()
 
 

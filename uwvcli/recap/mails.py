@@ -481,7 +481,7 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
 
 def _notes(recap: EmployerRecap) -> list[str]:
     notes: list[str] = []
-    seen_items: set[str] = set()
+    seen_items: set[NotificationKey] = set()
     for _, item in recap.news():
         if item.key in seen_items:
             continue
