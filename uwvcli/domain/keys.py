@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -150,13 +150,14 @@ def aanleverkenmerk(key: NotificationKey, revision: int = 1) -> str:
     return f"{text[: AANLEVERKENMERK_LIMIT - len(suffix) - _DIGEST_LENGTH - 1]}-{digest}{suffix}"
 
 
-def employer_id_problem(employer_id: str, others: list[str]) -> str | None:
+def employer_id_problem(employer_id: str, others: Container[str]) -> str | None:
     """Why an employer id cannot name notifications next to the `others`, or None: a `/` would
     make its keys ambiguous, and an id that starts with another one and a `-` (`WG` and `WG-2`)
     could give two notifications one aanleverkenmerk (`WG` + `2-Z1`, `WG-2` + `Z1`)."""
     if _SEPARATOR in employer_id:
         return "must not contain '/': it is part of every notification key (CONTRACT §4)"
-    clash = next((o for o in others if o != employer_id and employer_id.startswith(f"{o}-")), None)
+    starts = (employer_id[:at] for at, c in enumerate(employer_id) if c == "-")
+    clash = next((start for start in starts if start in others), None)
     if clash is not None:
         return (
             f"must not start with the id of employer {clash!r} followed by '-': their aanleverkenmerken "

@@ -479,7 +479,7 @@ def _employers(reader: _Reader, root: _Mapping) -> dict[str, Employer]:
         first_path[employer.id] = path
         lines[employer.id] = reader.line(item, "id")
     for employer_id in employers:
-        problem = keys.employer_id_problem(employer_id, list(employers))
+        problem = keys.employer_id_problem(employer_id, employers)
         if problem is not None:
             reader.problem(
                 f"{first_path[employer_id]}.id", f"employer id {employer_id!r} {problem}", lines[employer_id]
