@@ -20,16 +20,15 @@ from uwvcli.digipoort.client import (
     Process,
     ResponseNotTrusted,
 )
+from uwvcli.domain.keys import aanleverkenmerk, parse_key
 from uwvcli.domain.models import (
     Config,
     DigipoortSettings,
-    Kind,
     Notification,
     PathSettings,
     Sender,
     State,
     StatusRecord,
-    aanleverkenmerk,
 )
 from uwvcli.messages.signing import Credentials, sign_document
 from uwvcli.state.journal import Journal
@@ -59,17 +58,23 @@ test_credentials.__test__ = False  # type: ignore[attr-defined]  # a builder, no
 
 
 def notification(key: str, *, employee_id: str = "1001", due: date = date(2026, 11, 27)) -> Notification:
-    employer_id, dossier_id, kind, *_ = key.split("/")
+    parsed = parse_key(key)
     return Notification(
-        key=key,
-        kind=Kind(kind),
-        employer_id=employer_id,
+        key=parsed,
+        kind=parsed.kind,
+        employer_id=parsed.employer_id,
         employee_id=employee_id,
-        dossier_id=dossier_id,
+        dossier_id=parsed.dossier_id,
+        variant=parsed.variant,
         due_date=due,
         deadline=due + timedelta(days=7),
         state=State.DUE,
     )
+
+
+def reference(key: str) -> str:
+    """The aanleverkenmerk of the notification with this key text."""
+    return aanleverkenmerk(parse_key(key))
 
 
 def write_message(
@@ -84,14 +89,14 @@ def write_message(
 ) -> Path:
     """Sign `body` (a stand-in message unless given), put it in the outbox, journal it as written."""
     n = notification(key, employee_id=employee_id, due=due)
-    reference = aanleverkenmerk(key)
-    payload = body or f"<Bericht><Kenmerk>{reference}</Kenmerk></Bericht>".encode()
-    path, sha = Outbox(config.paths.outbox).write(reference, sign_document(payload, credentials))
+    kenmerk = reference(key)
+    payload = body or f"<Bericht><Kenmerk>{kenmerk}</Kenmerk></Bericht>".encode()
+    path, sha = Outbox(config.paths.outbox).write(kenmerk, sign_document(payload, credentials))
     journal.record_written(
         n,
         file=path,
         sha256=sha,
-        aanleverkenmerk=reference,
+        aanleverkenmerk=kenmerk,
         revision=1,
         loonheffingennummer=LHNR,
         berichtsoort=berichtsoort_for(config.digipoort, n.kind),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import (
     Dossier,
     Employer,
@@ -15,7 +16,6 @@ from uwvcli.domain.models import (
     Sender,
     State,
     ZwReason,
-    notification_key,
 )
 from uwvcli.messages.build import NAMESPACE, build_message
 
@@ -83,7 +83,7 @@ def dossier(**fields: object) -> Dossier:
 
 def notification(kind: Kind, d: Dossier, variant: str | None = None, **fields: object) -> Notification:
     base: dict[str, object] = {
-        "key": notification_key(d.employer_id, d.dossier_id, kind, variant),
+        "key": NotificationKey(d.employer_id, d.dossier_id, kind, variant),
         "kind": kind,
         "employer_id": d.employer_id,
         "employee_id": d.employee_id,

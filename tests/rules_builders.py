@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from uwvcli.domain.keys import parse_key
 from uwvcli.domain.models import Dossier, Employer, Kind, Notification, OrgUnit
 from uwvcli.domain.rules import Evaluation, evaluate
 
@@ -97,10 +98,13 @@ def leave_days(multiple_birth: bool = False) -> timedelta:
 
 
 def run(*dossiers: Dossier, on: date, found: tuple[Employer, ...] = (), **options: object) -> Evaluation:
-    """Evaluate the dossiers for the default employer (or `found`) on run date `on`."""
+    """Evaluate the dossiers for the default employer (or `found`) on run date `on`; `sent_keys`
+    may be given as key texts."""
+    if "sent_keys" in options:
+        options["sent_keys"] = {parse_key(str(k)) for k in options["sent_keys"]}  # type: ignore[attr-defined]
     return evaluate(employers(*found), list(dossiers), on, **options)  # type: ignore[arg-type]
 
 
 def listed(evaluation: Evaluation) -> dict[str, Notification]:
-    """The notifications to send (or blocked/upcoming), by key."""
-    return {n.key: n for n in evaluation.notifications}
+    """The notifications to send (or blocked/upcoming), by key text."""
+    return {str(n.key): n for n in evaluation.notifications}

@@ -193,7 +193,7 @@ def test_samples_show_every_kind_reason_and_state_on_the_readme_date(samples):
     assert [(e.source, e.line, e.field) for e in plan.input_errors] == [
         ("exports/other-dossiers.csv", 4, "first_sick_day")
     ]
-    assert [n.key for n in plan.handover] == ["WG002/Z-203/zw-ziekmelding"]
+    assert [str(n.key) for n in plan.handover] == ["WG002/Z-203/zw-ziekmelding"]
 
 
 def test_check_on_the_samples_lists_the_bad_row_warnings_and_handover(samples):

@@ -322,3 +322,11 @@ def test_any_quoted_code_is_kept_verbatim(tmp_path_factory, code):
     folder = tmp_path_factory.mktemp("quoted")
     config = load_config(write(folder, MINIMAL.replace('uwv_sector: "013"', f'uwv_sector: "{code}"')))
     assert config.employers["WG001"].org_units["OE1"].uwv_sector == code
+
+
+def test_an_employer_id_with_a_slash_or_that_extends_another_with_a_dash_is_refused(tmp_path):
+    second = "  - id: {id}\n    name: Tweede BV\n"
+    slashed = problems(write(tmp_path, MINIMAL.replace("  - id: WG001", "  - id: WG/001")))
+    assert "must not contain '/'" in slashed["employers[0].id"]
+    extended = problems(write(tmp_path, MINIMAL + second.format(id="WG001-2")))
+    assert "'WG001' followed by '-'" in extended["employers[1].id"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import write_setup
-from uwvcli.domain.models import aanleverkenmerk
+from uwvcli.domain.keys import aanleverkenmerk, parse_key
 from uwvcli.messages.build import check_message
 from uwvcli.messages.signing import verify_document
 from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
@@ -98,10 +98,12 @@ def assert_consistent(folder: Path) -> None:
     due, blocked = expected_keys()
     assert sqlite3.connect(state).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     with Journal.open(state) as journal:
-        entries = {e.key: e for e in journal.entries()}
+        entries = {str(e.key): e for e in journal.entries()}
     assert set(entries) == due | blocked
     files = {p.name for p in outbox.iterdir()}
-    assert files == {f"{aanleverkenmerk(key)}.xml" for key in due}, "orphans, temporaries or missing files"
+    assert files == {f"{aanleverkenmerk(parse_key(key))}.xml" for key in due}, (
+        "orphans, temporaries or missing files"
+    )
     for key in due:
         entry = entries[key]
         assert entry.state == JournalState.WRITTEN

@@ -12,6 +12,7 @@ from tests.helpers import write_setup
 from uwvcli.app.daily import build_recaps
 from uwvcli.app.prepare import Prepared, PrepareReport
 from uwvcli.delivery.loop import Delivery, SendReport
+from uwvcli.domain.keys import parse_key
 from uwvcli.domain.models import Config, Kind, Notification, State, StatusRecord
 from uwvcli.inputs.config import load_config
 from uwvcli.recap.mails import recap_folder, write_recaps
@@ -19,7 +20,7 @@ from uwvcli.state.journal import Journal
 
 DAY = date(2026, 12, 1)
 LATE = Notification(
-    key="WG001/Z-1/zw-ziekmelding",
+    key=parse_key("WG001/Z-1/zw-ziekmelding"),
     kind=Kind.ZW_ZIEKMELDING,
     employer_id="WG001",
     employee_id="1001",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from delivery_support import LHNR, FakeDigipoort, make_config, test_credentials, write_message
+from delivery_support import LHNR, FakeDigipoort, make_config, reference, test_credentials, write_message
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,12 +21,12 @@ from uwvcli.delivery.loop import (
     attempt_window,
     backoff_delays,
     history_outcome,
-    is_predecessor,
     reconcile,
     send_outbox,
 )
 from uwvcli.digipoort.addresses import DEFAULT_BERICHTSOORTEN, berichtsoort_for, endpoints_for
-from uwvcli.domain.models import DigipoortSettings, Kind, StatusRecord, aanleverkenmerk
+from uwvcli.domain.keys import parse_key
+from uwvcli.domain.models import DigipoortSettings, Kind, StatusRecord
 from uwvcli.errors import UwvcliError
 from uwvcli.state.journal import Journal
 
@@ -170,24 +170,6 @@ def test_backoff_doubles_is_capped_and_bounded() -> None:
     assert backoff_delays(DeliveryPolicy(retries=0)) == []
 
 
-@pytest.mark.parametrize(
-    ("earlier", "later", "expected"),
-    [
-        ("WG1/D1/zw-ziekmelding", "WG1/D1/werkhervatting/partial", True),
-        ("WG1/D1/werkhervatting/partial", "WG1/D1/werkhervatting/full", True),
-        ("WG1/D2/zw-ziekmelding", "WG1/D1/werkhervatting/full", False),  # another dossier's sickness
-        ("WG1/D1/42e-weeksmelding", "WG1/D1/herstel-42e-weeksmelding", True),
-        ("WG1/D1/42e-weeksmelding", "WG1/D3/herstel-42e-weeksmelding", False),
-        ("WG1/D1/werkhervatting/full", "WG1/D1/werkhervatting/partial", False),
-        ("WG1/D1/zw-ziekmelding", "WG1/D1/wazo", False),
-        ("WG2/D1/zw-ziekmelding", "WG1/D1/werkhervatting/full", False),
-        ("WG1/D1/werkhervatting/full", "WG1/D1/zw-ziekmelding", False),
-    ],
-)
-def test_predecessors_follow_the_rules_order(earlier: str, later: str, expected: bool) -> None:
-    assert is_predecessor(earlier, later) is expected
-
-
 def test_berichtsoort_defaults_are_overridable_per_kind() -> None:
     settings = DigipoortSettings(environment="preprod", berichtsoorten={Kind.WAZO: "UWV_WAZO_ECHT"})
     assert berichtsoort_for(settings, Kind.WAZO) == "UWV_WAZO_ECHT"
@@ -256,7 +238,7 @@ def test_each_written_message_is_posted_once_and_followed_to_accepted(setup) -> 
         write_message(config, journal, credentials, key, employee_id=str(1000 + i))
     digipoort = FakeDigipoort()
     report = _send(config, journal, digipoort, signer=credentials.certificate)
-    assert sorted(digipoort.received) == sorted(aanleverkenmerk(k) for k in keys)
+    assert sorted(digipoort.received) == sorted(reference(k) for k in keys)
     assert {journal.entry(k).state for k in keys} == {"accepted"}
     assert not report.needs_attention
     assert {line.code for line in report.lines} == {"500"}
@@ -268,7 +250,7 @@ def test_each_written_message_is_posted_once_and_followed_to_accepted(setup) -> 
 def test_a_synchronous_fault_is_rejected_with_digipoorts_words_verbatim(setup) -> None:
     config, journal, credentials = setup
     write_message(config, journal, credentials, "WG1/D1/wazo")
-    digipoort = FakeDigipoort(script={aanleverkenmerk("WG1/D1/wazo"): ["fault"]})
+    digipoort = FakeDigipoort(script={reference("WG1/D1/wazo"): ["fault"]})
     report = _send(config, journal, digipoort)
     (line,) = report.lines
     assert (line.state, line.code) == ("rejected", "ALS100")
@@ -280,23 +262,23 @@ def test_a_synchronous_fault_is_rejected_with_digipoorts_words_verbatim(setup) -
 def test_a_message_that_did_not_reach_digipoort_is_retried_with_backoff(setup) -> None:
     config, journal, credentials = setup
     write_message(config, journal, credentials, "WG1/D1/wazo")
-    digipoort = FakeDigipoort(script={aanleverkenmerk("WG1/D1/wazo"): ["unreachable", "unreachable"]})
+    digipoort = FakeDigipoort(script={reference("WG1/D1/wazo"): ["unreachable", "unreachable"]})
     sleeps: list[float] = []
     report = _send(config, journal, digipoort, sleeps=sleeps)
     assert sleeps == [1, 2]
-    assert digipoort.received == [aanleverkenmerk("WG1/D1/wazo")]
+    assert digipoort.received == [reference("WG1/D1/wazo")]
     assert report.lines[0].state == "accepted"
 
 
 def test_when_retries_run_out_the_message_stays_in_the_outbox_for_the_next_run(setup) -> None:
     config, journal, credentials = setup
     write_message(config, journal, credentials, "WG1/D1/wazo")
-    digipoort = FakeDigipoort(script={aanleverkenmerk("WG1/D1/wazo"): ["unreachable"] * 3})
+    digipoort = FakeDigipoort(script={reference("WG1/D1/wazo"): ["unreachable"] * 3})
     report = _send(config, journal, digipoort)
     assert report.lines[0].state == "not_sent" and report.needs_attention
     assert journal.entry("WG1/D1/wazo").state == "written"
     assert _send(config, journal, digipoort).lines[0].state == "accepted"
-    assert digipoort.received == [aanleverkenmerk("WG1/D1/wazo")]
+    assert digipoort.received == [reference("WG1/D1/wazo")]
 
 
 def test_when_digipoort_is_unreachable_the_rest_is_not_tried_this_run(setup) -> None:
@@ -304,7 +286,7 @@ def test_when_digipoort_is_unreachable_the_rest_is_not_tried_this_run(setup) -> 
     keys = [f"WG1/D{i}/wazo" for i in range(5)]
     for i, key in enumerate(keys):
         write_message(config, journal, credentials, key, employee_id=str(1000 + i))
-    digipoort = FakeDigipoort(script={aanleverkenmerk(k): ["unreachable"] * 3 for k in keys})
+    digipoort = FakeDigipoort(script={reference(k): ["unreachable"] * 3 for k in keys})
     sleeps: list[float] = []
     policy = DeliveryPolicy(retries=2, backoff_seconds=1, poll_interval_seconds=0)
     report = send_outbox(
@@ -339,9 +321,9 @@ def test_an_attempt_is_begun_only_when_its_post_can_start_at_once(setup) -> None
 def test_an_answer_lost_after_arrival_is_reconciled_not_resent(setup) -> None:
     config, journal, credentials = setup
     write_message(config, journal, credentials, "WG1/D1/wazo")
-    digipoort = FakeDigipoort(script={aanleverkenmerk("WG1/D1/wazo"): ["drop"]})
+    digipoort = FakeDigipoort(script={reference("WG1/D1/wazo"): ["drop"]})
     report = _send(config, journal, digipoort)
-    assert digipoort.received == [aanleverkenmerk("WG1/D1/wazo")]
+    assert digipoort.received == [reference("WG1/D1/wazo")]
     entry = journal.entry("WG1/D1/wazo")
     assert entry.state == "accepted" and entry.kenmerk == "K00001"
     assert not report.needs_attention
@@ -350,24 +332,24 @@ def test_an_answer_lost_after_arrival_is_reconciled_not_resent(setup) -> None:
 def test_an_untrusted_answer_is_never_taken_as_a_kenmerk_but_settled_like_an_unanswered_post(setup) -> None:
     config, journal, credentials = setup
     write_message(config, journal, credentials, "WG1/D1/wazo")
-    digipoort = FakeDigipoort(script={aanleverkenmerk("WG1/D1/wazo"): ["untrusted"]})
+    digipoort = FakeDigipoort(script={reference("WG1/D1/wazo"): ["untrusted"]})
     _send(config, journal, digipoort)
     (attempt,) = journal.attempts("WG1/D1/wazo")
     assert attempt.outcome == "adopted", "the kenmerk came from the verified process list, not the bad answer"
-    assert digipoort.received == [aanleverkenmerk("WG1/D1/wazo")]
+    assert digipoort.received == [reference("WG1/D1/wazo")]
 
 
 def test_no_answer_and_no_process_waits_until_the_window_has_closed_then_resends_once(setup) -> None:
     config, journal, credentials = setup
     write_message(config, journal, credentials, "WG1/D1/wazo")
-    digipoort = FakeDigipoort(script={aanleverkenmerk("WG1/D1/wazo"): ["lost"]})
+    digipoort = FakeDigipoort(script={reference("WG1/D1/wazo"): ["lost"]})
     first = _send(config, journal, digipoort)
     assert first.lines[0].state == "in_doubt" and first.needs_attention
     assert journal.entry("WG1/D1/wazo").state == "in_doubt"
     assert digipoort.received == []
     later = _send(config, journal, digipoort, now=datetime.now(UTC) + timedelta(hours=1))
     assert later.lines[0].state == "accepted"
-    assert digipoort.received == [aanleverkenmerk("WG1/D1/wazo")]
+    assert digipoort.received == [reference("WG1/D1/wazo")]
 
 
 def test_a_crash_after_begin_attempt_whose_post_arrived_is_adopted_on_the_next_run(setup) -> None:
@@ -375,9 +357,7 @@ def test_a_crash_after_begin_attempt_whose_post_arrived_is_adopted_on_the_next_r
     write_message(config, journal, credentials, "WG1/D1/wazo")
     journal.begin_attempt("WG1/D1/wazo")  # … the POST went out, then the process died
     digipoort = FakeDigipoort(clock=datetime.now(UTC))
-    digipoort.start_process(
-        berichtsoort_for(config.digipoort, Kind.WAZO), LHNR, aanleverkenmerk("WG1/D1/wazo")
-    )
+    digipoort.start_process(berichtsoort_for(config.digipoort, Kind.WAZO), LHNR, reference("WG1/D1/wazo"))
     report = _send(config, journal, digipoort, now=datetime.now(UTC) + timedelta(minutes=10))
     assert len(digipoort.received) == 1
     assert journal.entry("WG1/D1/wazo").kenmerk == "K00001"
@@ -390,7 +370,7 @@ def test_a_crash_before_the_post_arrived_is_resent_once_the_window_has_closed(se
     journal.begin_attempt("WG1/D1/wazo")
     digipoort = FakeDigipoort()
     report = _send(config, journal, digipoort, now=datetime.now(UTC) + timedelta(minutes=10))
-    assert digipoort.received == [aanleverkenmerk("WG1/D1/wazo")]
+    assert digipoort.received == [reference("WG1/D1/wazo")]
     assert report.lines[0].state == "accepted"
     assert [a.outcome for a in journal.attempts("WG1/D1/wazo")] == ["not_sent", "accepted"]
 
@@ -402,7 +382,7 @@ def test_two_unknown_processes_that_could_be_it_park_the_message(setup) -> None:
     digipoort = FakeDigipoort(clock=datetime.now(UTC))
     soort = berichtsoort_for(config.digipoort, Kind.WAZO)
     digipoort.start_process(soort, LHNR, "someone-else")
-    digipoort.start_process(soort, LHNR, aanleverkenmerk("WG1/D1/wazo"))
+    digipoort.start_process(soort, LHNR, reference("WG1/D1/wazo"))
     report = _send(config, journal, digipoort, now=datetime.now(UTC) + timedelta(minutes=10))
     entry = journal.entry("WG1/D1/wazo")
     assert entry.state == "parked" and "K00001" in entry.reason and "K00002" in entry.reason
@@ -417,9 +397,9 @@ def test_a_changed_outbox_file_is_refused_and_never_posted(setup) -> None:
     path.write_bytes(path.read_bytes().replace(b"<Kenmerk>", b"<Kenmerk>X"))
     digipoort = FakeDigipoort()
     report = _send(config, journal, digipoort, signer=credentials.certificate)
-    assert digipoort.received == [aanleverkenmerk("WG1/D2/wazo")]
+    assert digipoort.received == [reference("WG1/D2/wazo")]
     assert journal.entry("WG1/D1/wazo").state == "refused"
-    refused = report.deliveries["WG1/D1/wazo"]
+    refused = report.deliveries[parse_key("WG1/D1/wazo")]
     assert refused.state == "refused" and path.name in refused.reason
     assert report.needs_attention
 
@@ -438,10 +418,10 @@ def test_a_successor_waits_while_its_predecessor_has_no_kenmerk(setup) -> None:
     write_message(config, journal, credentials, "WG1/D1/zw-ziekmelding")
     write_message(config, journal, credentials, "WG1/D1/werkhervatting/full")
     write_message(config, journal, credentials, "WG1/D7/wazo")  # the same employee, unrelated
-    digipoort = FakeDigipoort(script={aanleverkenmerk("WG1/D1/zw-ziekmelding"): ["fault"]})
+    digipoort = FakeDigipoort(script={reference("WG1/D1/zw-ziekmelding"): ["fault"]})
     report = _send(config, journal, digipoort)
-    assert digipoort.received == [aanleverkenmerk("WG1/D7/wazo")]  # the faulted one started nothing
-    waiting = report.deliveries["WG1/D1/werkhervatting/full"]
+    assert digipoort.received == [reference("WG1/D7/wazo")]  # the faulted one started nothing
+    waiting = report.deliveries[parse_key("WG1/D1/werkhervatting/full")]
     assert waiting.state == "waiting" and "WG1/D1/zw-ziekmelding" in waiting.reason
     assert journal.entry("WG1/D1/werkhervatting/full").state == "written"
 
@@ -454,9 +434,9 @@ def test_a_successor_goes_after_its_predecessor_in_the_same_run(setup) -> None:
     digipoort = FakeDigipoort()
     _send(config, journal, digipoort)
     assert digipoort.received == [
-        aanleverkenmerk("WG1/D1/zw-ziekmelding"),
-        aanleverkenmerk("WG1/D1/werkhervatting/partial"),
-        aanleverkenmerk("WG1/D1/werkhervatting/full"),
+        reference("WG1/D1/zw-ziekmelding"),
+        reference("WG1/D1/werkhervatting/partial"),
+        reference("WG1/D1/werkhervatting/full"),
     ]
 
 

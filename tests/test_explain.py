@@ -16,6 +16,7 @@ from tests.helpers import write_setup
 from uwvcli.cli import app
 from uwvcli.cli.explain import ExplainFormat, _render_history, show_codes, show_list
 from uwvcli.digipoort.codes import all_codes, explain
+from uwvcli.domain.keys import parse_key
 from uwvcli.domain.models import Kind, Notification, State, StatusRecord
 from uwvcli.state.journal import Journal
 
@@ -308,7 +309,7 @@ def test_a_broken_configuration_is_reported_cleanly(tmp_path: Path) -> None:
 def test_kenmerk_history_names_its_notification_and_journal_state(tmp_path: Path) -> None:
     config = write_setup(tmp_path, [])
     notification = Notification(
-        key="WG001/Z-17/zw-ziekmelding",
+        key=parse_key("WG001/Z-17/zw-ziekmelding"),
         kind=Kind.ZW_ZIEKMELDING,
         employer_id="WG001",
         employee_id="1001",

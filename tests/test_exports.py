@@ -461,3 +461,15 @@ def test_chunked_and_single_row_loading_agree(tmp_path_factory, choices):
             assert f"Z-{n}" not in kept
             messages = sorted(e.message for e in together_errors if e.line == n + 2)
             assert messages == sorted(e.message for e in alone_errors)
+
+
+def test_a_dossier_id_that_cannot_be_used_is_an_input_error_of_its_row_without_its_value(tmp_path):
+    absurd, tabbed = "Q" * 201, "Z\t7"
+    rows = [row("Z-1"), row(absurd, employee_id="1002"), row(tabbed, employee_id="1003"), row("Z/2")]
+    rows.append(row(tabbed, employee_id="1004"))  # twice unusable: not also a duplicate that shows it
+    dossiers, errors = load(csv_file(tmp_path, *rows), base=tmp_path)
+    assert [d.dossier_id for d in dossiers] == ["Z-1", "Z/2"]  # free text: a slash is fine
+    assert [(e.source, e.line, e.field) for e in errors] == [("d.csv", n, "dossier_id") for n in (3, 4, 6)]
+    assert "longer than 200" in errors[0].message and "control characters" in errors[1].message
+    assert not any(absurd in e.message or tabbed in e.message for e in errors)
+    assert [d.dossier_id for d in load(csv_file(tmp_path, row("P" * 200)))[0]] == ["P" * 200]

@@ -19,7 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
-from uwvcli.domain.models import Kind, Notification, State, StatusRecord, aanleverkenmerk, notification_key
+from uwvcli.domain.keys import NotificationKey, aanleverkenmerk
+from uwvcli.domain.models import Kind, Notification, State, StatusRecord
+from uwvcli.domain.ordering import sending_order
 from uwvcli.domain.problems import Code, Problem, legacy
 from uwvcli.state.journal import (
     MIGRATIONS,
@@ -29,7 +31,6 @@ from uwvcli.state.journal import (
     JournalError,
     JournalState,
     StateConflict,
-    sending_order,
 )
 
 
@@ -42,7 +43,7 @@ def notification(
     problems: tuple[str, ...] = (),
 ) -> Notification:
     return Notification(
-        key=notification_key(employer, dossier, kind, variant),
+        key=NotificationKey(employer, dossier, kind, variant),
         kind=kind,
         employer_id=employer,
         employee_id="1001",
@@ -443,7 +444,7 @@ def test_to_submit_puts_predecessors_first(journal: Journal, tmp_path: Path) -> 
     ]
     for n in items:
         write(journal, n, tmp_path)
-    assert [e.key for e in journal.to_submit()] == [
+    assert [str(e.key) for e in journal.to_submit()] == [
         "WG001/Z-9/42e-weeksmelding",
         "WG001/Z-9/herstel-42e-weeksmelding",
         "WG001/Z-1/zw-ziekmelding",
@@ -479,8 +480,8 @@ PREDECESSORS = {
 )
 def test_sending_order_never_puts_a_successor_before_its_predecessor(items) -> None:
     notifications = [notification(d, kind, variant, due=due) for d, (kind, variant), due in items]
-    ordered = [n.key for n in sending_order(notifications)]
-    assert sorted(ordered) == sorted(n.key for n in notifications)
+    ordered = [str(n.key) for n in sending_order(notifications)]
+    assert sorted(ordered) == sorted(str(n.key) for n in notifications)
     for position, key in enumerate(ordered):
         employer, dossier, *rest = key.split("/")
         for before in PREDECESSORS.get("/".join(rest), []):

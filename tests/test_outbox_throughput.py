@@ -23,7 +23,8 @@ from tests.helpers import write_setup
 from tests.message_samples import CASES, SENDER, build, employer
 from uwvcli.app.credentials import load_credentials
 from uwvcli.app.prepare import fingerprint, prepare
-from uwvcli.domain.models import Sender, aanleverkenmerk
+from uwvcli.domain.keys import aanleverkenmerk
+from uwvcli.domain.models import Sender
 from uwvcli.errors import SigningError
 from uwvcli.inputs.config import load_config
 from uwvcli.messages.build import NAMESPACE, build_message, check_message, content_digest
@@ -338,7 +339,7 @@ def test_a_successor_built_while_its_predecessor_is_held_back_leaves_no_file_at_
         partial = journal.entry("WG001/Z-1/werkhervatting/partial")
     assert partial is not None and partial.state == JournalState.BLOCKED
     assert tuple(map(str, partial.problems)) == ("waits for WG001/Z-1/zw-ziekmelding",)
-    assert [e.key for e in report.still_unsuccessful] == ["WG001/Z-1/zw-ziekmelding"]
+    assert [str(e.key) for e in report.still_unsuccessful] == ["WG001/Z-1/zw-ziekmelding"]
     assert sorted(p.name for p in config.paths.outbox.iterdir()) == ["WG001-P-1-WAZO.xml", "WG001-Z-1-ZM.xml"]
 
 

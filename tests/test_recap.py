@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from uwvcli.digipoort import codes
 from uwvcli.domain import rules
+from uwvcli.domain.keys import NotificationKey, parse_key
 from uwvcli.domain.models import (
     Dossier,
     Employer,
@@ -38,7 +39,6 @@ from uwvcli.domain.models import (
     PathSettings,
     State,
     StatusRecord,
-    notification_key,
 )
 from uwvcli.domain.problems import Code, Note, Problem
 from uwvcli.recap import mails as recap
@@ -121,7 +121,7 @@ def _notification(
     **extra: object,
 ) -> Notification:
     return Notification(
-        key=notification_key(dossier.employer_id, dossier.dossier_id, kind, variant),
+        key=NotificationKey(dossier.employer_id, dossier.dossier_id, kind, variant),
         kind=kind,
         employer_id=dossier.employer_id,
         employee_id=dossier.employee_id,
@@ -892,7 +892,10 @@ def test_a_from_address_with_a_display_name_still_gives_a_clean_envelope(
 def test_a_large_employer_recap_survives_the_round_trip_through_the_file(tmp_path: Path) -> None:
     base = _busy_day()
     template = base.sent[0]
-    many = [replace(template, key=f"WG001/Z-{n}/zw-ziekmelding", dossier_id=f"Z-{n}") for n in range(600)]
+    many = [
+        replace(template, key=parse_key(f"WG001/Z-{n}/zw-ziekmelding"), dossier_id=f"Z-{n}")
+        for n in range(600)
+    ]
     big = replace(base, sent=many)
     first = recap.write_recap(tmp_path, recap.compose_recap(big))
     assert "600 verzonden" in _parse(first.read_bytes())["Subject"]

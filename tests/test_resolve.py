@@ -231,6 +231,8 @@ def test_json_names_the_adopted_kenmerk(parked) -> None:
         ((PARKED, "--kenmerk", " "), "is empty"),
         ((PARKED, "--kenmerk", "K 1"), "spaces"),
         ((PARKED, "--kenmerk", "K" * 41), "at most 40"),
+        (("WG001/P-1", "--not-received"), "is not a notification key"),
+        (("WG001/P-1/wazo/full", "--not-received"), "no other key does"),
     ],
     ids=[
         "unknown key",
@@ -242,6 +244,8 @@ def test_json_names_the_adopted_kenmerk(parked) -> None:
         "empty kenmerk",
         "kenmerk with a space",
         "kenmerk too long",
+        "not a key",
+        "a variant on a kind without one",
     ],
 )
 def test_refusals_exit_2_and_change_nothing(

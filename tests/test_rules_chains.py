@@ -91,7 +91,7 @@ def test_no_herstel_when_the_mla_kind_is_disabled_nor_when_herstel_itself_is() -
 def test_herstel_is_produced_even_when_its_mla_was_the_previous_systems() -> None:
     sick = ziekte("Z1", date(2025, 1, 6), recovery_date=date(2025, 11, 3))
     evaluation = run(sick, on=date(2025, 11, 5), found=(employer(start_date=date(2025, 10, 25)),))
-    assert [n.key for n in evaluation.handover] == [f"WG001/Z1/{MLA}"]  # deadline 2025-10-27 ≥ start
+    assert [str(n.key) for n in evaluation.handover] == [f"WG001/Z1/{MLA}"]  # deadline 2025-10-27 ≥ start
     herstel = listed(evaluation)[f"WG001/Z1/{HERSTEL}"]
     assert herstel.state is State.DUE
     assert herstel.problems == ()

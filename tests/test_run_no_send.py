@@ -129,14 +129,14 @@ def test_one_verified_file_per_due_notification_and_none_for_the_blocked(setup: 
         assert f"{reference}.xml" == name
         assert (setup.outbox / name).stat().st_mode & 0o777 == 0o600
     with Journal.open(setup.state) as journal:
-        states = {e.key: e.state for e in journal.entries()}
+        states = {str(e.key): e.state for e in journal.entries()}
         assert states == {
             "WG001/Z-1/zw-ziekmelding": JournalState.WRITTEN,
             "WG001/Z-1/werkhervatting/partial": JournalState.WRITTEN,
             "WG001/P-1/wazo": JournalState.WRITTEN,
             "WG001/Z-3/zw-ziekmelding": JournalState.BLOCKED,
         }
-        assert [e.key for e in journal.to_submit()][:2] == [
+        assert [str(e.key) for e in journal.to_submit()][:2] == [
             "WG001/Z-1/zw-ziekmelding",
             "WG001/Z-1/werkhervatting/partial",
         ]

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from uwvcli.app.status import FIELDS
 from uwvcli.cli import app
-from uwvcli.domain.models import aanleverkenmerk
+from uwvcli.domain.keys import aanleverkenmerk, parse_key
 from uwvcli.inputs.config import load_config
 from uwvcli.state.journal import Journal
 
@@ -30,7 +30,7 @@ FINDINGS = ["Burgerservicenr […] wijkt af.", "Geboortedat […] wijkt af.", "D
 
 
 def _written(journal: Journal, key: str, employee_id: str) -> None:
-    reference = aanleverkenmerk(key)
+    reference = aanleverkenmerk(parse_key(key))
     journal.record_written(
         notification(key, employee_id=employee_id),
         file=Path(f"/nonexistent/{reference}.xml"),

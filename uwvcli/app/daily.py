@@ -17,6 +17,7 @@ from pathlib import Path
 from uwvcli.app.connection import open_digipoort
 from uwvcli.app.prepare import PrepareReport
 from uwvcli.delivery.loop import NOT_SENT, Delivery, SendReport, send_outbox
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, Dossier, Notification, State
 from uwvcli.messages.signing import Credentials
 from uwvcli.recap.mails import (
@@ -120,7 +121,7 @@ def build_recaps(
     unreachable: dict[str, int] = {}
     for delivery in send.lines:
         entry = journal.entry(delivery.key)
-        employer_id = entry.employer_id if entry else delivery.key.split("/", 1)[0]
+        employer_id = delivery.key.employer_id
         if delivery.state == NOT_SENT:
             unreachable[employer_id] = unreachable.get(employer_id, 0) + 1
             continue
@@ -166,7 +167,7 @@ def build_recaps(
     return recaps
 
 
-def _notifications_of(prepared: PrepareReport) -> dict[str, Notification]:
+def _notifications_of(prepared: PrepareReport) -> dict[NotificationKey, Notification]:
     found = {p.notification.key: p.notification for p in (*prepared.written, *prepared.unchanged)}
     found.update({n.key: n for n in (*prepared.blocked, *prepared.changed_after_sending)})
     return found
@@ -209,7 +210,9 @@ def _start_of_the_day_runs(journal: Journal, day: date) -> datetime | None:
     return started
 
 
-def _settled_since(journal: Journal, since: datetime | None, reported: Container[str]) -> list[Entry]:
+def _settled_since(
+    journal: Journal, since: datetime | None, reported: Container[NotificationKey]
+) -> list[Entry]:
     """Messages an earlier run of the day sent or settled but never told the employer about: that
     run was killed before its recap was written. Without them a crash would silently drop news
     from the day's recap; with them a normal rerun adds nothing (`write_recap` sees the facts were
@@ -219,7 +222,7 @@ def _settled_since(journal: Journal, since: datetime | None, reported: Container
     return [e for e in journal.entries(state=tuple(SECTION_OF_STATE), since=since) if e.key not in reported]
 
 
-def _attempted_since(journal: Journal, key: str, since: datetime) -> bool:
+def _attempted_since(journal: Journal, key: NotificationKey, since: datetime) -> bool:
     return any(attempt.started >= since for attempt in journal.attempts(key))
 
 

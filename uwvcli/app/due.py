@@ -7,6 +7,7 @@ from datetime import date
 
 from uwvcli.app import planning
 from uwvcli.app.planning import Plan
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, State
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 
@@ -16,7 +17,7 @@ def preview(config: Config, day: date, *, horizon: int) -> Plan:
     return planning.plan(config, day, horizon=horizon, sent_keys=sent_keys_for_preview(config), names=False)
 
 
-def sent_keys_for_preview(config: Config) -> frozenset[str]:
+def sent_keys_for_preview(config: Config) -> frozenset[NotificationKey]:
     """Keys already sent, from the journal when there is one; a preview never creates state."""
     if not config.paths.state.exists():
         return frozenset()

@@ -14,6 +14,7 @@ from datetime import date
 
 from uwvcli.common.memory import cycle_collection_paused
 from uwvcli.domain import prefilter, rules
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, Dossier, InputError, Notification
 from uwvcli.inputs import exports
 from uwvcli.inputs.exports import DossierTable
@@ -65,7 +66,7 @@ def plan(
     run_date: date,
     *,
     horizon: int = 0,
-    sent_keys: Container[str] = frozenset(),
+    sent_keys: Container[NotificationKey] = frozenset(),
     names: bool = True,
 ) -> Plan:
     """Load every export named in the configuration and evaluate the rules on `run_date`.

@@ -35,25 +35,24 @@ from pathlib import Path
 from uwvcli.app import planning
 from uwvcli.app.credentials import load_credentials
 from uwvcli.digipoort.addresses import berichtsoort_for
-from uwvcli.domain import problems
+from uwvcli.domain import ordering, problems
+from uwvcli.domain.keys import NotificationKey, aanleverkenmerk
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Config,
     Dossier,
     Employer,
     InputError,
-    Kind,
     Notification,
     Sender,
     State,
-    aanleverkenmerk,
 )
 from uwvcli.domain.problems import Code, Problem
 from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
 from uwvcli.recap.mails import UPCOMING_DAYS
-from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState, sending_order
+from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState
 from uwvcli.state.outbox import Outbox, Staged
 
 #: Any moment will do for a fingerprint build (content_digest sets its own); a fixed one, to be plain.
@@ -114,7 +113,7 @@ class PrepareReport:
 
 def sending_order_prepared(items: list[Prepared]) -> list[Prepared]:
     by_key = {p.notification.key: p for p in items}
-    return [by_key[n.key] for n in sending_order(p.notification for p in items)]
+    return [by_key[n.key] for n in ordering.sending_order(p.notification for p in items)]
 
 
 def prepare(
@@ -151,7 +150,7 @@ def prepare(
     report.input_errors.extend(plan.input_errors)
     work = _Preparation(config, plan, journal, outbox, report)
 
-    ordered = [n for n in sending_order(plan.notifications) if not work.already_gone(n)]
+    ordered = [n for n in ordering.sending_order(plan.notifications) if not work.already_gone(n)]
     jobs = {n.key: job for n in ordered if (job := work.job_for(n)) is not None}
     total = len(ordered) + len(plan.already_sent)
     done = 0
@@ -318,7 +317,7 @@ class _Preparation:
         self.report = report
         self.created = datetime.now(UTC)
         self.entries = {e.key: e for e in journal.entries()}
-        self.held_back: dict[str, Notification] = {}  # not going out this run: successors must wait
+        self.held_back: set[NotificationKey] = set()  # not going out this run: successors must wait
         self.pending: list[tuple[Notification, Entry | None, _Job, _Rendered]] = []
 
     def already_gone(self, n: Notification) -> bool:
@@ -361,11 +360,10 @@ class _Preparation:
     def settle(self, n: Notification, job: _Job | None, rendered: _Rendered | None) -> None:
         """Record what became of `n`, in sending order (so a held-back predecessor is known)."""
         entry = self.entries.get(n.key)
-        waits_for = next((self.held_back[key] for key in predecessors(n) if key in self.held_back), None)
-        if n.state != State.BLOCKED and waits_for is not None:
-            label = kind_label(waits_for.kind, waits_for.variant)
-            problem = problems.waits_for(waits_for.key, label, waits_for.dossier_id)
-            n = replace(n, state=State.BLOCKED, problems=(problem,), waits_for=waits_for.key)
+        waits = ordering.waits_for(n.key, self.held_back)
+        if n.state != State.BLOCKED and waits is not None:
+            problem = problems.waits_for(waits, kind_label(waits.kind, waits.variant), waits.dossier_id)
+            n = replace(n, state=State.BLOCKED, problems=(problem,), waits_for=waits)
         if job is None or rendered is None or n.state == State.BLOCKED:
             self.block(n, entry, rendered)
         elif rendered.problems:
@@ -373,7 +371,7 @@ class _Preparation:
             self.block(replace(n, state=State.BLOCKED, problems=found), entry, rendered)
         elif rendered.staged is None and entry is not None and entry.state in UNSUCCESSFUL:
             self.report.still_unsuccessful.append(entry)
-            self.held_back[n.key] = n
+            self.held_back.add(n.key)
         elif rendered.staged is None and entry is not None and entry.file is not None:
             assert entry.aanleverkenmerk is not None
             self.report.unchanged.append(Prepared(n, entry.aanleverkenmerk, entry.revision, entry.file))
@@ -418,7 +416,7 @@ class _Preparation:
         if rendered is not None and rendered.staged is not None:  # built, but a predecessor is held back
             self.outbox.discard(rendered.staged)
         self.journal.record_blocked(n)
-        self.held_back[n.key] = n
+        self.held_back.add(n.key)
         self.report.blocked.append(n)
         self.drop_unsent_file(entry)
 
@@ -433,7 +431,7 @@ class _Preparation:
 
     # ------------------------------------------------------------------ the rest of the journal
 
-    def withdraw_the_rest(self, planned: set[str], run_date: date) -> None:
+    def withdraw_the_rest(self, planned: set[NotificationKey], run_date: date) -> None:
         """Unsent notifications the exports no longer make due (a correction, an employer set
         inactive, a row that became unreadable) are withdrawn before `send` can submit them."""
         reason = Problem.of(Code.WITHDRAWN, day=run_date.isoformat())
@@ -473,17 +471,6 @@ class _Preparation:
         target = self.outbox.set_aside(path, folder)
         if target is not None:
             self.report.set_aside.append(target)
-
-
-def predecessors(n: Notification) -> list[str]:
-    """Keys that must go before `n` (RULES §6); they always belong to the same dossier."""
-    base = f"{n.employer_id}/{n.dossier_id}"
-    if n.kind == Kind.WERKHERVATTING:
-        zw = f"{base}/{Kind.ZW_ZIEKMELDING}"
-        return [zw] if n.variant == "partial" else [zw, f"{base}/{Kind.WERKHERVATTING}/partial"]
-    if n.kind == Kind.HERSTEL_MLA:
-        return [f"{base}/{Kind.MLA}"]
-    return []
 
 
 def _why(entry: Entry | None, job: _Job, rendered: _Rendered) -> str:

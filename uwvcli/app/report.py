@@ -48,7 +48,7 @@ def gather(config: Config, day: date, *, horizon: int = DEFAULT_HORIZON, now: da
         input_errors = len(plan.input_errors)
         planned = [
             Planned(
-                key=n.key,
+                key=str(n.key),
                 kind=n.kind,
                 employer_id=n.employer_id,
                 employee_id=n.employee_id,
@@ -87,7 +87,8 @@ def read_journal(path: Path) -> tuple[list[Row], frozenset[str]]:
 def _row(entry: Entry, history: list[StatusRecord]) -> Row:
     last = history[-1] if history else None  # status_history is oldest first, by timestamp
     return Row(
-        key=entry.key,
+        key=str(entry.key),
+        variant=entry.key.variant,
         kind=entry.kind,
         employer_id=entry.employer_id,
         employee_id=entry.employee_id,

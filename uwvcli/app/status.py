@@ -81,7 +81,7 @@ def _row(entry: Entry, last: StatusRecord | None) -> dict[str, Any]:
     from uwvcli.digipoort import codes
 
     return {
-        "key": entry.key,
+        "key": str(entry.key),
         "employer_id": entry.employer_id,
         "employee_id": entry.employee_id,
         "dossier_id": entry.dossier_id,

@@ -287,7 +287,7 @@ def show_history(app: App, kenmerk: str, output: ExplainFormat, config_option: P
         write_json(
             {
                 "kenmerk": kenmerk,
-                "notification": entry.key if entry else None,
+                "notification": str(entry.key) if entry else None,
                 "state": str(entry.state) if entry else None,
                 "outcome": result,
                 "statuses": [_status_json(status) for status in statuses],

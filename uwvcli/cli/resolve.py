@@ -19,6 +19,7 @@ from uwvcli.app import resolve as use_case
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption
 from uwvcli.cli.output import write_json
+from uwvcli.domain.keys import InvalidKey, NotificationKey, parse_key
 from uwvcli.errors import EXIT_OK
 from uwvcli.state.journal import Entry, JournalState
 
@@ -69,12 +70,15 @@ def resolve(
     message that is not parked or in doubt, a kenmerk that belongs to another message); 75 when
     a run holds the lock."""
     adopted = _chosen_kenmerk(kenmerk, not_received)
+    notification = checked_key(key)
     app = get_app(ctx)
     cfg = app.load_config(config)
-    resolution = use_case.resolve(cfg, key, kenmerk=adopted)
+    resolution = use_case.resolve(cfg, notification, kenmerk=adopted)
     before, after = resolution.before, resolution.after
     if output is ResolveFormat.json:
-        write_json({"key": key, "from": str(before.state), "to": str(after.state), "kenmerk": adopted})
+        write_json(
+            {"key": str(notification), "from": str(before.state), "to": str(after.state), "kenmerk": adopted}
+        )
     else:
         app.terminal.out.print(_outcome(before, after), markup=False)
     raise typer.Exit(EXIT_OK)
@@ -89,6 +93,17 @@ def _chosen_kenmerk(kenmerk: str | None, not_received: bool) -> str | None:
             "--not-received (it never reached Digipoort)"
         )
     return None if kenmerk is None else checked_kenmerk(kenmerk)
+
+
+def checked_key(value: str) -> NotificationKey:
+    """The notification key a person typed (`uwvcli status` shows them), refused as a usage
+    error when it cannot be one, before the journal is opened."""
+    try:
+        return parse_key(value.strip())
+    except InvalidKey as error:
+        raise typer.BadParameter(
+            f"{error}: copy the key exactly as `uwvcli status` shows it", param_hint="'KEY'"
+        ) from None
 
 
 def checked_kenmerk(value: str) -> str:

@@ -136,7 +136,7 @@ def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, 
     document = to_json(report, exit_code)
     document["deliveries"] = [
         {
-            "key": line.key,
+            "key": str(line.key),
             "aanleverkenmerk": line.aanleverkenmerk,
             "state": line.state,
             "kenmerk": line.kenmerk,
@@ -291,7 +291,7 @@ def to_json(report: PrepareReport, exit_code: int) -> dict[str, object]:
             {"key": e.key, "state": str(e.state), "reason": e.reason} for e in report.still_unsuccessful
         ],
         "changed_after_sending": [n.to_json() for n in report.changed_after_sending],
-        "withdrawn": [e.key for e in report.withdrawn],
+        "withdrawn": [str(e.key) for e in report.withdrawn],
         "input_errors": [e.to_json() for e in report.input_errors],
         "exit_code": exit_code,
     }

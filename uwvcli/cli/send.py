@@ -108,7 +108,7 @@ def render_report(terminal: Terminal, report: SendReport) -> None:
             table.add_column(header, overflow="fold")
         for line in lines:
             table.add_row(
-                line.key,
+                str(line.key),
                 line.aanleverkenmerk,
                 Text(line.state, style=STATE_STYLES.get(line.state, "")),
                 line.kenmerk or "–",
@@ -118,7 +118,7 @@ def render_report(terminal: Terminal, report: SendReport) -> None:
     else:
         for line in lines:
             fields = [
-                line.key,
+                str(line.key),
                 line.aanleverkenmerk,
                 line.state,
                 line.kenmerk or "-",

@@ -20,6 +20,7 @@ from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
 from uwvcli.cli.send import STATE_STYLES, one_line
+from uwvcli.domain.keys import parse_key
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, Kind
 from uwvcli.state.journal import JournalState
@@ -114,7 +115,7 @@ def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> No
         table.add_row(
             f"{row['employer_id']} {employer.name}" if employer else row["employer_id"],
             row["employee_id"],
-            kind_label(Kind(row["kind"]), _variant(row["key"] or "")),
+            kind_label(Kind(row["kind"]), parse_key(row["key"]).variant),
             row["due_date"],
             row["deadline"] or "–",
             Text(row["state"] or "", style=STATE_STYLES.get(row["state"] or "", "")),
@@ -123,12 +124,6 @@ def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> No
             _explanation(row),
         )
     terminal.out.print(table)
-
-
-def _variant(key: str) -> str | None:
-    """`partial`/`full` of a werkhervatting key (`<employer>/<dossier>/werkhervatting/partial`)."""
-    parts = key.split("/")
-    return parts[3] if len(parts) > 3 else None
 
 
 def _explanation(row: dict[str, Any]) -> str:

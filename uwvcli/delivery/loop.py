@@ -38,7 +38,9 @@ from uwvcli.digipoort.client import (
     NotDelivered,
     ResponseNotTrusted,
 )
-from uwvcli.domain.models import Config, Kind, StatusRecord
+from uwvcli.domain import ordering
+from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.models import Config, StatusRecord
 from uwvcli.errors import SigningError, UwvcliError
 from uwvcli.messages.signing import verify_document
 
@@ -81,7 +83,7 @@ class DeliveryPolicy:
 class Delivery:
     """What happened to one notification in this invocation: one line of `send`'s summary."""
 
-    key: str
+    key: NotificationKey
     aanleverkenmerk: str
     state: str  # a journal state, or NOT_SENT / WAITING
     kenmerk: str | None = None
@@ -97,7 +99,9 @@ class Delivery:
 
 @dataclass(slots=True)
 class SendReport:
-    deliveries: dict[str, Delivery] = field(default_factory=dict)  # by key, in the order first seen
+    deliveries: dict[NotificationKey, Delivery] = field(
+        default_factory=dict
+    )  # by key, in the order first seen
 
     def note(self, delivery: Delivery) -> None:
         self.deliveries[delivery.key] = delivery
@@ -223,24 +227,6 @@ def backoff_delays(policy: DeliveryPolicy) -> list[float]:
 # ---------------------------------------------------------------- order within an employee
 
 
-def _parts(key: str) -> tuple[str, str, str]:
-    """(employer_id, dossier_id, kind) of a notification key."""
-    employer_id, dossier_id, kind, *_ = key.split("/")
-    return employer_id, dossier_id, kind
-
-
-def is_predecessor(earlier: str, later: str) -> bool:
-    """RULES §6, by key: a zw-ziekmelding goes before the werkhervattingen of its dossier (partial
-    before full), a 42e-weeksmelding before the herstel of its dossier."""
-    e_employer, e_dossier, e_kind = _parts(earlier)
-    l_employer, l_dossier, l_kind = _parts(later)
-    if (e_employer, e_dossier) != (l_employer, l_dossier):
-        return False
-    if l_kind == Kind.WERKHERVATTING:
-        return e_kind == Kind.ZW_ZIEKMELDING or (e_kind == Kind.WERKHERVATTING and later.endswith("/full"))
-    return l_kind == Kind.HERSTEL_MLA and e_kind == Kind.MLA
-
-
 @dataclass(frozen=True, slots=True)
 class _Flight:
     """One submission handed to the pool: the entry and its journalled attempt."""
@@ -259,20 +245,17 @@ def _employee(entry: Entry) -> tuple[str, str]:
 
 
 class _Unresolved:
-    """Keys without a kenmerk this run (not sent, refused, in doubt, waiting…), indexed by dossier,
-    the only place a predecessor can be (RULES §6)."""
+    """Keys without a kenmerk this run (not sent, refused, in doubt, waiting…): their successors
+    wait (RULES §6, `ordering`)."""
 
-    def __init__(self, keys: Iterable[str] = ()):
-        self._by_dossier: dict[tuple[str, str], set[str]] = {}
-        for key in keys:
-            self.add(key)
+    def __init__(self, keys: Iterable[NotificationKey] = ()):
+        self._keys = set(keys)
 
-    def add(self, key: str) -> None:
-        self._by_dossier.setdefault(_parts(key)[:2], set()).add(key)
+    def add(self, key: NotificationKey) -> None:
+        self._keys.add(key)
 
-    def predecessor_of(self, key: str) -> str | None:
-        same_dossier = self._by_dossier.get(_parts(key)[:2], set())
-        return next((k for k in sorted(same_dossier) if is_predecessor(k, key)), None)
+    def predecessor_of(self, key: NotificationKey) -> NotificationKey | None:
+        return ordering.waits_for(key, self._keys)
 
 
 # ---------------------------------------------------------------- the send loop
@@ -348,7 +331,7 @@ class _SendLoop:
         self.now = now
         self.sleep = sleep
         self.signer = signer
-        self.new_in_doubt: set[str] = set()
+        self.new_in_doubt: set[NotificationKey] = set()
         # Once one message exhausted its retries without reaching Digipoort, the others would only
         # wait out the same backoff: they are left for the next run instead.
         self.unreachable: str | None = None
@@ -366,7 +349,7 @@ class _SendLoop:
             attempt_id = self.journal.attempts(entry.key)[-1].id
             self.journal.record_in_doubt(attempt_id, "no answer recorded: the sending run was interrupted")
 
-    def reconcile_in_doubt(self, only: Container[str] | None = None) -> None:
+    def reconcile_in_doubt(self, only: Container[NotificationKey] | None = None) -> None:
         """Ask Digipoort which processes it started, and settle each in-doubt attempt (see module
         doc), the attempts of one sender together (`reconcile_together`)."""
         groups: dict[tuple[str, str], list[Entry]] = {}

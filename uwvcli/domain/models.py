@@ -6,8 +6,6 @@ in these types, so they are the project's shared vocabulary (see docs/ARCHITECTU
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,17 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
+from uwvcli.domain.keys import Kind, NotificationKey, Variant
 from uwvcli.domain.problems import Note, Problem
-
-
-class Kind(StrEnum):
-    """The five notifications uwvcli sends; the value is the public name (CONTRACT §4)."""
-
-    ZW_ZIEKMELDING = "zw-ziekmelding"
-    WERKHERVATTING = "werkhervatting"
-    MLA = "42e-weeksmelding"
-    HERSTEL_MLA = "herstel-42e-weeksmelding"
-    WAZO = "wazo"
 
 
 class State(StrEnum):
@@ -208,7 +197,7 @@ class Notification:
     """One notification the rules found, with everything the message builder needs beyond the
     dossier itself. `problems` are values (`domain.problems`), free of personal data."""
 
-    key: str  # <employer_id>/<dossier_id>/<kind>[/partial|/full]
+    key: NotificationKey  # str(key): <employer_id>/<dossier_id>/<kind>[/partial|/full]
     kind: Kind
     employer_id: str
     employee_id: str
@@ -217,20 +206,20 @@ class Notification:
     deadline: date | None
     state: State
     problems: tuple[Problem, ...] = ()
-    variant: str | None = None  # "partial" | "full" for a werkhervatting
+    variant: Variant | None = None  # a werkhervatting only
     zw_reason: ZwReason | None = None  # zw-ziekmelding only
     first_ao_day: date | None = None  # DatEersteAoDag (for an MLA: the chain's first day)
     earlier_periods: tuple[tuple[date, date], ...] = ()  # MLA: (first, last AO day) before it
     employment_ends: bool = False  # zw-ziekmelding: the employment ends during the sickness
     leave_start: date | None = None  # wazo: L, the leave start applied for
     leave_start_assumed: bool = False  # wazo: L = Lmin because no leave_start_date was given
-    waits_for: str | None = None  # key of a blocked predecessor
+    waits_for: NotificationKey | None = None  # a blocked predecessor
     notes: tuple[Note, ...] = ()  # informational, for the recap (e.g. the risicocode default)
 
     def to_json(self) -> dict[str, object]:
         """The CONTRACT §4 shape."""
         return {
-            "key": self.key,
+            "key": str(self.key),
             "kind": str(self.kind),
             "employer_id": self.employer_id,
             "employee_id": self.employee_id,
@@ -252,35 +241,3 @@ class StatusRecord:
     foutcode: str | None = None  # statusFoutcode/foutcode, e.g. "VAS500"
     foutbeschrijving: str | None = None  # verbatim: Digipoort's own explanation
     details: str | None = None  # statusdetails, verbatim
-
-
-def notification_key(employer_id: str, dossier_id: str, kind: Kind, variant: str | None = None) -> str:
-    key = f"{employer_id}/{dossier_id}/{kind}"
-    return f"{key}/{variant}" if variant else key
-
-
-_KIND_CODES = {
-    Kind.ZW_ZIEKMELDING: "ZM",
-    Kind.WERKHERVATTING: "WH",
-    Kind.MLA: "MLA",
-    Kind.HERSTEL_MLA: "HMLA",
-    Kind.WAZO: "WAZO",
-}
-
-
-def aanleverkenmerk(key: str, revision: int = 1) -> str:
-    """uwvcli's own stable reference of one message: at most 40 characters, only the employer
-    id, dossier id and kind (no personal data). `revision` > 1 marks a corrected resubmission.
-
-    `WG001/Z-17/werkhervatting/partial` → `WG001-Z-17-WH-P`; long ids are cut and made unique
-    with a short hash of the full key."""
-    employer_id, dossier_id, kind, *variant = key.split("/")
-    parts = [employer_id, dossier_id, _KIND_CODES[Kind(kind)]]
-    if variant:
-        parts[-1] += "-P" if variant[0] == "partial" else "-V"
-    text = re.sub(r"[^A-Za-z0-9._-]", "_", "-".join(parts))
-    suffix = f"-r{revision}" if revision > 1 else ""
-    if len(text) + len(suffix) > 40:
-        digest = hashlib.sha256(key.encode()).hexdigest()[:8]
-        text = f"{text[: 40 - len(suffix) - 9]}-{digest}"
-    return text + suffix

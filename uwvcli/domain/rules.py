@@ -17,8 +17,9 @@ from datetime import date, timedelta
 from operator import attrgetter
 
 from uwvcli.common.memory import cycle_collection_paused
-from uwvcli.domain import problems
+from uwvcli.domain import ordering, problems
 from uwvcli.domain.blocking import CARRIES_IBAN, EntityCheck, check_entity, dossier_problems
+from uwvcli.domain.keys import NotificationKey, Variant
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Dossier,
@@ -28,7 +29,6 @@ from uwvcli.domain.models import (
     Notification,
     State,
     ZwReason,
-    notification_key,
 )
 from uwvcli.domain.problems import Code, Note, Problem
 from uwvcli.domain.workdays import shift
@@ -57,13 +57,10 @@ _ZW_BY_REASON = {
 _VANGNET = frozenset({"no_risk", "sfb"})
 # CONTRACT §4 order: due_date, employer_id, dossier_id, kind (the kind's public name, as text).
 # The one tie left (a partial and a full werkhervatting on one day) keeps the order in which the
-# evaluator emits them: partial before full. The *sending* order of RULES §6 is not this order;
-# the journal and the delivery loop apply it (journal.sending_order). A stable sort on these
-# fields (in C) is what makes a million cheap to sort.
+# evaluator emits them: a successor after the predecessors it may wait for (`ordering`), so partial
+# before full. The *sending* order of RULES §6 is not this order; `ordering.sending_order` is. A
+# stable sort on these fields (in C) is what makes a million cheap to sort.
 _ORDER = attrgetter("due_date", "employer_id", "dossier_id", "kind")
-
-PARTIAL = "partial"
-FULL = "full"
 
 
 @dataclass(frozen=True)
@@ -81,7 +78,7 @@ def evaluate(
     run_date: date,
     *,
     horizon: int = 0,
-    sent_keys: Container[str] = frozenset(),
+    sent_keys: Container[NotificationKey] = frozenset(),
 ) -> Evaluation:
     """Every notification the dossiers call for on `run_date`, sorted as CONTRACT §4 says.
 
@@ -195,7 +192,7 @@ def _nth_ao_day(start: date, n: int, leaves: list[tuple[date, date]] | None) -> 
 class _Evaluator:
     """Collects the notifications of one run date, employee by employee."""
 
-    def __init__(self, run_date: date, horizon: int, sent_keys: Container[str]):
+    def __init__(self, run_date: date, horizon: int, sent_keys: Container[NotificationKey]):
         self.run_date = run_date
         self.horizon_end = run_date + timedelta(days=min(horizon, (date.max - run_date).days))
         self.sent_keys = sent_keys
@@ -209,6 +206,11 @@ class _Evaluator:
         self.enabled: frozenset[Kind] = frozenset()
         self._entities: dict[str, EntityCheck] = {}  # by org unit id, for this employer
         self._last_checked: tuple[Dossier | None, bool, tuple[Problem, ...]] = (None, False, ())
+        # The keys of one dossier listed with problems: its successors wait for them (RULES §6).
+        # Predecessor and successor share the dossier, and a dossier's notifications are placed
+        # one after another, so only the last dossier with such a key is remembered.
+        self._held_back: set[NotificationKey] = set()
+        self._held_back_of: Dossier | None = None
 
     def discard_employee(self, dossiers: list[Dossier]) -> None:
         """Take back what was found for an employee whose dates cannot be computed with, and
@@ -379,7 +381,7 @@ class _Evaluator:
             reason, due, deadline = ZwReason.ZIEK_UIT_DIENST, ends_sick, shift(ends_sick + NEXT_DAY)
         else:
             return None
-        predecessor = self._emit(
+        self._emit(
             dossier,
             Kind.ZW_ZIEKMELDING,
             due,
@@ -391,7 +393,7 @@ class _Evaluator:
         if reason is ZwReason.ZIEK_UIT_DIENST:
             return None
         if Kind.ZW_ZIEKMELDING in self.enabled:
-            self._werkhervatting(dossier, pregnancies, due, deadline, predecessor)
+            self._werkhervatting(dossier, pregnancies, due, deadline)
         return due
 
     def _werkhervatting(
@@ -400,7 +402,6 @@ class _Evaluator:
         pregnancies: list[Pregnancy],
         ziekmelding_due: date,
         ziekmelding_deadline: date,
-        predecessor: Notification | None,
     ) -> None:
         """Partial and full return to work of a ZW recipient. Neither has a deadline earlier than
         the ziekmelding it follows (ZW 38a(6): both may go together), and the partial one is never
@@ -409,13 +410,12 @@ class _Evaluator:
         recovered = dossier.recovery_date
         partial = dossier.partial_recovery_date
         if partial is not None:
-            predecessor = self._emit(
+            self._emit(
                 dossier,
                 Kind.WERKHERVATTING,
                 max(partial, ziekmelding_due),
                 max(shift(partial + CHANGE_TERM), ziekmelding_deadline),
-                variant=PARTIAL,
-                waits_for=predecessor,
+                variant=Variant.PARTIAL,
                 specific=()
                 if dossier.partial_daily_wage is not None
                 else (Problem.of(Code.PARTIAL_DAILY_WAGE_MISSING),),
@@ -428,8 +428,7 @@ class _Evaluator:
                 Kind.WERKHERVATTING,
                 recovered,
                 max(shift(max(reported, recovered) + CHANGE_TERM), ziekmelding_deadline),
-                variant=FULL,
-                waits_for=predecessor,
+                variant=Variant.FULL,
                 first_ao_day=dossier.first_sick_day,
             )
 
@@ -446,7 +445,7 @@ class _Evaluator:
         recovery_date counts, also a planned one (RULES §1): the herstel it causes is listed as
         upcoming and is due only on that date."""
         recovered = dossier.recovery_date
-        predecessor = self._emit(
+        self._emit(
             dossier,
             Kind.MLA,
             due,
@@ -460,7 +459,6 @@ class _Evaluator:
                 Kind.HERSTEL_MLA,
                 recovered,
                 None,
-                waits_for=predecessor,
                 first_ao_day=chain_first,
                 earlier_periods=earlier_periods,
             )
@@ -496,14 +494,13 @@ class _Evaluator:
         due: date,
         deadline: date | None,
         *,
-        variant: str | None = None,
-        waits_for: Notification | None = None,
+        variant: Variant | None = None,
         specific: tuple[Problem, ...] = (),
         notes: tuple[Note, ...] = (),
         **details: object,
-    ) -> Notification | None:
-        """Place one candidate (RULES §5, §6). Returns it when it is listed with problems, so
-        that its successor waits for it; None when it does not hold anything up."""
+    ) -> None:
+        """Place one candidate (RULES §5, §6). One listed with problems holds up its successors
+        (`ordering.waits_for`); one out of scope or already sent holds up nothing."""
         employment_end = dossier.employment_end_date
         if employment_end is not None and due > employment_end:
             return None  # after the employment ends the employer sends nothing else
@@ -512,7 +509,7 @@ class _Evaluator:
         start = self.start
         if due < start:
             if deadline is not None and deadline >= start:
-                key = notification_key(dossier.employer_id, dossier.dossier_id, kind, variant)
+                key = NotificationKey(dossier.employer_id, dossier.dossier_id, kind, variant)
                 if key not in self.sent_keys:
                     state = self._state(due, deadline, ())
                     self.handover.append(
@@ -521,7 +518,7 @@ class _Evaluator:
             return None
         if start > self.run_date or due > self.horizon_end:
             return None
-        key = notification_key(dossier.employer_id, dossier.dossier_id, kind, variant)
+        key = NotificationKey(dossier.employer_id, dossier.dossier_id, kind, variant)
         entity = self._entity(dossier.org_unit_id)
         blocking = self._problems(dossier, kind, entity) + specific
         if entity.notes:
@@ -532,14 +529,18 @@ class _Evaluator:
                 found = _build(key, kind, dossier, due, deadline, state, blocking, variant, notes, details)
                 self.already_sent.append(found)
             return None
-        if waits_for is not None:
-            label = kind_label(waits_for.kind, waits_for.variant)
-            blocking += (problems.waits_for(waits_for.key, label, waits_for.dossier_id),)
-            details["waits_for"] = waits_for.key
+        waits = ordering.waits_for(key, self._held_back) if self._held_back_of is dossier else None
+        if waits is not None:
+            blocking += (problems.waits_for(waits, kind_label(waits.kind, waits.variant), waits.dossier_id),)
+            details["waits_for"] = waits
         state = self._state(due, deadline, blocking)
-        listed = _build(key, kind, dossier, due, deadline, state, blocking, variant, notes, details)
-        self.notifications.append(listed)
-        return listed if blocking else None
+        self.notifications.append(
+            _build(key, kind, dossier, due, deadline, state, blocking, variant, notes, details)
+        )
+        if blocking:
+            if self._held_back_of is not dossier:
+                self._held_back, self._held_back_of = set(), dossier
+            self._held_back.add(key)
 
     def _problems(self, dossier: Dossier, kind: Kind, entity: EntityCheck) -> tuple[Problem, ...]:
         """The §7 problems of the dossier for this kind. The notifications of one dossier are
@@ -568,14 +569,14 @@ class _Evaluator:
 
 
 def _build(
-    key: str,
+    key: NotificationKey,
     kind: Kind,
     dossier: Dossier,
     due: date,
     deadline: date | None,
     state: State,
     problems: tuple[Problem, ...],
-    variant: str | None,
+    variant: Variant | None,
     notes: tuple[Note, ...],
     details: dict[str, object],
 ) -> Notification:

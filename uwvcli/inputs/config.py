@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from uwvcli.domain import blocking
+from uwvcli.domain import blocking, keys
 from uwvcli.domain.models import (
     Config,
     DigipoortSettings,
@@ -462,6 +462,7 @@ def _employers(reader: _Reader, root: _Mapping) -> dict[str, Employer]:
         return {}
     employers: dict[str, Employer] = {}
     first_path: dict[str, str] = {}
+    lines: dict[str, int] = {}
     for path, item in reader.items(root, "employers", "employers"):
         employer = _employer(reader, item, path)
         if employer is None:
@@ -476,6 +477,13 @@ def _employers(reader: _Reader, root: _Mapping) -> dict[str, Employer]:
             continue
         employers[employer.id] = employer
         first_path[employer.id] = path
+        lines[employer.id] = reader.line(item, "id")
+    for employer_id in employers:
+        problem = keys.employer_id_problem(employer_id, employers)
+        if problem is not None:
+            reader.problem(
+                f"{first_path[employer_id]}.id", f"employer id {employer_id!r} {problem}", lines[employer_id]
+            )
     return employers
 
 

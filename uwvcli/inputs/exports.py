@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from uwvcli.common.memory import cycle_collection_paused
+from uwvcli.domain import keys
 from uwvcli.domain.models import Dossier, Employer, InputError
 from uwvcli.errors import InputFileError
 from uwvcli.inputs import jsonstream
@@ -301,8 +302,13 @@ class _Loader:
                 ok = list(map(and_, ok, map(is_not, by_field[index], repeat(None))))
         for _, _, inconsistent in _inconsistencies(_fields_of(by_field), count):
             suspect.update(inconsistent)
-        self.dossier_ids.append((source, lines, by_field[_DOSSIER]))
-        self.distinct_ids.update(by_field[_DOSSIER])
+        dossier_ids = by_field[_DOSSIER]
+        if not keys.usable_dossier_ids(dossier_ids):
+            usable = list(map(_usable_dossier_id, dossier_ids))
+            ok = list(map(and_, ok, usable))
+            dossier_ids = [d if fine else None for d, fine in zip(dossier_ids, usable, strict=True)]
+        self.dossier_ids.append((source, lines, dossier_ids))  # an unusable id is never a duplicate
+        self.distinct_ids.update(dossier_ids)
         suspect.update(compress(range(count), map(not_, ok)))
         for index in sorted(suspect):
             row = rows[index] if rows is not None else [column[index] for column in cells]
@@ -374,6 +380,9 @@ class _Loader:
         for name in REQUIRED:
             if args[pos[name]] is None and not any(field == name for field, _ in problems):
                 problems.append((name, f"{name} is missing: every row needs it"))
+        dossier_id = args[pos["dossier_id"]]
+        if dossier_id is not None and (unusable := keys.dossier_id_problem(dossier_id)) is not None:
+            problems.append(("dossier_id", unusable))
         employer_id, unit_id = args[pos["employer_id"]], args[pos["org_unit_id"]]
         employer = self.employers.get(employer_id) if employer_id else None
         if employer_id and employer is None:
@@ -590,6 +599,10 @@ def _build_dossiers(columns: Sequence[Iterable], count: int) -> list[Dossier]:
     for slot, column in zip(_SLOTS, columns, strict=True):
         deque(map(slot.__set__, dossiers, column), maxlen=0)
     return dossiers
+
+
+def _usable_dossier_id(dossier_id: str | None) -> bool:
+    return dossier_id is None or keys.dossier_id_problem(dossier_id) is None
 
 
 def _field_message(name: str, text: str, problem: str) -> str:

@@ -36,6 +36,7 @@ from uwvcli.domain.identifiers import (
     normalize_bsn,
     normalize_iban,
 )
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Dossier, Employer, Kind, Notification, Sender, ZwReason
 
 NAMESPACE = "http://schemas.uwv.nl/UwvML/Berichten/UwvZwMeldingInternBody-v0428"
@@ -145,13 +146,14 @@ def content_digest(xml: bytes) -> str:
     return hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).hexdigest()
 
 
-def referentie_melding(key: str) -> str:
+def referentie_melding(key: NotificationKey) -> str:
     """The notification key as ReferentieMelding (≤ 64 characters); a longer key is cut and made
     unique with a short hash, so UWV can still match later messages about the same notification."""
-    if len(key) <= MAX_REFERENTIE:
-        return key
-    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
-    return f"{key[: MAX_REFERENTIE - 9]}-{digest}"
+    text = str(key)
+    if len(text) <= MAX_REFERENTIE:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"{text[: MAX_REFERENTIE - 9]}-{digest}"
 
 
 def _ketenpartij(root: etree._Element, sender: Sender, aanleverkenmerk: str) -> None:

@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from uwvcli.common.network import is_loopback
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.findings import findings
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Dossier,
@@ -85,7 +86,7 @@ class RecapItem:
     """One notification as the recap shows it. Deliberately without BSN, names or birth date:
     what is not here cannot leak into a mail."""
 
-    key: str  # <employer_id>/<dossier_id>/<kind>[/variant]: matches items across sections
+    key: NotificationKey  # matches items across sections
     kind: Kind
     employee_id: str  # personnel number
     dossier_id: str
@@ -414,7 +415,7 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
 
 def _notes(recap: EmployerRecap) -> list[str]:
     notes: list[str] = []
-    seen_items: set[str] = set()
+    seen_items: set[NotificationKey] = set()
     for _, item in recap.news():
         if item.key in seen_items:
             continue

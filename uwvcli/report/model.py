@@ -45,18 +45,13 @@ class Row:
     due_date: date
     deadline: date | None
     state: str
+    variant: str | None = None  # partial/full of a werkhervatting
     problems: tuple[Problem, ...] = ()
     reason: str | None = None
     aanleverkenmerk: str | None = None
     kenmerk: str | None = None
     submitted: datetime | None = None
     status: LastStatus | None = None
-
-    @property
-    def variant(self) -> str | None:
-        """`partial`/`full` of a werkhervatting key; None otherwise (a withdrawal's suffix is not one)."""
-        parts = self.key.split("/")
-        return parts[3] if len(parts) > 3 and parts[3] in ("partial", "full") else None
 
     @property
     def is_withdrawal(self) -> bool:

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, TypeVar
 
+from uwvcli.domain.keys import NotificationKey, Variant, parse_key
 from uwvcli.domain.models import Kind, Notification, StatusRecord
+from uwvcli.domain.ordering import sending_order
 from uwvcli.domain.problems import Problem
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
 
@@ -78,53 +79,11 @@ class StateConflict(UwvcliError):
     exit_code = EXIT_ATTENTION
 
 
-_KIND_RANK = {
-    Kind.ZW_ZIEKMELDING: 0,
-    Kind.WERKHERVATTING: 1,
-    Kind.MLA: 3,
-    Kind.HERSTEL_MLA: 4,
-    Kind.WAZO: 5,
-}
-
-
-class _Orderable(Protocol):
-    @property
-    def key(self) -> str: ...
-    @property
-    def kind(self) -> Kind: ...
-    @property
-    def employer_id(self) -> str: ...
-    @property
-    def dossier_id(self) -> str: ...
-    @property
-    def due_date(self) -> date: ...
-
-
-T = TypeVar("T", bound=_Orderable)
-
-
-def _rank(item: _Orderable) -> int:
-    rank = _KIND_RANK[Kind(item.kind)]
-    return rank + 1 if item.key.endswith("/full") else rank
-
-
-def sending_order(items: Iterable[T]) -> list[T]:
-    """Predecessors first (RULES §6): a dossier's zw-ziekmelding before its werkhervattingen
-    (partial before full), its 42e-weeksmelding before the herstel. Predecessor and successor
-    always share the dossier, so dossiers are kept together, the one with the earliest due date
-    first, and ordered by kind inside."""
-    groups: dict[tuple[str, str], list[T]] = {}
-    for item in items:
-        groups.setdefault((item.employer_id, item.dossier_id), []).append(item)
-    ordered = sorted(groups.items(), key=lambda kv: (min(i.due_date for i in kv[1]), kv[0]))
-    return [item for _, group in ordered for item in sorted(group, key=lambda i: (_rank(i), i.key))]
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One notification as the journal knows it."""
 
-    key: str
+    key: NotificationKey
     kind: Kind
     employer_id: str
     employee_id: str
@@ -147,9 +106,8 @@ class Entry:
     updated: datetime
 
     @property
-    def variant(self) -> str | None:
-        parts = self.key.split("/")
-        return parts[3] if len(parts) > 3 else None
+    def variant(self) -> Variant | None:
+        return self.key.variant
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +115,7 @@ class Attempt:
     """One POST of one message (one aanleverkenmerk) to Digipoort."""
 
     id: int
-    key: str
+    key: NotificationKey
     aanleverkenmerk: str
     file: Path | None
     sha256: str | None
@@ -284,7 +242,7 @@ def _path(text: str | None) -> Path | None:
 
 def _entry(row: sqlite3.Row) -> Entry:
     return Entry(
-        key=row["key"],
+        key=parse_key(row["key"]),
         kind=Kind(row["kind"]),
         employer_id=row["employer_id"],
         employee_id=row["employee_id"],
@@ -311,7 +269,7 @@ def _entry(row: sqlite3.Row) -> Entry:
 def _attempt(row: sqlite3.Row) -> Attempt:
     return Attempt(
         id=row["id"],
-        key=row["key"],
+        key=parse_key(row["key"]),
         aanleverkenmerk=row["aanleverkenmerk"],
         file=_path(row["file"]),
         sha256=row["sha256"],
@@ -451,8 +409,10 @@ class Journal:
 
     # ------------------------------------------------------------------ queries
 
-    def entry(self, key: str) -> Entry | None:
-        row = self._db.execute(f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE key = ?", (key,))
+    def entry(self, key: NotificationKey) -> Entry | None:
+        row = self._db.execute(
+            f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE key = ?", (str(key),)
+        )
         found = row.fetchone()
         return _entry(found) if found else None
 
@@ -492,13 +452,13 @@ class Journal:
         """No notification was ever recorded."""
         return self._db.execute("SELECT 1 FROM notifications LIMIT 1").fetchone() is None
 
-    def sent_keys(self) -> set[str]:
+    def sent_keys(self) -> set[NotificationKey]:
         """Keys in flight or sent: never to be built or sent again."""
         states = list(NEVER_AGAIN)
         rows = self._db.execute(
             f"SELECT key FROM notifications WHERE state IN ({', '.join('?' * len(states))})", states
         )
-        return {r[0] for r in rows}
+        return {parse_key(r[0]) for r in rows}
 
     def to_submit(self) -> list[Entry]:
         """Written messages waiting for their POST, predecessors first."""
@@ -514,8 +474,10 @@ class Journal:
         the run lock nothing is mid-POST when a run starts, so such a row is a crash's leftover."""
         return self.entries(state=(JournalState.IN_DOUBT, JournalState.SUBMITTING))
 
-    def attempts(self, key: str) -> list[Attempt]:
-        rows = self._db.execute(f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE key = ? ORDER BY id", (key,))
+    def attempts(self, key: NotificationKey) -> list[Attempt]:
+        rows = self._db.execute(
+            f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE key = ? ORDER BY id", (str(key),)
+        )
         return [_attempt(r) for r in rows]
 
     def attempt(self, attempt_id: int) -> Attempt | None:
@@ -528,14 +490,14 @@ class Journal:
         adopts only kenmerken uwvcli does not know)."""
         return self.kenmerk_owner(kenmerk) is not None
 
-    def kenmerk_owner(self, kenmerk: str) -> str | None:
+    def kenmerk_owner(self, kenmerk: str) -> NotificationKey | None:
         """The key of the notification (or attempt) that carries this Digipoort kenmerk."""
         row = self._db.execute(
             "SELECT key FROM notifications WHERE kenmerk = ? "
             "UNION ALL SELECT key FROM attempts WHERE kenmerk = ?",
             (kenmerk, kenmerk),
         ).fetchone()
-        return row[0] if row is not None else None
+        return parse_key(row[0]) if row is not None else None
 
     def was_attempted(self, aanleverkenmerk: str) -> bool:
         """True once a POST of this aanleverkenmerk was begun: that reference is then used up."""
@@ -575,20 +537,20 @@ class Journal:
 
     # ------------------------------------------------------------------ building (prepare)
 
-    def _require(self, key: str) -> Entry:
+    def _require(self, key: NotificationKey) -> Entry:
         found = self.entry(key)
         if found is None:
             raise StateConflict(f"the journal has no notification {key}")
         return found
 
-    def _refuse_if_sent(self, key: str, action: str) -> Entry | None:
+    def _refuse_if_sent(self, key: NotificationKey, action: str) -> Entry | None:
         current = self.entry(key)
         if current is not None and current.state in NEVER_AGAIN:
             raise StateConflict(f"{key} is already {current.state}; it cannot be {action} again")
         return current
 
-    def _state(self, key: str) -> JournalState | None:
-        row = self._db.execute("SELECT state FROM notifications WHERE key = ?", (key,)).fetchone()
+    def _state(self, key: NotificationKey) -> JournalState | None:
+        row = self._db.execute("SELECT state FROM notifications WHERE key = ?", (str(key),)).fetchone()
         return JournalState(row[0]) if row else None
 
     def _insert_or_update(self, n: Notification, exists: bool, values: dict[str, object]) -> None:
@@ -604,7 +566,7 @@ class Journal:
             **values,
         }
         if not exists:
-            row = {"key": n.key, "created": now, **base}
+            row = {"key": str(n.key), "created": now, **base}
             columns = ", ".join(row)
             self._db.execute(
                 f"INSERT INTO notifications ({columns}) VALUES ({', '.join('?' * len(row))})",
@@ -612,7 +574,9 @@ class Journal:
             )
         else:
             assignments = ", ".join(f"{column} = ?" for column in base)
-            self._db.execute(f"UPDATE notifications SET {assignments} WHERE key = ?", [*base.values(), n.key])
+            self._db.execute(
+                f"UPDATE notifications SET {assignments} WHERE key = ?", [*base.values(), str(n.key)]
+            )
 
     def record_blocked(self, n: Notification) -> None:
         """The notification cannot be built; its problems are stored. A no-op when the journal
@@ -681,7 +645,7 @@ class Journal:
                 },
             )
 
-    def withdraw(self, key: str, reason: Problem) -> Entry | None:
+    def withdraw(self, key: NotificationKey, reason: Problem) -> Entry | None:
         """A notification that is no longer due (the export was corrected, the employer made
         inactive…) before it was ever submitted. Never attempted: the row goes; otherwise it stays
         as `blocked` with `reason` as its problem, so its used-up revisions are remembered.
@@ -690,20 +654,20 @@ class Journal:
             current = self._refuse_if_sent(key, "withdrawn")
             if current is None:
                 return None
-            attempted = self._db.execute("SELECT 1 FROM attempts WHERE key = ?", (key,)).fetchone()
+            attempted = self._db.execute("SELECT 1 FROM attempts WHERE key = ?", (str(key),)).fetchone()
             if attempted is None:
-                self._db.execute("DELETE FROM notifications WHERE key = ?", (key,))
+                self._db.execute("DELETE FROM notifications WHERE key = ?", (str(key),))
             elif not (current.state == JournalState.BLOCKED and current.problems == (reason,)):
                 self._db.execute(
                     "UPDATE notifications SET state = ?, problems = ?, file = NULL, sha256 = NULL, "
                     "updated = ? WHERE key = ?",
-                    (JournalState.BLOCKED, json.dumps([reason.to_json()]), _now(), key),
+                    (JournalState.BLOCKED, json.dumps([reason.to_json()]), _now(), str(key)),
                 )
             return current
 
     # ------------------------------------------------------------------ delivery (exactly once)
 
-    def begin_attempt(self, key: str) -> int:
+    def begin_attempt(self, key: NotificationKey) -> int:
         """Commit the intent to POST `key`'s written file (state `submitting` and an attempt
         row) and return the attempt id. Must be called, and return, before the POST."""
         with self.transaction():
@@ -715,7 +679,7 @@ class Journal:
                 "INSERT INTO attempts (key, aanleverkenmerk, file, sha256, started, outcome) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (
-                    key,
+                    str(key),
                     current.aanleverkenmerk,
                     str(current.file) if current.file else None,
                     current.sha256,
@@ -744,11 +708,11 @@ class Journal:
             (outcome, now, *values.values(), attempt_id),
         )
 
-    def _set_state(self, key: str, state: JournalState, *, now: str, **values: object) -> None:
+    def _set_state(self, key: NotificationKey, state: JournalState, *, now: str, **values: object) -> None:
         assignments = "".join(f", {column} = ?" for column in values)
         self._db.execute(
             f"UPDATE notifications SET state = ?, updated = ?{assignments} WHERE key = ?",
-            (state, now, *values.values(), key),
+            (state, now, *values.values(), str(key)),
         )
 
     def record_accepted(self, attempt_id: int, kenmerk: str, timestamp: datetime) -> None:
@@ -796,7 +760,7 @@ class Journal:
             self._finish_attempt(attempt_id, AttemptOutcome.IN_DOUBT, now, reason=reason)
             self._set_state(attempt.key, JournalState.IN_DOUBT, now=now, reason=reason)
 
-    def adopt_kenmerk(self, key: str, kenmerk: str, *, reason: str | None = None) -> None:
+    def adopt_kenmerk(self, key: NotificationKey, kenmerk: str, *, reason: str | None = None) -> None:
         """Reconciliation found the process of an in-doubt (or crashed, or parked) attempt.
         `reason` says who decided, when it was not uwvcli itself (kept on the attempt and shown
         with the notification)."""
@@ -813,15 +777,15 @@ class Journal:
                 self._finish_attempt(attempt_id, AttemptOutcome.ADOPTED, now, kenmerk=kenmerk, **decided)
             self._set_state(key, JournalState.SUBMITTED, now=now, kenmerk=kenmerk, reason=reason)
 
-    def _undecided_attempt(self, key: str) -> int | None:
+    def _undecided_attempt(self, key: NotificationKey) -> int | None:
         """The latest attempt of `key` that got no answer (pending or in doubt), if any."""
         row = self._db.execute(
             "SELECT id FROM attempts WHERE key = ? AND outcome IN (?, ?) ORDER BY id DESC LIMIT 1",
-            (key, AttemptOutcome.PENDING, AttemptOutcome.IN_DOUBT),
+            (str(key), AttemptOutcome.PENDING, AttemptOutcome.IN_DOUBT),
         ).fetchone()
         return row[0] if row is not None else None
 
-    def resolve_by_hand(self, key: str, *, kenmerk: str | None) -> Entry:
+    def resolve_by_hand(self, key: NotificationKey, *, kenmerk: str | None) -> Entry:
         """A person checked Digipoort's process list (with Logius or in the UWV portal) for a
         message uwvcli could not settle itself: `kenmerk` is the process that is this message, or
         None when it never arrived. The same transitions reconciliation makes (`adopt_kenmerk`:
@@ -846,7 +810,7 @@ class Journal:
             self.adopt_kenmerk(key, kenmerk, reason=f"resolved by hand: received as {kenmerk}")
             return current
 
-    def park(self, key: str, reason: str) -> None:
+    def park(self, key: NotificationKey, reason: str) -> None:
         """In doubt and not reconcilable: a person must look (listed by `status`, in the recap)."""
         with self.transaction():
             current = self._require(key)
@@ -855,11 +819,11 @@ class Journal:
             now = _now()
             self._db.execute(  # an attempt a crash left open ends here: in doubt, like the message
                 "UPDATE attempts SET outcome = ?, finished = ?, reason = ? WHERE key = ? AND outcome = ?",
-                (AttemptOutcome.IN_DOUBT, now, reason, key, AttemptOutcome.PENDING),
+                (AttemptOutcome.IN_DOUBT, now, reason, str(key), AttemptOutcome.PENDING),
             )
             self._set_state(key, JournalState.PARKED, now=now, reason=reason)
 
-    def record_refused(self, key: str, reason: str) -> None:
+    def record_refused(self, key: NotificationKey, reason: str) -> None:
         """The outbox file failed verification before the POST: not sent."""
         with self.transaction():
             current = self._require(key)
@@ -890,7 +854,7 @@ class Journal:
                 added += cursor.rowcount
             return added
 
-    def set_outcome(self, key: str, state: str) -> None:
+    def set_outcome(self, key: NotificationKey, state: str) -> None:
         """What the statuses say about a submitted message (delivered, accepted, rejected, failed,
         or back to submitted). A no-op when nothing changes."""
         target = JournalState(state)
