@@ -12,7 +12,6 @@ from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from uwvcli.common.memory import cycle_collection_paused
 from uwvcli.domain import rules
 from uwvcli.domain.models import Config, Dossier, InputError, Notification
 from uwvcli.inputs import exports
@@ -73,14 +72,10 @@ def plan(
     table, export_errors = exports.load_table(
         config.paths.dossiers, config.employers, display_base=config.source.parent, names=names
     )
-    with cycle_collection_paused(freeze=True):
-        keep = rules.relevant(
-            config.employers, table.column, run_date, horizon=horizon, runs=table.employee_runs()
-        )
-        dossiers = table.dossiers(keep)
-        evaluation = rules.evaluate(
-            config.employers, dossiers, run_date, horizon=horizon, sent_keys=sent_keys
-        )
+    runs = table.employee_runs()
+    keep = rules.relevant(config.employers, table.column, run_date, horizon=horizon, runs=runs)
+    dossiers = table.dossiers(keep)
+    evaluation = rules.evaluate(config.employers, dossiers, run_date, horizon=horizon, sent_keys=sent_keys)
     return Plan(
         run_date=run_date,
         notifications=evaluation.notifications,

@@ -1,5 +1,6 @@
-"""uwvcli's command line. `main` is the console script; it maps the project's exceptions to
-clean messages and the exit codes of CONTRACT §1 (never a traceback)."""
+"""uwvcli's command line. `main` is the console script (and `python -m uwvcli`); it maps the
+project's exceptions to clean messages and the exit codes of CONTRACT §1 (never a traceback:
+an exception nobody foresaw is reported in one line and exits 70, EX_SOFTWARE)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import logging
 import os
 import sys
 
-from uwvcli.cli.app import app
+from uwvcli.cli.app import app, report_internal_error
+from uwvcli.common.memory import pause_cycle_collection
 from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 
 # Each module registers its command(s) on `app` when imported.
@@ -16,6 +18,7 @@ from uwvcli.cli import check, due, explain, resolve, run, send, simulator, statu
 
 
 def main() -> None:
+    pause_cycle_collection()  # the process-wide decision, made here once: see common/memory.py
     try:
         app(standalone_mode=True)
         code = 0
@@ -30,6 +33,8 @@ def main() -> None:
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         code = EXIT_UNUSABLE
+    except Exception as error:  # outside a command (which reports its own, knowing -vv): a bug
+        code = report_internal_error(error)
     leave(code)
 
 

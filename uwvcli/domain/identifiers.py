@@ -45,7 +45,7 @@ def is_valid_bsn(value: str | None) -> bool:
 def is_valid_loonheffingennummer(value: str | None) -> bool:
     """`^[0-9]{9}L[0-9]{2}$`, and the 9 digits (the RSIN or BSN of the employer) pass the
     11-check."""
-    return bool(value) and _LOONHEFFINGENNUMMER.fullmatch(value) is not None and _passes_eleven_check(value)
+    return value is not None and _LOONHEFFINGENNUMMER.fullmatch(value) is not None and _passes_eleven_check(value)
 
 
 def _passes_eleven_check(digits: str) -> bool:
@@ -61,12 +61,12 @@ def normalize_iban(value: str) -> str:
 def is_valid_iban(value: str | None) -> bool:
     """ISO 13616: the country's length and format, and the mod-97 check. Spaces and lower case,
     as IBANs are often written, are accepted; `normalize_iban` gives the form to send."""
-    return bool(value) and _iban.is_valid(value)
+    return value is not None and _iban.is_valid(value)
 
 
 def is_valid_aansluitnummer(value: str | None) -> bool:
     """UWV aansluitnummer (AansluitingsnrBv): 15 digits starting with 0."""
-    return bool(value) and _AANSLUITNUMMER.fullmatch(value) is not None
+    return value is not None and _AANSLUITNUMMER.fullmatch(value) is not None
 
 
 def is_valid_sector(value: str | None) -> bool:
@@ -76,7 +76,7 @@ def is_valid_sector(value: str | None) -> bool:
 
 def is_valid_risicocode(value: str | None) -> bool:
     """Risicopremiegroep (CdRisicopremiegroep): two digits."""
-    return bool(value) and _RISICOCODE.fullmatch(value) is not None
+    return value is not None and _RISICOCODE.fullmatch(value) is not None
 
 
 def default_risicocode(sector: str | None) -> str:

@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from itertools import accumulate, compress, count, islice, pairwise, repeat
 from operator import add, and_, attrgetter, eq, le, lt, mul, ne, not_, or_, sub
 
-from uwvcli.common.memory import cycle_collection_paused
 from uwvcli.domain.identifiers import (
     default_risicocode,
     is_valid_aansluitnummer,
@@ -121,21 +120,20 @@ def evaluate(
             employees[dossier.employee_id] = [found, dossier]
 
     evaluator = _Evaluator(run_date, max(horizon, 0), sent_keys)
-    with cycle_collection_paused():
-        for employer_id, employees in by_employer.items():
-            employer = employers.get(employer_id)
-            if employer is None:
-                continue  # an unknown employer is the export's input error
-            live = evaluator.start_employer(employer)
-            for found in employees.values():
-                try:
-                    if type(found) is list:
-                        evaluator.employee(found, live)
-                    elif live:
-                        evaluator.lone_dossier(found)
-                except OverflowError:  # a date near 9999-12-31: its terms lie beyond the calendar
-                    evaluator.discard_employee(found if type(found) is list else [found])
-        return evaluator.result()
+    for employer_id, employees in by_employer.items():
+        employer = employers.get(employer_id)
+        if employer is None:
+            continue  # an unknown employer is the export's input error
+        live = evaluator.start_employer(employer)
+        for found in employees.values():
+            try:
+                if type(found) is list:
+                    evaluator.employee(found, live)
+                elif live:
+                    evaluator.lone_dossier(found)
+            except OverflowError:  # a date near 9999-12-31: its terms lie beyond the calendar
+                evaluator.discard_employee(found if type(found) is list else [found])
+    return evaluator.result()
 
 
 def relevant(
