@@ -45,7 +45,9 @@ def is_valid_bsn(value: str | None) -> bool:
 def is_valid_loonheffingennummer(value: str | None) -> bool:
     """`^[0-9]{9}L[0-9]{2}$`, and the 9 digits (the RSIN or BSN of the employer) pass the
     11-check."""
-    return value is not None and _LOONHEFFINGENNUMMER.fullmatch(value) is not None and _passes_eleven_check(value)
+    if value is None or _LOONHEFFINGENNUMMER.fullmatch(value) is None:
+        return False
+    return _passes_eleven_check(value)
 
 
 def _passes_eleven_check(digits: str) -> bool:
