@@ -17,7 +17,6 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
-import json
 import re
 from bisect import bisect_right
 from collections import Counter
@@ -33,7 +32,7 @@ from typing import Any
 
 from uwvcli.domain.models import Dossier, Employer, InputError
 from uwvcli.errors import InputFileError
-from uwvcli.inputs import jsonstream
+from uwvcli.inputs import jsonitems
 
 REQUIRED = ("employer_id", "org_unit_id", "employee_id", "dossier_id", "dossier_type")
 PERSONAL = frozenset(
@@ -872,23 +871,19 @@ def _json_text(value: object) -> str | None:
 
 
 def _read_json(loader: _Loader, path: Path, source: str) -> None:
-    """A JSON export, streamed: one dossier object at a time (`jsonstream`), converted and checked
+    """A JSON export, streamed: one dossier object at a time (`jsonitems`), converted and checked
     in chunks like CSV rows, so a million dossiers are never a million dicts at once."""
     try:
-        with path.open(encoding="utf-8-sig") as handle:
-            _read_json_items(loader, jsonstream.items(handle, "dossiers"), source)
+        with path.open("rb") as handle:
+            _read_json_items(loader, jsonitems.items(handle, "dossiers"), source)
     except FileNotFoundError:
         raise InputFileError(f"{source}: file not found: check paths.dossiers in the configuration") from None
-    except UnicodeDecodeError:
-        raise InputFileError(f"{source}: not UTF-8 text: export or save it as UTF-8") from None
-    except json.JSONDecodeError as error:
-        raise InputFileError(
-            f"{source}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
-    except jsonstream.NotAList as error:
+    except jsonitems.NotAList as error:
         raise InputFileError(
             f'{source}: must hold a list of dossiers, or an object {{"dossiers": [...]}} ({error})'
         ) from None
+    except jsonitems.JsonExportError as error:
+        raise InputFileError(f"{source}: {error}") from None
     except OSError as error:
         raise InputFileError(f"{source}: cannot be read ({error.strerror})") from None
 
@@ -902,6 +897,8 @@ def _read_json_items(loader: _Loader, items: Iterable[object], source: str) -> N
             loader.errors.append(InputError(source, index, "is not an object of field: value pairs"))
             continue
         problems: list[tuple[str | None, str]] = []
+        for key in item.pop(jsonitems.REPEATED, ()):
+            problems.append((str(key), f"{key} appears more than once in this object: keep one"))
         for key in item:
             if key not in loader.columns:
                 close = difflib.get_close_matches(str(key), FIELDS, n=1, cutoff=0.6)
