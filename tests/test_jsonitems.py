@@ -155,6 +155,13 @@ def test_the_export_is_read_as_the_items_are_used_not_all_at_once() -> None:
     assert 1 + sum(1 for _ in stream) == 60_000 and handle.given == len(data)
 
 
+def test_bytes_that_are_not_utf8_are_named_so() -> None:
+    data = b'[{"dossier_id": "Z-1"},\n{"last_name": "\xff"}]'
+    expected = r"^not valid JSON \(item 1, lines 1–2: it is not UTF-8 text\)$"
+    with pytest.raises(JsonExportError, match=expected):
+        list(items(io.BytesIO(data), "dossiers"))
+
+
 def test_a_byte_order_mark_and_surrogate_pairs_are_fine() -> None:
     data = b"\xef\xbb\xbf" + json.dumps([{"last_name": "Smile \U0001f600"}]).encode()
     assert list(items(io.BytesIO(data), "dossiers")) == [{"last_name": "Smile \U0001f600"}]

@@ -105,9 +105,10 @@ def _parse(events: Iterator, guard: _Guard, *, counted: bool = False) -> Iterato
             index += 1
     except ijson.JSONError as error:
         lines = str(error).splitlines() or ["it ends too early"]
-        if lines[0].startswith(("b'", 'b"')):  # yajl's message around undecodable bytes
+        if lines[0].startswith(("b'", 'b"')):  # yajl's message around undecodable bytes: no place
             lines = ["it is not UTF-8 text"]
-        guard.locate(lines[1] if len(lines) > 1 else "")
+        else:
+            guard.locate(lines[1] if len(lines) > 1 else "")
         raise JsonExportError(f"not valid JSON ({_where(guard, index, counted)}: {lines[0]})") from None
     except UnicodeDecodeError:
         raise JsonExportError(f"not UTF-8 text ({_where(guard, index, counted)})") from None
