@@ -897,7 +897,7 @@ def _read_json_items(loader: _Loader, items: Iterable[object], source: str) -> N
             loader.errors.append(InputError(source, index, "is not an object of field: value pairs"))
             continue
         problems: list[tuple[str | None, str]] = []
-        for key in item.pop(jsonitems.REPEATED, ()):
+        for key in dict.fromkeys(item.pop(jsonitems.REPEATED, ())):  # each repeated key once
             problems.append((str(key), f"{key} appears more than once in this object: keep one"))
         for key in item:
             if key not in loader.columns:
