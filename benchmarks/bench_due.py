@@ -57,7 +57,7 @@ table, errors = exports.load_table(
     config.paths.dossiers, config.employers, display_base=config.source.parent, names=False
 )  # as `due` does
 loaded = clock()
-gc.disable()  # as planning.plan does around the pre-filter and the rules
+gc.disable()  # as the command line does for every command (uwvcli.cli.main)
 keep = prefilter.relevant(config.employers, table.column, run_date, runs=table.employee_runs())
 filtered = clock()
 dossiers = table.dossiers(keep)

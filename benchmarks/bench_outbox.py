@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from uwvcli.app.credentials import load_credentials
 from uwvcli.app.prepare import prepare
+from uwvcli.common.memory import pause_cycle_collection
 from uwvcli.inputs.config import load_config
 from uwvcli.state.journal import Journal
 
@@ -158,6 +159,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, help="signing processes (default: as `uwvcli run`)")
     parser.add_argument("--repeat", type=int, default=1, help="runs; the median ratio counts")
     args = parser.parse_args()
+    pause_cycle_collection()  # as `uwvcli run` runs: the command line pauses it (uwvcli.cli.main)
     runs = []
     # Every run's files stay until the end: deleting 10,000 files just before the next run would
     # make that run's file creation pay for it (ext4 skips recently freed inodes).

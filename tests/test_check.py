@@ -102,7 +102,7 @@ def test_every_unreadable_export_is_listed_exit_2(tmp_path):
     assert {p["source"] for p in document["problems"]} == {"missing.csv", "broken.json"}
     messages = {p["source"]: p["message"] for p in document["problems"]}
     assert messages["broken.json"] == (
-        "not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)"
+        "not valid JSON (item 0, line 1, column 2: parse error: premature EOF)"
     )
     assert messages["missing.csv"].startswith("file not found")
 

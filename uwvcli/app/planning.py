@@ -12,7 +12,6 @@ from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from uwvcli.common.memory import cycle_collection_paused
 from uwvcli.domain import prefilter, rules
 from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, Dossier, InputError, Notification
@@ -75,14 +74,10 @@ def plan(
     table, export_errors = exports.load_table(
         config.paths.dossiers, config.employers, display_base=config.source.parent, names=names
     )
-    with cycle_collection_paused(freeze=True):
-        keep = prefilter.relevant(
-            config.employers, table.column, run_date, horizon=horizon, runs=table.employee_runs()
-        )
-        dossiers = table.dossiers(keep)
-        evaluation = rules.evaluate(
-            config.employers, dossiers, run_date, horizon=horizon, sent_keys=sent_keys
-        )
+    runs = table.employee_runs()
+    keep = prefilter.relevant(config.employers, table.column, run_date, horizon=horizon, runs=runs)
+    dossiers = table.dossiers(keep)
+    evaluation = rules.evaluate(config.employers, dossiers, run_date, horizon=horizon, sent_keys=sent_keys)
     return Plan(
         run_date=run_date,
         notifications=evaluation.notifications,

@@ -251,10 +251,12 @@ def _start_worker(sender: Sender, environment: str, state_dir: Path, outbox: Pat
 def _exit_with_parent(parent: int) -> None:
     """A run killed with SIGKILL cannot stop its workers, and a worker blocked on writing its
     result to the pool's pipe would wait forever (its siblings keep the pipe open): so each worker
-    leaves as soon as it has been orphaned."""
+    ends itself as soon as it has been orphaned, as the kernel's parent-death signal would: with
+    SIGTERM's default action (nothing is left to clean up in a worker: it only stages files, which
+    the next run reconciles)."""
     while os.getppid() == parent:
         time.sleep(0.2)
-    os._exit(1)
+    signal.raise_signal(signal.SIGTERM)
 
 
 def _render_in_worker(job: _Job) -> _Rendered:

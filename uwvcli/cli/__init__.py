@@ -1,5 +1,6 @@
-"""uwvcli's command line. `main` is the console script; it maps the project's exceptions to
-clean messages and the exit codes of CONTRACT §1 (never a traceback).
+"""uwvcli's command line. `main` is the console script (and `python -m uwvcli`); it maps the
+project's exceptions to clean messages and the exit codes of CONTRACT §1 (never a traceback:
+an exception nobody foresaw is reported in one line and exits 70, EX_SOFTWARE).
 
 Each command parses, makes one `app` call and renders; `cli/` may import every other folder,
 nothing imports `cli/`."""
@@ -11,7 +12,8 @@ import logging
 import os
 import sys
 
-from uwvcli.cli.app import app
+from uwvcli.cli.app import app, report_internal_error
+from uwvcli.common.memory import pause_cycle_collection
 from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 
 # Each module registers its command(s) on `app` when imported.
@@ -19,6 +21,7 @@ from uwvcli.cli import check, due, explain, report, resolve, run, send, simulato
 
 
 def main() -> None:
+    pause_cycle_collection()  # the process-wide decision, made here once: see common/memory.py
     try:
         app(standalone_mode=True)
         code = 0
@@ -33,6 +36,8 @@ def main() -> None:
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         code = EXIT_UNUSABLE
+    except Exception as error:  # outside a command (which reports its own, knowing -vv): a bug
+        code = report_internal_error(error)
     leave(code)
 
 

@@ -17,7 +17,6 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
-from typer._click.exceptions import UsageError  # Typer bundles its own Click from 0.26
 
 from uwvcli.app import explain as use_case
 from uwvcli.cli.app import App, command, get_app
@@ -94,10 +93,7 @@ def explain(
     shape) or the kenmerk has no statuses in the journal."""
     given = code_args or []
     if sum((bool(given), list_all or phase is not None, kenmerk is not None)) != 1:
-        raise UsageError(
-            "give one or more codes (uwvcli explain 311 ALS100), or --list [--phase P], or --kenmerk K",
-            ctx=ctx,
-        )
+        ctx.fail("give one or more codes (uwvcli explain 311 ALS100), or --list [--phase P], or --kenmerk K")
     app = get_app(ctx)
     if kenmerk is not None:
         known = show_history(app, kenmerk.strip(), output, config)

@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from typer._click.exceptions import UsageError  # Typer bundles its own Click from 0.26
 
 from uwvcli.app import resolve as use_case
 from uwvcli.cli.app import command, get_app
@@ -69,7 +68,7 @@ def resolve(
     journal and never contacts Digipoort. Exit code 2 when nothing was changed (unknown key, a
     message that is not parked or in doubt, a kenmerk that belongs to another message); 75 when
     a run holds the lock."""
-    adopted = _chosen_kenmerk(kenmerk, not_received)
+    adopted = _chosen_kenmerk(ctx, kenmerk, not_received)
     notification = checked_key(key)
     app = get_app(ctx)
     cfg = app.load_config(config)
@@ -84,11 +83,11 @@ def resolve(
     raise typer.Exit(EXIT_OK)
 
 
-def _chosen_kenmerk(kenmerk: str | None, not_received: bool) -> str | None:
+def _chosen_kenmerk(ctx: typer.Context, kenmerk: str | None, not_received: bool) -> str | None:
     """The kenmerk to adopt, or None for "not received". Exactly one answer must be given:
     guessing which one was meant could send a message twice or lose it."""
     if (kenmerk is None) == (not not_received):
-        raise UsageError(
+        ctx.fail(
             "give exactly one of --kenmerk KENMERK (Digipoort received it as that process) and "
             "--not-received (it never reached Digipoort)"
         )

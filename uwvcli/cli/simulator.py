@@ -12,6 +12,7 @@ import typer
 
 from uwvcli.cli.app import App, command, get_app
 from uwvcli.cli.options import ConfigOption
+from uwvcli.common.memory import resume_cycle_collection
 from uwvcli.common.network import is_loopback
 from uwvcli.domain.models import Kind
 from uwvcli.errors import UwvcliError
@@ -52,6 +53,7 @@ def simulator(
     from uwvcli.digipoort.addresses import berichtsoort_for  # slow imports: only for this command
     from uwvcli.simulator.server import LIFECYCLES, MARKERS, Simulator
 
+    resume_cycle_collection()  # a service, not a batch: see common/memory.py
     app = get_app(ctx)
     terminal = app.terminal
     berichtsoorten = None

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
 
-from uwvcli.common.memory import cycle_collection_paused
 from uwvcli.domain import ordering, problems
 from uwvcli.domain.blocking import CARRIES_IBAN, EntityCheck, check_entity, dossier_problems
 from uwvcli.domain.keys import NotificationKey, Variant
@@ -100,21 +99,20 @@ def evaluate(
             employees[dossier.employee_id] = [found, dossier]
 
     evaluator = _Evaluator(run_date, max(horizon, 0), sent_keys)
-    with cycle_collection_paused():
-        for employer_id, employees in by_employer.items():
-            employer = employers.get(employer_id)
-            if employer is None:
-                continue  # an unknown employer is the export's input error
-            live = evaluator.start_employer(employer)
-            for found in employees.values():
-                try:
-                    if type(found) is list:
-                        evaluator.employee(found, live)
-                    elif live:
-                        evaluator.lone_dossier(found)
-                except OverflowError:  # a date near 9999-12-31: its terms lie beyond the calendar
-                    evaluator.discard_employee(found if type(found) is list else [found])
-        return evaluator.result()
+    for employer_id, employees in by_employer.items():
+        employer = employers.get(employer_id)
+        if employer is None:
+            continue  # an unknown employer is the export's input error
+        live = evaluator.start_employer(employer)
+        for found in employees.values():
+            try:
+                if type(found) is list:
+                    evaluator.employee(found, live)
+                elif live:
+                    evaluator.lone_dossier(found)
+            except OverflowError:  # a date near 9999-12-31: its terms lie beyond the calendar
+                evaluator.discard_employee(found if type(found) is list else [found])
+    return evaluator.result()
 
 
 # ---------------------------------------------------------------- pregnancy dates (RULES §2)

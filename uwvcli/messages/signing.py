@@ -10,23 +10,29 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import os
 import secrets
 import ssl
 import tempfile
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from lxml import etree
-from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
+from signxml import (
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConfiguration,
+    SignatureConstructionMethod,
+    SignatureMethod,
+    XMLSigner,
+    XMLVerifier,
+)
 from signxml.exceptions import InvalidCertificate
 
 from uwvcli.common import xmlsafe
@@ -89,12 +95,6 @@ class Credentials:
             f"{serial} expires on {expires.isoformat()} (in {days} day(s)): "
             "order a new one and configure it in sender.certificate before then"
         )
-
-    @cached_property
-    def _certificate_text(self) -> str:
-        """The certificate as KeyInfo carries it (base64 DER in PEM lines), made once per sender."""
-        pem = self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
-        return "".join(line + "\n" for line in pem.splitlines() if not line.startswith("-----"))
 
 
 # ---------------------------------------------------------------- loading
@@ -284,49 +284,26 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def sign_document(xml: bytes, credentials: Credentials) -> bytes:
-    """Sign `xml` enveloped: RSA-SHA256, SHA-256 digest, exclusive C14N, the certificate in
-    KeyInfo, the signature as the root's last child. Verifying the result gives `xml` back.
-
-    The signature has one fixed shape (the one `verify_document` accepts), so it is written from
-    a template around lxml's exclusive C14N and `cryptography`, as `digipoort/wss.py` does for
-    WS-Security, rather than by a general XML-DSig engine: the RSA operation is most of the cost.
-    The result is byte for byte what signxml writes for the same document and key."""
+    """Sign `xml` enveloped with signxml: RSA-SHA256, SHA-256 digest, exclusive C14N, the
+    certificate in KeyInfo, the signature as the root's last child. Verifying the result gives
+    `xml` back. (Files of earlier versions, signed from a template of this same shape, verify
+    as before: `verify_document` checks the signature, not who wrote it.)"""
     try:
         root = etree.fromstring(xml, xmlsafe.parser())
     except etree.XMLSyntaxError:
         raise SigningError("cannot sign the message: it is not well-formed XML") from None
     if root.getroottree().docinfo.doctype:
         raise SigningError("cannot sign the message: it has a DOCTYPE, which uwvcli's messages never have")
-    digest = hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).digest()
-    signed_info = _SIGNED_INFO_HEAD + base64.b64encode(digest).decode("ascii") + _SIGNED_INFO_TAIL
-    value = credentials.private_key.sign(signed_info.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
-    signature = (
-        f'<ds:Signature xmlns:ds="{_DS}">{signed_info.replace(_DS_DECLARATION, "", 1)}'
-        f"<ds:SignatureValue>{base64.b64encode(value).decode('ascii')}</ds:SignatureValue>"
-        f"<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{credentials._certificate_text}"
-        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>"
-    )
-    root.append(etree.fromstring(signature))
-    return _serialize(root)
+    signed = _SIGNER.sign(root, key=credentials.private_key, cert=[credentials.certificate])
+    return _serialize(signed)
 
 
-_EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
-_DS_DECLARATION = f' xmlns:ds="{_DS}"'
-#: SignedInfo in its exclusive canonical form, which is what the RSA signature is computed over
-#: (the ds namespace declared on it, empty elements written with an end tag), around the digest.
-#: Nothing in it depends on the document around it: exclusive C14N renders only what it uses.
-_SIGNED_INFO_HEAD = (
-    f"<ds:SignedInfo{_DS_DECLARATION}>"
-    f'<ds:CanonicalizationMethod Algorithm="{_EXC_C14N}"></ds:CanonicalizationMethod>'
-    f'<ds:SignatureMethod Algorithm="{SignatureMethod.RSA_SHA256.value}"></ds:SignatureMethod>'
-    '<ds:Reference URI=""><ds:Transforms>'
-    f'<ds:Transform Algorithm="{_DS}enveloped-signature"></ds:Transform>'
-    f'<ds:Transform Algorithm="{_EXC_C14N}"></ds:Transform>'
-    "</ds:Transforms>"
-    f'<ds:DigestMethod Algorithm="{DigestAlgorithm.SHA256.value}"></ds:DigestMethod>'
-    "<ds:DigestValue>"
+_SIGNER = XMLSigner(
+    method=SignatureConstructionMethod.enveloped,
+    signature_algorithm=SignatureMethod.RSA_SHA256,
+    digest_algorithm=DigestAlgorithm.SHA256,
+    c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
 )
-_SIGNED_INFO_TAIL = "</ds:DigestValue></ds:Reference></ds:SignedInfo>"
 
 
 def verify_document(signed: bytes, *, trusted: x509.Certificate | None = None) -> bytes:

@@ -1,0 +1,222 @@
+"""The items of a JSON export, streamed one object at a time by ijson's C parser (yajl2_c).
+
+A JSON export of a million dossiers must not become a million dicts at once, so the items of
+the list (or of the object's `"dossiers"` list) are built one by one. yajl2_c is fast, but
+mishandles some hostile input, which the bytes it reads are guarded against first:
+
+- nesting costs it memory quadratic in the depth (100,000 `[` exhaust any machine): deeper than
+  `MAX_DEPTH` levels is refused;
+- a lone UTF-16 surrogate escape (`"\\ud800"`) silently becomes "?": refused;
+- an integer beyond 4,300 digits crashes the interpreter unless numbers are read as floats
+  (`use_float`, which also gives what the json module gave: 84.5 stays the float 84.5); an
+  integer or float out of range is then a parse error;
+- an object's repeated key silently keeps the last value: objects are built as `Members`,
+  which keeps the first and notes the repetition under the key `REPEATED` instead.
+
+The guard follows the document's strings and brackets with a few C-level operations per chunk
+(split at quotes, translate, accumulate); it also counts lines, so that an error names one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import BinaryIO
+
+import ijson
+
+#: Dossiers nest three levels ({"dossiers": [{...}]}); anything much deeper is not an export.
+MAX_DEPTH = 64
+#: The key under which `Members` lists the keys an object repeats (not a string: no JSON key).
+REPEATED = ("repeated",)
+
+_CHUNK = 1 << 16
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_HIGH_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
+_SURROGATE_PAIR = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_ESCAPE_TAIL = 12  # the longest escape (a surrogate pair) a chunk boundary may cut
+
+
+class JsonExportError(ValueError):
+    """The document cannot be used as an export; `str()` says why and where (never quoting it)."""
+
+
+class NotAList(JsonExportError):
+    """Valid JSON, but neither a list nor an object with the list under the expected name."""
+
+
+class Members(dict):
+    """A JSON object as ijson builds it: a repeated key keeps its first value and is listed
+    under `REPEATED`, so the caller can refuse the item instead of silently using one value."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: object, value: object) -> None:
+        if key in self:
+            self.setdefault(REPEATED, []).append(key)
+        else:
+            dict.__setitem__(self, key, value)
+
+
+def items(handle: BinaryIO, member: str) -> Iterator[object]:
+    """The items of the document when it is a list, or of its `member` when it is an object
+    with exactly one such member, a list. Raises `JsonExportError` (`NotAList` for valid JSON of
+    another shape, found after the items); items already given stay given: the caller that gets
+    an error drops the whole file. `handle` is a binary file (read twice for an object)."""
+    guard = _Guard(handle)
+    opening = guard.opening()
+    if opening not in (b"[", b"{"):
+        deque(_parse(ijson.items(guard, "", use_float=True, map_type=Members), guard), maxlen=0)
+        raise NotAList("is a single value")
+    prefix = f"{member}.item" if opening == b"{" else "item"
+    yield from _parse(ijson.items(guard, prefix, use_float=True, map_type=Members), guard, counted=True)
+    if opening == b"{":
+        handle.seek(guard.bom)
+        _check_shape(_Guard(handle), member)
+
+
+def _check_shape(guard: _Guard, member: str) -> None:
+    """An object: exactly one `member`, a list. ijson streams the items of every list whose
+    path reads `member.item`, so the object's members are read once more on their own (each
+    dossier built as one shared, discarded object: nothing of size is kept)."""
+    guard.opening()
+    discard: dict = {}
+    members = _parse(ijson.kvitems(guard, "", use_float=True, map_type=lambda: discard), guard)
+    values = [value for key, value in members if key == member]
+    if not values:
+        raise NotAList(f"has no {member!r}")
+    if len(values) > 1:
+        raise NotAList(f"has {member!r} {len(values)} times")
+    if not isinstance(values[0], list):
+        raise NotAList(f"its {member!r} is not a list")
+
+
+def _parse(events: Iterator, guard: _Guard, *, counted: bool = False) -> Iterator:
+    """`events` with ijson's errors turned into `JsonExportError` that names the place (and,
+    for `counted` items, the index of the item being read)."""
+    index = 0
+    try:
+        for value in events:
+            yield value
+            index += 1
+    except ijson.JSONError as error:
+        lines = str(error).splitlines() or ["it ends too early"]
+        if lines[0].startswith(("b'", 'b"')):  # yajl's message around undecodable bytes: no place
+            lines = ["it is not UTF-8 text"]
+        else:
+            guard.locate(lines[1] if len(lines) > 1 else "")
+        raise JsonExportError(f"not valid JSON ({_where(guard, index, counted)}: {lines[0]})") from None
+    except UnicodeDecodeError:
+        raise JsonExportError(f"not UTF-8 text ({_where(guard, index, counted)})") from None
+
+
+def _where(guard: _Guard, index: int, counted: bool) -> str:
+    return f"item {index}, {guard.place()}" if counted else guard.place()
+
+
+class _Guard:
+    """The export's bytes as the parser reads them, checked on the way (see the module's doc)."""
+
+    def __init__(self, handle: BinaryIO):
+        self.handle = handle
+        self.bom = 0
+        self.head = b""  # read by `opening`, not yet given to the parser
+        self.pending = b""  # given, not scanned yet: a chunk's end that may cut an escape
+        self.inside = False  # the scanned text ends inside a string
+        self.depth = 0
+        self.line = 1  # the line where the scanned text ends
+        self.last_line = 1  # the line where the chunk given last begins
+        self.last_chunk = b""
+        self.found: tuple[int, int | None] | None = None  # (line, column) of a parse error
+
+    def opening(self) -> bytes:
+        """The document's first character that is not whitespace (b"" when there is none)."""
+        self.head = self.handle.read(_CHUNK)
+        if self.head.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark, as Windows writes
+            self.head, self.bom = self.head[3:], 3
+        stripped = self.head.lstrip(b" \t\r\n")
+        while not stripped and self.head:
+            more = self.handle.read(_CHUNK)
+            if not more:
+                break
+            self.head += more
+            stripped = self.head.lstrip(b" \t\r\n")
+        return stripped[:1]
+
+    def place(self) -> str:
+        if self.found is not None:
+            line, column = self.found
+            return f"line {line}" if column is None else f"line {line}, column {column}"
+        first, last = self.last_line, self.line
+        return f"line {first}" if first == last else f"lines {first}–{last}"
+
+    def locate(self, context: str) -> None:
+        """Find the place of a parse error in the chunk given last, from yajl's message: its
+        second line shows the text around the error (line breaks as spaces), padded so that the
+        error stands in column 40; the text starts at the error when it is the chunk's first 30
+        bytes, else 30 bytes before it. Found only where that text occurs once in the chunk."""
+        chunk = self.last_chunk
+        text = context.lstrip(" ").encode("utf-8", "surrogateescape")
+        padding = len(context) - len(context.lstrip(" "))
+        offset: int | None
+        flat = chunk.replace(b"\n", b" ").replace(b"\r", b" ")
+        if not context.strip():
+            offset = len(chunk)  # the end: yajl shows nothing there
+        elif padding > 10 and flat.startswith(text):
+            offset = 40 - padding - 1  # yajl points just past the character it could not use
+        else:
+            at = flat.find(text)
+            offset = at + 30 - 1 if padding == 10 and at != -1 and flat.find(text, at + 1) == -1 else None
+        if offset is None or offset > len(chunk):
+            return
+        line_start = chunk.rfind(b"\n", 0, offset) + 1
+        same_line = line_start > 0 or self.last_line == 1  # else the line began in an earlier chunk
+        column = 1 + len(chunk[line_start:offset].decode("utf-8", "replace")) if same_line else None
+        self.found = (self.last_line + chunk.count(b"\n", 0, offset), column)
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson asks for nothing to learn whether the file gives bytes or text
+            return b""
+        data, self.head = (self.head, b"") if self.head else (self.handle.read(_CHUNK), b"")
+        if data:  # at the end, the chunk before is where the document ended too early
+            self.last_line, self.last_chunk = self.line, data
+        self._scan(data, final=not data)
+        return data
+
+    def _scan(self, data: bytes, *, final: bool) -> None:
+        text = self.pending + data
+        self.pending = b""
+        if not final:
+            cut = text.find(b"\\", max(0, len(text) - _ESCAPE_TAIL))
+            if cut != -1:
+                if cut >= 6 and _HIGH_SURROGATE.fullmatch(text, cut - 6, cut):
+                    cut -= 6  # never part a surrogate pair
+                while cut and text[cut - 1] == 0x5C:  # the whole run of backslashes goes on
+                    cut -= 1
+                text, self.pending = text[:cut], text[cut:]
+        if b"\\" in text:  # escaped backslashes and quotes are neither escapes nor quotes
+            text = text.replace(b"\\\\", b"__").replace(b'\\"', b"__")
+            if _SURROGATE.search(text) and _SURROGATE.search(_SURROGATE_PAIR.sub(b"", text)):
+                raise JsonExportError(
+                    f"holds a lone UTF-16 surrogate escape (\\uD800–\\uDFFF) near {self.place()}: "
+                    "such a string is not Unicode text; correct it in the HR system and export again"
+                )
+        parts = text.split(b'"')
+        outside = b"".join(parts[1 if self.inside else 0 :: 2]).translate(None, _NOT_BRACKETS)
+        if len(parts) % 2 == 0:
+            self.inside = not self.inside
+        self.line += text.count(b"\n")
+        if final and self.inside:  # yajl lets an unclosed string after the document pass
+            raise JsonExportError(f"not valid JSON ({self.place()}: a string is not closed)")
+        if outside:
+            levels = list(accumulate(map(_STEP.__getitem__, outside), initial=self.depth))
+            if max(levels) > MAX_DEPTH:
+                raise JsonExportError(
+                    f"nests lists or objects deeper than {MAX_DEPTH} levels near {self.place()}: "
+                    "an export holds a list of flat objects"
+                )
+            self.depth = levels[-1]
