@@ -84,7 +84,9 @@ def write_message(
     """Sign `body` (a stand-in message unless given), put it in the outbox, journal it as written."""
     n = notification(key, employee_id=employee_id, due=due)
     reference = aanleverkenmerk(key)
-    payload = body or f"<Bericht><Kenmerk>{reference}</Kenmerk></Bericht>".encode()
+    payload = (
+        body or f"<Bericht><BerichtkenmerkIndiener>{reference}</BerichtkenmerkIndiener></Bericht>".encode()
+    )
     path, sha = Outbox(config.paths.outbox).write(reference, sign_document(payload, credentials))
     journal.record_written(
         n,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from uwvcli.domain.models import Kind, Notification, StatusRecord
-from uwvcli.errors import EXIT_ATTENTION, UwvcliError
+from uwvcli.errors import EXIT_ATTENTION, EXIT_UNUSABLE, UwvcliError
 
 
 class JournalState(StrEnum):
@@ -68,6 +68,36 @@ class AttemptOutcome(StrEnum):
 
 class JournalError(UwvcliError):
     """The state file cannot be used (not a database, written by a newer uwvcli, unwritable)."""
+
+
+class JournalLost(JournalError):
+    """The journal is missing, empty or new, but the outbox or the recap folder shows that uwvcli
+    worked here before: which messages were sent is unknown, so nothing may be sent until a
+    person restores the journal or runs `uwvcli recover` (docs/state.md, "A lost journal")."""
+
+    exit_code = EXIT_UNUSABLE
+
+
+def earlier_work(folders: Iterable[Path]) -> Path | None:
+    """The first of `folders` holding what only earlier work leaves: an outbox message
+    (`*.xml` directly in it; set-aside ones were never sent) or any file in the recap folder."""
+    for folder in folders:
+        try:
+            with os.scandir(folder) as found:
+                if any(not e.name.startswith(".") and e.is_file() for e in found):
+                    return Path(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return None
+
+
+def _lost(path: Path, evidence: Path) -> JournalLost:
+    return JournalLost(
+        f"the state database {path} is missing or empty, but {evidence} already holds uwvcli's earlier "
+        "work: uwvcli would not know which messages were sent, and sending them again would duplicate "
+        "them at UWV. Nothing was sent or created. Restore the newest backup of the state database, or "
+        "run `uwvcli recover` to rebuild it from the outbox and Digipoort's process list (docs/state.md)"
+    )
 
 
 class StateConflict(UwvcliError):
@@ -246,6 +276,16 @@ MIGRATIONS: tuple[str, ...] = (
         pid INTEGER NOT NULL
     );
     """,
+    """
+    CREATE TABLE recoveries (
+        id INTEGER PRIMARY KEY,
+        started TEXT NOT NULL,
+        adopted INTEGER NOT NULL,
+        parked INTEGER NOT NULL,
+        unsent INTEGER NOT NULL,
+        note TEXT NOT NULL
+    );
+    """,
 )
 
 _NOTIFICATION_COLUMNS = (
@@ -375,8 +415,29 @@ class Journal:
         return journal
 
     @classmethod
-    def open(cls, path: Path) -> Journal:
-        """Open (creating owner-only if needed) and migrate the journal at `path`."""
+    def open(cls, path: Path, *, evidence: Iterable[Path] = ()) -> Journal:
+        """Open (creating owner-only if needed) and migrate the journal at `path`.
+
+        `evidence`: the folders whose content shows earlier work (the outbox, the recap folder;
+        see `earlier_work`). A command that could send passes them: when the journal is missing,
+        empty or knows nothing while one of them holds files, it raises `JournalLost` and creates
+        nothing — every time, until a person restores the journal or runs `uwvcli recover`."""
+        folders = tuple(evidence)
+        path = Path(path)
+        if folders and (not path.exists() or path.stat().st_size == 0):
+            found = earlier_work(folders)
+            if found is not None:
+                raise _lost(path, found)
+        journal = cls._opened(path)
+        if folders and journal.is_fresh():
+            found = earlier_work(folders)
+            if found is not None:
+                journal.close()
+                raise _lost(path, found)
+        return journal
+
+    @classmethod
+    def _opened(cls, path: Path) -> Journal:
         try:
             return cls._open(path)
         except sqlite3.OperationalError as error:
@@ -490,6 +551,26 @@ class Journal:
     def is_empty(self) -> bool:
         """No notification was ever recorded."""
         return self._db.execute("SELECT 1 FROM notifications LIMIT 1").fetchone() is None
+
+    def is_fresh(self) -> bool:
+        """Nothing was ever recorded: no notification, no run, no recovery. (A journal that a
+        reading command such as `status` created is fresh too.)"""
+        row = self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM notifications) OR EXISTS (SELECT 1 FROM runs) "
+            "OR EXISTS (SELECT 1 FROM recoveries)"
+        ).fetchone()
+        return not row[0]
+
+    def last_submission(self) -> datetime | None:
+        """When the latest POST the journal knows of began (an attempt that never reached Digipoort
+        does not count); without any, when the first run began. Digipoort processes the journal
+        does not know that are newer than this mean the journal is older than the truth."""
+        row = self._db.execute(
+            "SELECT max(started) FROM attempts WHERE outcome != ?", (AttemptOutcome.NOT_SENT,)
+        ).fetchone()
+        if row[0] is None:
+            row = self._db.execute("SELECT min(started) FROM runs").fetchone()
+        return _moment(row[0])
 
     def sent_keys(self) -> set[str]:
         """Keys in flight or sent: never to be built or sent again."""
@@ -919,6 +1000,25 @@ class Journal:
         with self.transaction():
             self._db.execute(
                 "UPDATE runs SET finished = ?, exit_code = ? WHERE id = ?", (_now(), exit_code, run_id)
+            )
+
+    def undecided_since(self, berichtsoort: str, loonheffingennummer: str) -> datetime | None:
+        """When the earliest attempt of this sender that got no answer (pending or in doubt: its
+        message is submitting, in doubt or parked) began; None when there is none."""
+        row = self._db.execute(
+            "SELECT min(a.started) FROM attempts a JOIN notifications n ON n.key = a.key "
+            "WHERE a.outcome IN (?, ?) AND n.berichtsoort = ? AND n.loonheffingennummer = ?",
+            (AttemptOutcome.PENDING, AttemptOutcome.IN_DOUBT, berichtsoort, loonheffingennummer),
+        ).fetchone()
+        return _moment(row[0])
+
+    def record_recovery(self, *, adopted: int, parked: int, unsent: int, note: str) -> None:
+        """`uwvcli recover` rebuilt the journal: what it decided, so the journal is no longer fresh
+        (the lost-journal guard is disarmed by this person's decision, never by itself)."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO recoveries (started, adopted, parked, unsent, note) VALUES (?, ?, ?, ?, ?)",
+                (_now(), adopted, parked, unsent, note),
             )
 
     def runs(self) -> list[Run]:

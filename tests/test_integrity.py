@@ -1,0 +1,129 @@
+"""The journal against the truth: an outbox file copied over another is never posted under the
+wrong name, and a journal restored from an old backup stops its senders instead of sending again
+what Digipoort already has (uwvcli/delivery/verify.py, uwvcli/delivery/freshness.py)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from delivery_support import LHNR, FakeDigipoort, make_config, test_credentials, write_message
+
+from uwvcli.delivery.freshness import STALE, newer_unknown
+from uwvcli.delivery.loop import DeliveryPolicy, berichtsoort_for, send_outbox
+from uwvcli.domain.models import Kind, aanleverkenmerk
+from uwvcli.state.journal import Journal
+
+T0 = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def credentials(tmp_path_factory: pytest.TempPathFactory):
+    return test_credentials(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture
+def setup(tmp_path: Path, credentials):
+    config = make_config(tmp_path)
+    journal = Journal.open(config.paths.state)
+    yield config, journal, credentials
+    journal.close()
+
+
+def _send(config, journal, digipoort, credentials):
+    policy = DeliveryPolicy(
+        backoff_seconds=1, retries=1, attempt_timeout=timedelta(seconds=5), poll_interval_seconds=0.0
+    )
+    return send_outbox(
+        config,
+        journal,
+        client=digipoort,
+        poll_seconds=0.0,
+        policy=policy,
+        now=lambda: digipoort.clock + timedelta(seconds=1),
+        sleep=lambda s: None,
+        signer=credentials.certificate,
+    )
+
+
+def test_an_outbox_file_copied_over_another_is_refused_not_posted_twice(setup) -> None:
+    config, journal, credentials = setup
+    first = write_message(config, journal, credentials, "WG1/D1/wazo")
+    second = write_message(config, journal, credentials, "WG1/D2/wazo", employee_id="1002")
+    shutil.copyfile(first, second)  # validly signed, but the first message
+    digipoort = FakeDigipoort()
+    report = _send(config, journal, digipoort, credentials)
+    assert digipoort.received == [aanleverkenmerk("WG1/D1/wazo")], "first once, copy never"
+    entry = journal.entry("WG1/D2/wazo")
+    assert entry.state == "refused"
+    assert aanleverkenmerk("WG1/D1/wazo") in entry.reason and "uwvcli run" in entry.reason
+    assert report.deliveries["WG1/D2/wazo"].state == "refused"
+
+
+def test_a_replaced_file_with_the_right_reference_is_refused_by_its_digest(setup) -> None:
+    config, journal, credentials = setup
+    write_message(config, journal, credentials, "WG1/D1/wazo")
+    # the journal recorded other bytes than the (validly signed, rightly named) file now holds
+    journal._db.execute("UPDATE notifications SET sha256 = ? WHERE key = ?", ("0" * 64, "WG1/D1/wazo"))
+    digipoort = FakeDigipoort()
+    _send(config, journal, digipoort, credentials)
+    assert digipoort.received == []
+    assert "differ from the file the journal recorded" in journal.entry("WG1/D1/wazo").reason
+
+
+def _backup(journal: Journal, into: Path) -> Path:
+    """A consistent copy of the journal as a person's backup script would make it."""
+    import sqlite3
+
+    copy = sqlite3.connect(into)
+    journal._db.backup(copy)
+    copy.close()
+    return into
+
+
+def test_a_journal_restored_from_an_old_backup_stops_the_sender_instead_of_resending(
+    setup, tmp_path: Path
+) -> None:
+    config, journal, credentials = setup
+    digipoort = FakeDigipoort()
+    write_message(config, journal, credentials, "WG1/D1/wazo")
+    _send(config, journal, digipoort, credentials)  # sent, and the journal knows
+    write_message(config, journal, credentials, "WG1/D2/wazo", employee_id="1002")
+    backup = _backup(journal, tmp_path / "backup.sqlite")
+    digipoort.clock = datetime.now(UTC) + timedelta(seconds=1)  # Digipoort's stamps follow our POSTs
+    _send(config, journal, digipoort, credentials)  # sent after the backup
+    journal.close()
+    shutil.copyfile(backup, config.paths.state)  # the disk died; the old backup comes back
+    for stale in config.paths.state.parent.glob("uwvcli.sqlite-*"):
+        stale.unlink()
+    with Journal.open(config.paths.state) as restored:
+        assert restored.entry("WG1/D2/wazo").state == "written"
+        report = _send(config, restored, digipoort, credentials)
+        assert restored.entry("WG1/D2/wazo").state == "written", "nothing was changed"
+    assert sorted(digipoort.received) == sorted(aanleverkenmerk(k) for k in ("WG1/D1/wazo", "WG1/D2/wazo"))
+    line = report.deliveries["WG1/D2/wazo"]
+    assert line.state == "not_sent" and STALE in line.reason and report.needs_attention
+
+
+def test_unknown_processes_older_than_the_journal_do_not_stop_anything(setup) -> None:
+    """Another program's (or a pre-uwvcli) process for the same sender is older than what the
+    journal last submitted: not a sign of a restored backup."""
+    config, journal, credentials = setup
+    digipoort = FakeDigipoort()
+    soort = berichtsoort_for(config.digipoort, Kind.WAZO)
+    digipoort.start_process(soort, LHNR, "someone-else", at=digipoort.clock - timedelta(days=30))
+    write_message(config, journal, credentials, "WG1/D1/wazo")
+    _send(config, journal, digipoort, credentials)
+    write_message(config, journal, credentials, "WG1/D2/wazo", employee_id="1002")
+    _send(config, journal, digipoort, credentials)
+    assert journal.entry("WG1/D2/wazo").state == "accepted"
+
+
+def test_the_verdict_table() -> None:
+    listed = {"OLD": T0 - timedelta(hours=1), "NEW": T0 + timedelta(hours=1), "UNDATED": None}
+    assert newer_unknown(listed, T0, None) == ["NEW", "UNDATED"]
+    assert newer_unknown(listed, None, None) == [], "a journal that never submitted has nothing to compare"
+    explained = newer_unknown(listed, T0, T0 + timedelta(minutes=30))
+    assert explained == ["UNDATED"], "a process an unanswered attempt may be is reconciliation's"
