@@ -14,7 +14,7 @@ from delivery_support import LHNR, FakeDigipoort, make_config, test_credentials,
 from uwvcli.delivery.freshness import STALE, newer_unknown
 from uwvcli.delivery.loop import DeliveryPolicy, berichtsoort_for, send_outbox
 from uwvcli.domain.models import Kind, aanleverkenmerk
-from uwvcli.state.journal import Journal
+from uwvcli.state.journal import Journal, JournalLost
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
 
@@ -127,3 +127,52 @@ def test_the_verdict_table() -> None:
     assert newer_unknown(listed, None, None) == [], "a journal that never submitted has nothing to compare"
     explained = newer_unknown(listed, T0, T0 + timedelta(minutes=30))
     assert explained == ["UNDATED"], "a process an unanswered attempt may be is reconciliation's"
+
+
+# ---------------------------------------------------------------- the lost-journal guard
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path, Path]:
+    state, outbox, recaps = (
+        tmp_path / "var" / "uwvcli.sqlite",
+        tmp_path / "outbox",
+        tmp_path / "var" / "recaps",
+    )
+    outbox.mkdir()
+    recaps.mkdir(parents=True)
+    return state, outbox, recaps
+
+
+def test_a_missing_journal_next_to_outbox_messages_is_refused_and_not_created(folders) -> None:
+    state, outbox, recaps = folders
+    (outbox / "WG1-D1-ZM.xml").write_bytes(b"<x/>")
+    for _ in range(2):
+        with pytest.raises(JournalLost, match="uwvcli recover"):
+            Journal.open(state, evidence=(outbox, recaps))
+    assert not state.exists() and not list(state.parent.glob("uwvcli.sqlite*"))
+
+
+def test_an_empty_or_fresh_journal_next_to_recaps_is_refused_and_left_as_it_was(folders) -> None:
+    state, outbox, recaps = folders
+    (recaps / "WG1-2026-12-01.eml").write_bytes(b"mail")
+    state.write_bytes(b"")
+    with pytest.raises(JournalLost):
+        Journal.open(state, evidence=(outbox, recaps))
+    assert state.read_bytes() == b""
+    state.unlink()
+    Journal.open(state).close()  # what a reading command (status) leaves behind: a fresh journal
+    with pytest.raises(JournalLost):
+        Journal.open(state, evidence=(outbox, recaps))
+
+
+def test_set_aside_files_and_temporaries_are_no_evidence_and_a_recovery_disarms_the_guard(folders) -> None:
+    state, outbox, recaps = folders
+    (outbox / "orphaned").mkdir()
+    (outbox / "orphaned" / "WG1-D1-ZM.20261201T000000Z.xml").write_bytes(b"<x/>")
+    (outbox / ".WG1-D2-ZM.xml.abc.tmp").write_bytes(b"<x/>")
+    Journal.open(state, evidence=(outbox, recaps)).close()
+    (outbox / "WG1-D1-ZM.xml").write_bytes(b"<x/>")
+    with Journal.open(state) as journal:
+        journal.record_recovery(adopted=0, parked=0, unsent=0, note="a person decided")
+    Journal.open(state, evidence=(outbox, recaps)).close()

@@ -12,7 +12,7 @@ from uwvcli.cli.app import app
 from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 
 # Each module registers its command(s) on `app` when imported.
-from uwvcli.cli import check, due, explain, resolve, run, send, simulator, status  # noqa: F401  isort: skip
+from uwvcli.cli import check, due, explain, recover, resolve, run, send, simulator, status  # noqa: F401  isort: skip
 
 
 def main() -> None:

@@ -16,11 +16,12 @@ from typing import Annotated
 import typer
 from typer._click.exceptions import UsageError  # Typer bundles its own Click from 0.26
 
+from uwvcli.app.recovery import evidence, open_journal
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption
 from uwvcli.cli.output import write_json
 from uwvcli.errors import EXIT_OK, UwvcliError
-from uwvcli.state.journal import Entry, Journal, JournalState, StateConflict
+from uwvcli.state.journal import Entry, JournalState, StateConflict, earlier_work
 from uwvcli.state.locking import run_lock
 
 #: Digipoort's kenmerk is a koppelvlak `text40`: a collapsed string of at most 40 characters.
@@ -75,12 +76,12 @@ def resolve(
     adopted = _chosen_kenmerk(kenmerk, not_received)
     app = get_app(ctx)
     cfg = app.load_config(config)
-    if not cfg.paths.state.exists():
+    if not cfg.paths.state.exists() and earlier_work(evidence(cfg)) is None:  # else: the journal is lost
         raise UwvcliError(
             f"{cfg.paths.state}: there is no state database yet, so nothing to resolve; "
             f"check paths.state in {cfg.source}"
         )
-    with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal:
+    with run_lock(cfg.paths.state), open_journal(cfg) as journal:
         try:
             before = journal.resolve_by_hand(key, kenmerk=adopted)
         except StateConflict as conflict:

@@ -16,6 +16,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from uwvcli.app.recovery import open_journal
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date
@@ -69,7 +70,7 @@ def run(
     if output is OutputFormat.csv:
         raise typer.BadParameter("run writes lines, a table or json, not csv", param_hint="--format")
     cfg = app.load_config(config)
-    with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal:
+    with run_lock(cfg.paths.state), open_journal(cfg) as journal:
         exit_code = execute(
             app.terminal,
             cfg,

@@ -10,11 +10,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from uwvcli.app.recovery import open_journal
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.state.journal import Journal
 from uwvcli.state.locking import run_lock
 
 if TYPE_CHECKING:  # the Digipoort stack is imported only when a command talks to it
@@ -63,7 +63,7 @@ def send(
     cfg = app.load_config(config)
     from uwvcli.delivery.loop import open_digipoort, send_outbox, sender_certificate  # slow imports
 
-    with run_lock(cfg.paths.state), Journal.open(cfg.paths.state) as journal, open_digipoort(cfg) as client:
+    with run_lock(cfg.paths.state), open_journal(cfg) as journal, open_digipoort(cfg) as client:
         report = send_outbox(
             cfg,
             journal,

@@ -26,6 +26,7 @@ from typing import Protocol, TypeVar
 
 from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.errors import EXIT_ATTENTION, EXIT_UNUSABLE, UwvcliError
+from uwvcli.state.outbox import write_receipt
 
 
 class JournalState(StrEnum):
@@ -846,6 +847,8 @@ class Journal:
                 submitted=_utc(timestamp),
                 reason=None,
             )
+        if attempt.file is not None:
+            write_receipt(attempt.file, kenmerk)
 
     def record_fault(self, attempt_id: int, foutcode: str, foutbeschrijving: str) -> None:
         """Digipoort refused the message synchronously (a SOAP fault): `rejected`."""
@@ -892,6 +895,8 @@ class Journal:
                 decided = {"reason": reason} if reason is not None else {}
                 self._finish_attempt(attempt_id, AttemptOutcome.ADOPTED, now, kenmerk=kenmerk, **decided)
             self._set_state(key, JournalState.SUBMITTED, now=now, kenmerk=kenmerk, reason=reason)
+        if current.file is not None:
+            write_receipt(current.file, kenmerk)
 
     def _undecided_attempt(self, key: str) -> int | None:
         """The latest attempt of `key` that got no answer (pending or in doubt), if any."""

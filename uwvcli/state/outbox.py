@@ -20,6 +20,8 @@ from pathlib import Path
 from uwvcli.errors import UwvcliError
 
 TEMP_SUFFIX = ".tmp"
+#: `<outbox>/receipts/<aanleverkenmerk>.kenmerk`: which Digipoort process a sent message became.
+RECEIPTS = "receipts"
 
 
 class OutboxError(UwvcliError):
@@ -208,3 +210,29 @@ class Outbox:
     def remove(self, path: Path) -> None:
         """Delete a message that was never submitted (withdrawn, or now blocked)."""
         Path(path).unlink(missing_ok=True)
+
+
+def receipt_path(message: Path) -> Path:
+    return Path(message).parent / RECEIPTS / f"{Path(message).stem}.kenmerk"
+
+
+def write_receipt(message: Path, kenmerk: str) -> None:
+    """Note next to a sent message which Digipoort process it became. The journal is the truth;
+    this is the one clue that survives losing it, so that `uwvcli recover` can match a message to
+    its process (Digipoort's process list names no aanleverkenmerk). Best effort: a receipt that
+    could not be written only leaves recover a person's question (parked), never a resend."""
+    path = receipt_path(message)
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        write_atomic(path, kenmerk.encode("ascii", "replace"), durable=False)
+    except OSError:
+        pass
+
+
+def read_receipt(message: Path) -> str | None:
+    """The kenmerk `write_receipt` noted for this message, if any (at most 40 characters)."""
+    try:
+        text = receipt_path(message).read_bytes()[:64].decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return text or None
