@@ -15,7 +15,8 @@ from uwvcli.inputs.config import load_config
 ALIAS_BOMB = (
     'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
     + "".join(
-        f"{name}: &{name} [{','.join([f'*{before}'] * 9)}]\n" for before, name in zip("abcdef", "bcdefg")
+        f"{name}: &{name} [{','.join([f'*{before}'] * 9)}]\n"
+        for before, name in zip("abcdef", "bcdefg", strict=True)
     )
     + "? *g\n: 1\n"
 )
