@@ -90,7 +90,7 @@ def check(
         findings = [Finding("error", error.source, None, p.path or None, p.message) for p in error.problems]
         finish(app.terminal, output, source, day, findings, [], dossiers=None)
         return
-    findings = missing_files(cfg, source)
+    findings = missing_files(cfg, source) + state_findings(cfg)
     unusable = any(f.severity == "error" for f in findings)
     findings += [Finding("warning", source, None, p.path, p.message) for p in blocking_values(cfg)]
     try:
@@ -110,6 +110,17 @@ def check(
         dossiers=len(plan.dossiers),
         unusable=unusable,
     )
+
+
+def state_findings(config: Config) -> list[Finding]:
+    """The journal's own integrity check (an error: the next run would refuse it) and state
+    folders or files that others may read (warnings)."""
+    from uwvcli.state.integrity import journal_problems, permission_problems
+
+    state = config.paths.state
+    findings = [Finding("error", str(state), None, "paths.state", m) for m in journal_problems(state)]
+    wide = permission_problems([config.paths.outbox, state.parent], [state])
+    return findings + [Finding("warning", str(state.parent), None, "paths", m) for m in wide]
 
 
 def missing_files(config: Config, source: str) -> list[Finding]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.errors import EXIT_ATTENTION, EXIT_UNUSABLE, UwvcliError
@@ -365,6 +365,38 @@ def _attempt(row: sqlite3.Row) -> Attempt:
     )
 
 
+def unusable(path: Path, error: sqlite3.Error) -> JournalError:
+    """What a person can do about an SQLite error on the journal (a full disk, a damaged file):
+    the message names it; the transaction it interrupted was rolled back, so nothing is half-done."""
+    text = str(error)
+    if isinstance(error, sqlite3.OperationalError) and ("full" in text or "I/O" in text):
+        return JournalError(
+            f"{path}: cannot write the state database ({text}); nothing was half-done (the change was "
+            "rolled back). Free space on its file system, then run the command again"
+        )
+    if isinstance(error, sqlite3.OperationalError) and "locked" in text:
+        return JournalError(f"{path}: the state database is busy ({text}); try again later")
+    return JournalError(
+        f"{path}: the state database is damaged ({text}); nothing more was done. Keep the file for "
+        "analysis, restore the newest backup of it (docs/state.md), and check it with `uwvcli check`"
+    )
+
+
+class _Connection(sqlite3.Connection):
+    """Once the journal is open, every statement's SQLite error becomes a `JournalError` saying
+    what to do (no traceback). While opening, `Journal.open` gives its own messages."""
+
+    path: Path | None = None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as error:
+            if self.path is None:
+                raise
+            raise unusable(self.path, error) from None
+
+
 @contextmanager
 def _owner_only() -> Iterator[None]:
     """SQLite creates the -wal and -shm files itself: a umask makes sure nobody else may read
@@ -391,12 +423,12 @@ class Journal:
     def _open(cls, path: Path) -> Journal:
         path = Path(path)
         created = not path.exists()
-        connection: sqlite3.Connection | None = None
+        connection: _Connection | None = None
         try:
             with _owner_only():
                 if not path.parent.is_dir():
                     path.parent.mkdir(mode=0o700, parents=True)
-                connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+                connection = sqlite3.connect(path, isolation_level=None, timeout=30.0, factory=_Connection)
                 connection.row_factory = sqlite3.Row
                 mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 connection.execute("PRAGMA synchronous=FULL")
@@ -409,6 +441,7 @@ class Journal:
                 )
             journal = cls(path, connection, created=created)
             journal._migrate()
+            connection.path = path
         except BaseException:
             if connection is not None:
                 connection.close()
@@ -503,7 +536,8 @@ class Journal:
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite may have rolled back itself (a full disk)
+                self._db.execute("ROLLBACK")
             raise
         else:
             self._db.execute("COMMIT")

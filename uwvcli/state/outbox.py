@@ -110,6 +110,14 @@ class Staged:
     sha256: str  # of its bytes
 
 
+def owner_only_folder(folder: Path) -> None:
+    """The outbox holds personal data: a folder that already existed with a wider mode (0755 from a
+    `mkdir` by hand) is tightened to 0700, as uwvcli would have created it."""
+    mode = folder.stat().st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(folder, mode & 0o700 | 0o700)
+
+
 class Outbox:
     """The folder of signed messages (`paths.outbox`), created owner-only on first use."""
 
@@ -118,6 +126,7 @@ class Outbox:
         try:
             if not self.folder.is_dir():
                 self.folder.mkdir(mode=0o700, parents=True)
+            owner_only_folder(self.folder)
         except OSError as error:
             raise OutboxError(f"{self.folder}: cannot create the outbox folder ({error.strerror})") from None
 
@@ -161,7 +170,10 @@ class Outbox:
 
     def sync(self) -> None:
         """Make every write and rename so far durable (after writes with `durable=False`)."""
-        _syncfs(self.folder)
+        try:
+            _syncfs(self.folder)
+        except OSError as error:
+            raise OutboxError(f"{self.folder}: cannot make the outbox durable ({error.strerror})") from None
 
     def read(self, path: Path) -> bytes:
         try:
@@ -196,15 +208,21 @@ class Outbox:
         for a person to look at; the name gets a UTC timestamp so nothing is overwritten.
         Returns the new path, or None when there was no such file."""
         aside = self.folder / folder
-        if not aside.is_dir():
-            aside.mkdir(mode=0o700)
+        try:
+            if not aside.is_dir():
+                aside.mkdir(mode=0o700)
+            owner_only_folder(aside)
+        except OSError as error:
+            raise OutboxError(f"{aside}: cannot create the folder ({error.strerror})") from None
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         target = aside / f"{Path(path).stem}.{stamp}{Path(path).suffix}"
         try:
             os.rename(path, target)
+            _fsync_folder(self.folder)
         except FileNotFoundError:
             return None
-        _fsync_folder(self.folder)
+        except OSError as error:
+            raise OutboxError(f"{path}: cannot move it to {aside} ({error.strerror})") from None
         return target
 
     def remove(self, path: Path) -> None:
