@@ -176,3 +176,29 @@ def test_set_aside_files_and_temporaries_are_no_evidence_and_a_recovery_disarms_
     with Journal.open(state) as journal:
         journal.record_recovery(adopted=0, parked=0, unsent=0, note="a person decided")
     Journal.open(state, evidence=(outbox, recaps)).close()
+
+
+# ---------------------------------------------------------------- Digipoort's fault texts
+
+
+def test_a_bsn_in_digipoorts_fault_text_reaches_neither_output_nor_journal(setup, capsys) -> None:
+    from uwvcli.cli.console import Terminal
+    from uwvcli.cli.send import render_report
+    from uwvcli.common.privacy import FAULT_CHARS
+    from uwvcli.digipoort.client import DigipoortFault
+
+    class Refusing(FakeDigipoort):
+        def aanleveren(self, **kw):
+            raise DigipoortFault("ALS100", "BSN 111222333 geboren 03-02-1990 onbekend. " + "x" * 1_000_000)
+
+    config, journal, credentials = setup
+    write_message(config, journal, credentials, "WG1/D1/wazo")
+    report = _send(config, journal, Refusing(), credentials)
+    render_report(Terminal(), report)
+    shown = capsys.readouterr().out
+    entry = journal.entry("WG1/D1/wazo")
+    (attempt,) = journal.attempts("WG1/D1/wazo")
+    for text in (shown, entry.reason, attempt.foutbeschrijving, report.lines[0].text):
+        assert "111222333" not in text and "03-02-1990" not in text
+    assert "BSN […] geboren […] onbekend." in attempt.foutbeschrijving
+    assert len(attempt.foutbeschrijving) == FAULT_CHARS and len(shown) < 2 * FAULT_CHARS

@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from uwvcli.common.privacy import fault_text
 from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.errors import EXIT_ATTENTION, EXIT_UNUSABLE, UwvcliError
 from uwvcli.state.outbox import write_receipt
@@ -889,6 +890,7 @@ class Journal:
         with self.transaction():
             attempt = self._open_attempt(attempt_id)
             now = _now()
+            foutcode, foutbeschrijving = fault_text(foutcode) or "", fault_text(foutbeschrijving) or ""
             self._finish_attempt(
                 attempt_id, AttemptOutcome.FAULT, now, foutcode=foutcode, foutbeschrijving=foutbeschrijving
             )
@@ -999,10 +1001,10 @@ class Journal:
                         kenmerk,
                         s.code,
                         _utc(s.timestamp),
-                        s.description,
+                        fault_text(s.description) or "",
                         s.foutcode,
-                        s.foutbeschrijving,
-                        s.details,
+                        fault_text(s.foutbeschrijving),
+                        s.details,  # shown only through findings(), which redacts
                         now,
                     ),
                 )

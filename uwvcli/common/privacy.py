@@ -1,0 +1,44 @@
+"""What uwvcli never repeats from outside text: runs of 8 or more digits (a BSN, a date written
+YYYYMMDD) and dates (`YYYY-MM-DD`, `DD-MM-YYYY`, with `-`, `/` or `.`). UWV's findings, Digipoort's
+fault texts and messages about input rows go through here (digipoort/findings.py, inputs/exports.py)."""
+
+from __future__ import annotations
+
+import re
+
+REDACTED = "[…]"
+
+#: A maximal run of digit groups joined by date separators: `12`, `84.50`, `1990-02-03`. A run is
+#: redacted as a whole, so that no fragment of a date or a number survives next to the marker.
+_NUMBER_RUN = re.compile(r"\d+(?:[-/.]\d+)*")
+_PERSONAL = re.compile(r"\d{8,}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
+
+
+def looks_personal(text: str) -> bool:
+    """True when `text` holds what `redact` hides."""
+    return _PERSONAL.search(text) is not None
+
+
+def redact(text: str) -> str:
+    """`text` with every personal-looking run of digits replaced by `REDACTED`."""
+    return _NUMBER_RUN.sub(_redact, text)
+
+
+def _redact(run: re.Match[str]) -> str:
+    return REDACTED if _PERSONAL.search(run.group()) else run.group()
+
+
+#: Digipoort's foutbeschrijving and statusomschrijving are kept and shown at most this long.
+FAULT_CHARS = 500
+
+
+def fault_text(text: str | None) -> str | None:
+    """Digipoort's own words (a foutbeschrijving, a statusomschrijving) as uwvcli stores and shows
+    them: on one line, control characters masked, personal-looking numbers and dates redacted
+    like UWV's findings, at most `FAULT_CHARS` characters. Digipoort may quote a BSN from the
+    message in them, and a megabyte of text is no explanation."""
+    if text is None:
+        return None
+    line = " ".join("".join(c if c.isprintable() else " " for c in text[: FAULT_CHARS * 4]).split())
+    line = redact(line)
+    return line if len(line) <= FAULT_CHARS else line[: FAULT_CHARS - 1].rstrip() + "…"
