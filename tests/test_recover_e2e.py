@@ -88,3 +88,35 @@ def test_a_lost_journal_stays_refused_until_recover_adopts_what_digipoort_has(
     after = simulator_received(state / "simulator")
     assert {k: v for k, v in after.items() if k in received} == received, "nothing was sent twice"
     assert set(after.values()) == {1}
+
+
+def test_a_restored_old_backup_stops_its_senders_until_recover_adopts_what_was_sent_since(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    config = setup_samples(tmp_path / "samples", test_pki, smtp_port=None)
+    state = config.parent / "var"
+    assert run_day(config, "2026-11-20").returncode in (0, 1)
+    backup = tmp_path / "backup.sqlite"
+    shutil.copyfile(state / "uwvcli.sqlite", backup)  # after the run: the WAL was checkpointed on close
+    before = simulator_received(state / "simulator")
+    assert run_day(config, "2026-12-01").returncode in (0, 1)
+    sent_since = set(simulator_received(state / "simulator")) - set(before)
+    assert sent_since, "the samples send nothing new on the second day: this test would prove nothing"
+    received = simulator_received(state / "simulator")
+
+    for name in _state_files(state):
+        (state / name).unlink()
+    shutil.copyfile(backup, state / "uwvcli.sqlite")
+    stopped = run_day(config, "2026-12-01")
+    assert stopped.returncode == 1, stopped.stderr
+    assert "the journal is older than what Digipoort has" in stopped.stdout + stopped.stderr
+    assert simulator_received(state / "simulator") == received, "nothing was sent again"
+
+    recovered = uwvcli("recover", "--config", str(config), "--date", "2026-12-01", cwd=config.parent)
+    assert recovered.returncode in (0, 1), recovered.stderr
+    assert "adopted" in recovered.stdout
+    assert run_day(config, "2026-12-01").returncode in (0, 1)
+    assert run_day(config, "2026-12-02").returncode in (0, 1)
+    after = simulator_received(state / "simulator")
+    assert {k: v for k, v in after.items() if k in received} == received
+    assert set(after.values()) == {1}, "nothing was sent twice"

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from uwvcli.domain.models import Config, Notification, State, aanleverkenmerk
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, SigningError, UwvcliError
+from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, UwvcliError
 from uwvcli.state.journal import Journal
 from uwvcli.state.outbox import Outbox, read_receipt, sha256_hex
 
@@ -78,11 +78,12 @@ class RecoveryReport:
     parked: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (key, candidate kenmerken)
     unsent: list[str] = field(default_factory=list)  # keys journalled `written`: nothing arrived
     unmatched: list[tuple[Path, str]] = field(default_factory=list)  # (file, why it was left alone)
+    unexplained: list[str] = field(default_factory=list)  # unknown processes no outbox file may be
     senders: int = 0  # senders whose process list was asked
 
     @property
     def exit_code(self) -> int:
-        return EXIT_ATTENTION if self.parked or self.unmatched else EXIT_OK
+        return EXIT_ATTENTION if self.parked or self.unmatched or self.unexplained else EXIT_OK
 
 
 def recover(
@@ -145,7 +146,7 @@ def _verified_messages(
         try:
             signed = outbox.read(path)
             payload = verify_document(signed, trusted=signer)
-        except (SigningError, UwvcliError) as error:
+        except UwvcliError as error:  # unreadable, or its signature fails (SigningError)
             report.unmatched.append((path, str(error)))
             continue
         if message_reference(payload) != path.stem:
@@ -224,6 +225,9 @@ def _decide(
         report.adopted.append((item.notification.key, kenmerk))
     if not left:
         report.unsent.extend(item.notification.key for item in undecided)
+        return
+    if not undecided:
+        report.unexplained.extend(left)
         return
     for item in undecided:
         key = item.notification.key

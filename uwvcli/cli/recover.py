@@ -44,6 +44,11 @@ def recover(ctx: typer.Context, config: ConfigOption = None, run_date: DateOptio
         out.print(
             f"unsent\t{key}\t-\tnothing at Digipoort for its sender: the next run sends it", markup=False
         )
+    for kenmerk in report.unexplained:
+        app.terminal.warning(
+            f"Digipoort process {kenmerk}: no outbox message of its sender is left to be it; check it with "
+            "Logius or in the UWV portal (from now on only newer unknown processes stop a sender)"
+        )
     for path, why in report.unmatched:
         app.terminal.warning(f"{path.name}: left alone ({why}); the next run sets it aside, unsent")
     app.terminal.info(

@@ -584,10 +584,6 @@ class Journal:
         )
         return [_entry(r) for r in rows]
 
-    def is_empty(self) -> bool:
-        """No notification was ever recorded."""
-        return self._db.execute("SELECT 1 FROM notifications LIMIT 1").fetchone() is None
-
     def is_fresh(self) -> bool:
         """Nothing was ever recorded: no notification, no run, no recovery. (A journal that a
         reading command such as `status` created is fresh too.)"""
@@ -599,10 +595,13 @@ class Journal:
 
     def last_submission(self) -> datetime | None:
         """When the latest POST the journal knows of began (an attempt that never reached Digipoort
-        does not count); without any, when the first run began. Digipoort processes the journal
-        does not know that are newer than this mean the journal is older than the truth."""
+        does not count) or, if later, the latest `uwvcli recover` (a person accounted for what
+        Digipoort had then); without either, when the first run began. Digipoort processes the
+        journal does not know that are newer than this mean the journal is older than the truth."""
         row = self._db.execute(
-            "SELECT max(started) FROM attempts WHERE outcome != ?", (AttemptOutcome.NOT_SENT,)
+            "SELECT max(moment) FROM (SELECT max(started) AS moment FROM attempts WHERE outcome != ? "
+            "UNION ALL SELECT max(started) FROM recoveries)",
+            (AttemptOutcome.NOT_SENT,),
         ).fetchone()
         if row[0] is None:
             row = self._db.execute("SELECT min(started) FROM runs").fetchone()
