@@ -202,3 +202,16 @@ def test_a_bsn_in_digipoorts_fault_text_reaches_neither_output_nor_journal(setup
         assert "111222333" not in text and "03-02-1990" not in text
     assert "BSN […] geboren […] onbekend." in attempt.foutbeschrijving
     assert len(attempt.foutbeschrijving) == FAULT_CHARS and len(shown) < 2 * FAULT_CHARS
+
+
+def test_fault_texts_keep_their_words_lines_and_kenmerken_but_no_bsn_or_date() -> None:
+    from uwvcli.common.privacy import fault_text
+
+    text = "Het kenmerk 0a1b2c3d-0000-0000-0000-000000000000 is onbekend.\n\nBSN 111222333 op 03-02-1990\x07."
+    assert (
+        fault_text(text)
+        == "Het kenmerk 0a1b2c3d-0000-0000-0000-000000000000 is onbekend.\n\nBSN […] op […] ."
+    )
+    assert fault_text(None) is None
+    straddling = "x" * 995 + "111222333"  # a BSN cut in two by the bound of the work is still not shown
+    assert "111" not in fault_text(straddling) and "333" not in fault_text(straddling)

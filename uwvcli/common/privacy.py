@@ -34,11 +34,19 @@ FAULT_CHARS = 500
 
 def fault_text(text: str | None) -> str | None:
     """Digipoort's own words (a foutbeschrijving, a statusomschrijving) as uwvcli stores and shows
-    them: on one line, control characters masked, personal-looking numbers and dates redacted
-    like UWV's findings, at most `FAULT_CHARS` characters. Digipoort may quote a BSN from the
-    message in them, and a megabyte of text is no explanation."""
+    them: as sent, except that personal-looking numbers and dates are redacted like UWV's findings
+    (a kenmerk, a UUID, stays), control characters other than line breaks and tabs are masked and
+    the text is cut at `FAULT_CHARS` characters. Digipoort may quote a BSN from the message in
+    them, and a megabyte of text is no explanation."""
     if text is None:
         return None
-    line = " ".join("".join(c if c.isprintable() else " " for c in text[: FAULT_CHARS * 4]).split())
-    line = redact(line)
+    cut = text[: FAULT_CHARS * 2]  # bounds the work; redacted before the final cut, so no fragment stays
+    cut = "".join(c if c.isprintable() or c in "\n\r\t" else " " for c in cut)
+    parts = _UUID.split(cut)
+    kept = _UUID.findall(cut)
+    line = "".join(redact(part) + (kept[i] if i < len(kept) else "") for i, part in enumerate(parts))
     return line if len(line) <= FAULT_CHARS else line[: FAULT_CHARS - 1].rstrip() + "…"
+
+
+#: Digipoort's kenmerken are UUIDs: 8-4-4-4-12 hexadecimal digits, never a BSN or a date.
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")

@@ -476,6 +476,8 @@ class Journal:
         try:
             return cls._open(path)
         except sqlite3.OperationalError as error:
+            if "full" in str(error):
+                raise unusable(path, error) from None
             raise JournalError(
                 f"{path}: cannot open the state database ({error}); check that its folder exists and that "
                 "uwvcli may write there"

@@ -192,15 +192,21 @@ class Outbox:
 
     def messages(self) -> list[Path]:
         """The message files (not temporaries), by name."""
-        with os.scandir(self.folder) as entries:  # no stat per file: this runs over every message
-            return sorted(Path(e.path) for e in entries if e.name.endswith(".xml") and e.is_file())
+        try:
+            with os.scandir(self.folder) as entries:  # no stat per file: this runs over every message
+                return sorted(Path(e.path) for e in entries if e.name.endswith(".xml") and e.is_file())
+        except OSError as error:
+            raise OutboxError(f"{self.folder}: cannot list the outbox ({error.strerror})") from None
 
     def remove_temporaries(self) -> int:
         """Delete the temporaries an interrupted write left behind (call under the run lock:
         nobody else is writing then). Returns how many there were."""
-        stale = list(self.folder.glob(f".*{TEMP_SUFFIX}"))
-        for path in stale:
-            path.unlink(missing_ok=True)
+        try:
+            stale = list(self.folder.glob(f".*{TEMP_SUFFIX}"))
+            for path in stale:
+                path.unlink(missing_ok=True)
+        except OSError as error:
+            raise OutboxError(f"{self.folder}: cannot clean up the outbox ({error.strerror})") from None
         return len(stale)
 
     def set_aside(self, path: Path, folder: str) -> Path | None:
@@ -227,7 +233,10 @@ class Outbox:
 
     def remove(self, path: Path) -> None:
         """Delete a message that was never submitted (withdrawn, or now blocked)."""
-        Path(path).unlink(missing_ok=True)
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError as error:
+            raise OutboxError(f"{path}: cannot remove the unsent message ({error.strerror})") from None
 
 
 def receipt_path(message: Path) -> Path:
