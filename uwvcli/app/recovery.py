@@ -169,7 +169,24 @@ def _verified_messages(
                 content_sha256=fingerprint(n, dossier, employer, config.sender),
             )
         )
-    return found
+    return _newest_revisions(found, report)
+
+
+def _newest_revisions(found: list[Found], report: RecoveryReport) -> list[Found]:
+    """One message per notification: its newest revision. An older one (rejected, then corrected)
+    is left alone: the journal can hold one current message per notification, and the process
+    the older one may have become is then named as unexplained, for a person to look at."""
+    newest: dict[str, Found] = {}
+    for item in found:
+        key = item.notification.key
+        if key not in newest or item.revision > newest[key].revision:
+            newest[key] = item
+    for item in found:
+        if newest[item.notification.key] is not item:
+            report.unmatched.append(
+                (item.file, "an older revision of a message whose newer one is in the outbox")
+            )
+    return list(newest.values())
 
 
 def _revision(stem: str) -> int:
