@@ -90,7 +90,9 @@ def write_message(
     """Sign `body` (a stand-in message unless given), put it in the outbox, journal it as written."""
     n = notification(key, employee_id=employee_id, due=due)
     kenmerk = reference(key)
-    payload = body or f"<Bericht><Kenmerk>{kenmerk}</Kenmerk></Bericht>".encode()
+    payload = (
+        body or f"<Bericht><BerichtkenmerkIndiener>{kenmerk}</BerichtkenmerkIndiener></Bericht>".encode()
+    )
     path, sha = Outbox(config.paths.outbox).write(kenmerk, sign_document(payload, credentials))
     journal.record_written(
         n,

@@ -394,7 +394,7 @@ def test_a_changed_outbox_file_is_refused_and_never_posted(setup) -> None:
     config, journal, credentials = setup
     path = write_message(config, journal, credentials, "WG1/D1/wazo")
     write_message(config, journal, credentials, "WG1/D2/wazo", employee_id="1002")
-    path.write_bytes(path.read_bytes().replace(b"<Kenmerk>", b"<Kenmerk>X"))
+    path.write_bytes(path.read_bytes().replace(b"<BerichtkenmerkIndiener>", b"<BerichtkenmerkIndiener>X"))
     digipoort = FakeDigipoort()
     report = _send(config, journal, digipoort, signer=credentials.certificate)
     assert digipoort.received == [reference("WG1/D2/wazo")]

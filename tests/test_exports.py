@@ -253,10 +253,6 @@ def test_unknown_json_field_is_a_row_error_with_a_suggestion(tmp_path):
             b"employer_id,org_unit_id,employee_id,dossier_id,dossier_type\nWG001,OE1,1,Z-\xe9,ziekte\n",
             "UTF-8",
         ),
-        (
-            'employer_id,org_unit_id,employee_id,dossier_id,dossier_type\nWG001,OE1,1,"' + "x" * 200_000,
-            "line 2",
-        ),
     ],
 )
 def test_unusable_csv_files_raise_input_file_error(tmp_path, content, message):

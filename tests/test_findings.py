@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from tests.message_samples import BIRTH_DATE, BSN, CASES, NS, build
-from uwvcli.digipoort.findings import MAX_CHARS, MAX_LINES, REDACTED, findings
+from uwvcli.common.privacy import REDACTED
+from uwvcli.digipoort.findings import MAX_CHARS, MAX_LINES, findings
 from uwvcli.messages.build import check_message
 from uwvcli.simulator.server import lifecycle
 

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
+from uwvcli.common.privacy import FAULT_CHARS
 from uwvcli.domain.keys import NotificationKey, aanleverkenmerk
 from uwvcli.domain.models import Kind, Notification, State, StatusRecord
 from uwvcli.domain.ordering import sending_order
@@ -418,17 +419,23 @@ def test_statuses_are_stored_once_and_returned_in_time_order(journal: Journal) -
     assert journal.status_history("KM-other") == []
 
 
-def test_a_status_keeps_digipoorts_words_verbatim(journal: Journal) -> None:
+def test_a_status_keeps_digipoorts_words_with_personal_looking_values_redacted(journal: Journal) -> None:
+    """Digipoort may quote a date or a BSN from the message: the journal keeps its words, not those
+    (issue 15), and at most FAULT_CHARS of them."""
     record = StatusRecord(
         "311",
         datetime(2026, 11, 28, 15, 0, tzinfo=UTC),
         "Validatie niet gelukt",
         foutcode="VAS500",
-        foutbeschrijving="Element 'Geboortedat': '2026-13-01' is geen geldige datum.",
+        foutbeschrijving="Element 'Geboortedat': '2026-13-01' is geen geldige datum (BSN 111222333).",
         details="regel 12",
     )
     journal.add_statuses("KM-1", [record])
-    assert journal.status_history("KM-1") == [record]
+    (stored,) = journal.status_history("KM-1")
+    assert stored.foutbeschrijving == "Element 'Geboortedat': '[…]' is geen geldige datum (BSN […])."
+    assert (stored.code, stored.description, stored.details) == ("311", "Validatie niet gelukt", "regel 12")
+    journal.add_statuses("KM-2", [StatusRecord("311", record.timestamp, "x" * 1_000_000)])
+    assert len(journal.status_history("KM-2")[0].description) == FAULT_CHARS
 
 
 # ---------------------------------------------------------------- order and runs

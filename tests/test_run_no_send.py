@@ -340,7 +340,7 @@ def test_a_lost_state_database_is_refused_rather_than_rebuilding_everything(setu
     before = setup.files()
     result = setup.run()
     assert result.exit_code == 2
-    assert "is new, but the outbox" in result.stderr
+    assert "missing or empty" in result.stderr and "uwvcli recover" in result.stderr
     assert "Traceback" not in result.output
     assert setup.files() == before
 

@@ -75,7 +75,7 @@ def unusable_config(error: ConfigError, source: str, day: date) -> CheckResult:
 
 def check(config: Config, source: str, day: date) -> CheckResult:
     """Every problem of a loadable configuration and its exports, and the hand-over list."""
-    findings = missing_files(config, source)
+    findings = missing_files(config, source) + state_findings(config)
     files_missing = any(f.severity == "error" for f in findings)
     findings += [Finding("warning", source, None, p.path, p.message) for p in blocking_values(config)]
     try:
@@ -96,6 +96,17 @@ def exit_code(result: CheckResult) -> int:
     if result.unusable:
         return EXIT_UNUSABLE
     return EXIT_ATTENTION if result.findings else EXIT_OK
+
+
+def state_findings(config: Config) -> list[Finding]:
+    """The journal's own integrity check (an error: the next run would refuse it) and state
+    folders or files that others may read (warnings)."""
+    from uwvcli.state.integrity import journal_problems, permission_problems
+
+    state = config.paths.state
+    findings = [Finding("error", str(state), None, "paths.state", m) for m in journal_problems(state)]
+    wide = permission_problems([config.paths.outbox, state.parent], [state])
+    return findings + [Finding("warning", str(state.parent), None, "paths", m) for m in wide]
 
 
 def missing_files(config: Config, source: str) -> list[Finding]:

@@ -48,7 +48,7 @@ from uwvcli.domain.models import (
     State,
 )
 from uwvcli.domain.problems import Code, Problem
-from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
+from uwvcli.errors import UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
 from uwvcli.recap.mails import UPCOMING_DAYS
@@ -63,12 +63,6 @@ _BATCH = 50
 PARALLEL_THRESHOLD = 500
 
 Progress = Callable[[int, int], None]
-
-
-class StateLostError(UwvcliError):
-    """The journal is new but the outbox is not: the state file was lost or moved."""
-
-    exit_code = EXIT_UNUSABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +124,9 @@ def prepare(
 
     `workers`: processes that build, check and sign in parallel (0 or 1: in this process; None:
     one per CPU when there are at least PARALLEL_THRESHOLD messages to build). Files and journal
-    are only ever written by this process, in sending order."""
+    are only ever written by this process, in sending order. A lost journal never gets here: it
+    is refused when opened (`app.recovery.open_journal`)."""
     outbox = Outbox(config.paths.outbox)
-    if journal.created and journal.is_empty() and outbox.messages():
-        raise StateLostError(
-            f"the state database {journal.path} is new, but the outbox {outbox.folder} already holds "
-            "messages: uwvcli would not know which were sent. Restore the state database, or move "
-            "the outbox's files away if they are really not needed"
-        )
     temporaries_removed = outbox.remove_temporaries()
     plan = planning.plan(config, run_date, horizon=UPCOMING_DAYS, sent_keys=journal.sent_keys())
     report = PrepareReport(

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from uwvcli.app.recovery import evidence, open_journal
 from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config
 from uwvcli.errors import UwvcliError
-from uwvcli.state.journal import Entry, Journal, StateConflict
+from uwvcli.state.journal import Entry, StateConflict, earlier_work
 from uwvcli.state.locking import run_lock
 
 #: Pointed to by every refusal: where the keys and kenmerken to resolve are listed.
@@ -26,12 +27,14 @@ class Resolution:
 def resolve(config: Config, key: NotificationKey, *, kenmerk: str | None) -> Resolution:
     """Adopt `kenmerk` as the message's Digipoort process, or (None) mark it never received so the
     next run submits it once. Raises UwvcliError (exit 2) when nothing could be changed."""
-    if not config.paths.state.exists():
+    if (
+        not config.paths.state.exists() and earlier_work(evidence(config)) is None
+    ):  # else: the journal is lost
         raise UwvcliError(
             f"{config.paths.state}: there is no state database yet, so nothing to resolve; "
             f"check paths.state in {config.source}"
         )
-    with run_lock(config.paths.state), Journal.open(config.paths.state) as journal:
+    with run_lock(config.paths.state), open_journal(config) as journal:
         try:
             before = journal.resolve_by_hand(key, kenmerk=kenmerk)
         except StateConflict as conflict:

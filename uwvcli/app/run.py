@@ -15,6 +15,7 @@ from typing import Protocol
 from uwvcli.app.credentials import load_credentials
 from uwvcli.app.daily import FollowUp, deliver_and_recap
 from uwvcli.app.prepare import PrepareReport, prepare
+from uwvcli.app.recovery import open_journal
 from uwvcli.domain.models import Config
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, UwvcliError
 from uwvcli.state.journal import Journal
@@ -77,7 +78,7 @@ def exit_code(report: PrepareReport, follow_up: FollowUp | None = None) -> int:
 def run(config: Config, day: date, *, no_send: bool, sending: Sending, events: RunEvents) -> RunOutcome:
     """One run under the run lock, recorded in the journal's runs table with its exit code (also
     when it fails or is interrupted)."""
-    with run_lock(config.paths.state), Journal.open(config.paths.state) as journal:
+    with run_lock(config.paths.state), open_journal(config) as journal:
         run_id = journal.start_run(day)
         code: int | None = None
         try:

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from uwvcli.app.connection import open_digipoort
 from uwvcli.app.credentials import sender_certificate
+from uwvcli.app.recovery import open_journal
 from uwvcli.delivery.loop import Delivery, SendReport, send_outbox
 from uwvcli.domain.models import Config
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.state.journal import Journal
 from uwvcli.state.locking import run_lock
 
 
@@ -24,7 +24,7 @@ def send(
     """Send the outbox and follow the open messages for up to `poll_seconds`."""
     with (
         run_lock(config.paths.state),
-        Journal.open(config.paths.state) as journal,
+        open_journal(config) as journal,
         open_digipoort(config) as client,
     ):
         return send_outbox(

@@ -46,7 +46,12 @@ class Terminal:
         log.addHandler(stderr_handler)
         if log_file is not None:
             log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.close(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))  # owner-only
+            descriptor = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)  # owner-only
+            try:
+                if os.fstat(descriptor).st_mode & 0o077:  # an existing 0644 log is tightened
+                    os.fchmod(descriptor, 0o600)
+            finally:
+                os.close(descriptor)
             file_handler = logging.FileHandler(log_file, encoding="utf-8")
             file_handler.setFormatter(fmt)
             file_handler.setLevel(min(level, logging.INFO))

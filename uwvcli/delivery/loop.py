@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from uwvcli.delivery.freshness import Freshness
+from uwvcli.delivery.verify import mismatch
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.client import (
     AanleverResult,
@@ -332,6 +334,7 @@ class _SendLoop:
         self.sleep = sleep
         self.signer = signer
         self.new_in_doubt: set[NotificationKey] = set()
+        self.freshness = Freshness(journal, client, clock_skew=policy.clock_skew)
         # Once one message exhausted its retries without reaching Digipoort, the others would only
         # wait out the same backoff: they are left for the next run instead.
         self.unreachable: str | None = None
@@ -502,6 +505,11 @@ class _SendLoop:
                 unresolved.add(entry.key)
                 self.note(_line(entry, WAITING, reason=f"waits for {waits_for} to reach Digipoort"))
                 continue
+            stale = self.freshness.verdict(entry)  # a journal older than Digipoort's list stops the sender
+            if stale is not None:
+                unresolved.add(entry.key)
+                self.note(_line(entry, NOT_SENT, reason=stale))
+                continue
             payload = self._verified_payload(entry)
             if payload is None:
                 unresolved.add(entry.key)
@@ -520,7 +528,12 @@ class _SendLoop:
         if not path.is_absolute():
             path = self.config.paths.outbox / path
         try:
-            return verify_document(path.read_bytes(), trusted=self.signer)
+            signed = path.read_bytes()
+            payload = verify_document(signed, trusted=self.signer)
+            wrong = mismatch(signed, payload, sha256=entry.sha256, aanleverkenmerk=entry.aanleverkenmerk)
+            if wrong is None:
+                return payload
+            reason = f"outbox file {path.name} refused: {wrong}; `uwvcli run` rebuilds it"
         except OSError as error:
             reason = f"outbox file {path.name} cannot be read ({error.strerror}): `uwvcli run` rebuilds it"
         except SigningError as error:

@@ -23,6 +23,7 @@ import base64
 import ssl
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -33,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from uwvcli.common.privacy import fault_text
 from uwvcli.digipoort import soap
 from uwvcli.digipoort.soap import AanleverResult, Operation, Process, SoapFormatError
 from uwvcli.digipoort.wss import SIGNATURE_ALGORITHMS, WsSecurityError, sign_envelope, verify_envelope
@@ -84,13 +86,13 @@ _HANDSHAKE_REFUSALS = (
 
 class DigipoortFault(DigipoortError):
     """Digipoort refused the request with a SOAP Fault (e.g. ALS100, STS100). `foutbeschrijving`
-    is Digipoort's own explanation, verbatim."""
+    is Digipoort's own explanation, redacted and capped (`privacy.fault_text`)."""
 
     def __init__(self, foutcode: str, foutbeschrijving: str, *, operation: str = "aanleveren"):
-        self.foutcode = foutcode
-        self.foutbeschrijving = foutbeschrijving
+        self.foutcode = fault_text(foutcode) or ""
+        self.foutbeschrijving = fault_text(foutbeschrijving) or ""
         self.operation = operation
-        super().__init__(f"Digipoort refused {operation} with {foutcode}: {foutbeschrijving}")
+        super().__init__(f"Digipoort refused {operation} with {self.foutcode}: {self.foutbeschrijving}")
 
 
 class NotDelivered(DigipoortError):
@@ -193,7 +195,15 @@ class DigipoortClient:
 
     def _statussen(self, operation: Operation, kenmerk: str) -> list[StatusRecord]:
         answer = self._call(operation, self.status_url, soap.statussen_request(operation, kenmerk))
-        return _reading(lambda: soap.read_statussen(answer, operation))
+        statuses = _reading(lambda: soap.read_statussen(answer, operation))
+        return [
+            replace(
+                s,
+                description=fault_text(s.description) or "",
+                foutbeschrijving=fault_text(s.foutbeschrijving),
+            )
+            for s in statuses
+        ]
 
     def _call(self, operation: Operation, url: str, payload: Any) -> Any:
         """Sign, POST and verify; returns the verified payload element of the response Body."""

@@ -25,15 +25,13 @@ makes this module raise: a display helper must not break a recap.
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
 from uwvcli.common import xmlsafe
+from uwvcli.common.privacy import redact
 
 MAX_LINES = 10
 MAX_CHARS = 300
-REDACTED = "[…]"
 MORE = "… and {n} more"  # the last line when findings were cut; `{n}` is how many
 ACKNOWLEDGEMENT_CLASS = "A"  # Responsemessage Class of "accepted": not worth repeating
 
@@ -42,11 +40,6 @@ _FINDING_ELEMENTS = frozenset({"specification", "finding", "bevinding", "error",
 _CODE_ELEMENTS = ("code", "foutcode", "errorcode")
 _DESCRIPTION_ELEMENTS = ("description", "omschrijving", "foutomschrijving", "foutbeschrijving", "message")
 _SKIPPED_ELEMENTS = frozenset({"identification"})
-
-#: A maximal run of digit groups joined by date separators: `12`, `84.50`, `1990-02-03`. A run is
-#: redacted as a whole, so that no fragment of a date or a number survives next to the marker.
-_NUMBER_RUN = re.compile(r"\d+(?:[-/.]\d+)*")
-_PERSONAL = re.compile(r"\d{8,}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}")
 
 
 def findings(details: str | None, *, more: str = MORE) -> list[str]:
@@ -69,12 +62,8 @@ def safe_line(text: str) -> str:
     """One line fit to show: control characters masked, whitespace collapsed, personal-looking
     numbers and dates redacted, at most `MAX_CHARS` characters."""
     line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
-    line = _NUMBER_RUN.sub(_redact, line)
+    line = redact(line)
     return line if len(line) <= MAX_CHARS else line[: MAX_CHARS - 1].rstrip() + "…"
-
-
-def _redact(run: re.Match[str]) -> str:
-    return REDACTED if _PERSONAL.search(run.group()) else run.group()
 
 
 # ---------------------------------------------------------------- XML

@@ -93,8 +93,63 @@ class _Mapping(dict[Any, Any]):
         self.duplicates: list[tuple[Any, int]] = []
 
 
-class _LineLoader(yaml.SafeLoader):
+#: A configuration is a few lines per employer: a file beyond this is not one (and YAML costs
+#: memory and time in proportion).
+MAX_BYTES = 64 * 1024 * 1024
+#: uwvcli's own keys nest six deep; anything much deeper is not a configuration.
+MAX_DEPTH = 32
+#: Every value an alias (`*name`) repeats counts again: this bounds what a few bytes of anchors
+#: and aliases may expand to (a "billion laughs"), far above any real configuration's size.
+MAX_EXPANDED_NODES = 5_000_000
+#: Digits a YAML number may have; a longer one stays text (and is then reported as such).
+MAX_DIGITS = 40
+
+# The C parser (libyaml) when it is there: the pure-Python one takes a minute on 20,000 employers.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     pass
+
+
+class _Hostile(Exception):
+    """A document that is not a configuration whatever its keys say (too deep, an alias bomb)."""
+
+
+def _check_shape(root: yaml.Node) -> None:
+    """Depth and expanded size of the node graph, iteratively (no recursion to exhaust) and
+    with each shared node (an alias) counted once per use without being walked again."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, children_done = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _Hostile(
+                f"nested more than {MAX_DEPTH} levels deep (line {node.start_mark.line + 1}): "
+                "not a uwvcli configuration"
+            )
+        children = _children(node)
+        if id(node) in sizes:
+            continue
+        if children_done or not children:
+            total = 1 + sum(sizes[id(child)] for child in children)
+            if total > MAX_EXPANDED_NODES:
+                raise _Hostile(
+                    f"its aliases (*name) expand to more than {MAX_EXPANDED_NODES:,} values "
+                    f"(line {node.start_mark.line + 1}): write the values out, or use fewer aliases"
+                )
+            sizes[id(node)] = total
+            continue
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterable[_Mapping]:
@@ -102,7 +157,10 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> Iterable[
     data = _Mapping(node.start_mark.line + 1)
     yield data
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key_node, yaml.ScalarNode):  # a list or mapping as a key: never uwvcli's
+            key: Any = f"<a {'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}>"
+        else:
+            key = loader.construct_object(key_node, deep=True)
         if not isinstance(key, str | int | float | bool | date | None):
             key = str(key)
         line = key_node.start_mark.line + 1
@@ -123,8 +181,36 @@ def _construct_timestamp(loader: _LineLoader, node: yaml.ScalarNode) -> object:
         return str(node.value)
 
 
+def _construct_int(loader: _LineLoader, node: yaml.ScalarNode) -> object:
+    """A number of more than MAX_DIGITS digits stays text: Python refuses to read 5,000 digits
+    (and no key of uwvcli wants them)."""
+    if sum(c.isdigit() for c in str(node.value)) > MAX_DIGITS:
+        return str(node.value)
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _parse(text: str) -> object:
+    """The YAML document, refused (`_Hostile`) before it is built when its shape is hostile
+    (an alias bomb, too deep: a deeper one than Python can build ends as `RecursionError`).
+    Loading stays linear in the number of employers only while Python's cycle collector is off,
+    as the command line has it (`common/memory.py`): it would rescan every object built so far."""
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "&" in text:  # without an anchor there is no alias, and libyaml bounds the depth
+            _check_shape(node)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise _Hostile("nested too deeply: not a uwvcli configuration") from None
+    finally:
+        loader.dispose()
 
 
 # ---------------------------------------------------------------- validation
@@ -284,7 +370,22 @@ class _Reader:
         value = self.text(mapping, key, path)
         if value is None:
             return None
-        return (self.folder / Path(value).expanduser()).resolve()
+        return self.resolve(value, path, self.line(mapping, key))
+
+    def resolve(self, value: str, path: str, line: int) -> Path | None:
+        """`value` as an absolute path (`~` and `~user` expanded), or None and a problem when it
+        cannot be one (an unknown user, a NUL character, a name the system refuses)."""
+        if "\0" in value:
+            self.problem(path, "contains a NUL character: write the path as plain text", line)
+            return None
+        try:
+            return (self.folder / Path(value).expanduser()).resolve()
+        except RuntimeError:
+            self.problem(path, "starts with ~ but names no user of this system: write the full path", line)
+        except (OSError, ValueError) as error:
+            reason = getattr(error, "strerror", None) or "not a usable path"
+            self.problem(path, f"cannot be used as a path ({reason}): write the full path", line)
+        return None
 
     def env_name(self, mapping: _Mapping, key: str, path: str) -> str | None:
         value = self.text(mapping, key, path)
@@ -420,7 +521,9 @@ def _paths(reader: _Reader, root: _Mapping) -> PathSettings | None:
                     path, "an export must be a .csv or .json file", reader.line(section, "dossiers")
                 )
                 continue
-            exports.append((reader.folder / Path(entry.strip()).expanduser()).resolve())
+            resolved = reader.resolve(entry.strip(), path, reader.line(section, "dossiers"))
+            if resolved is not None:
+                exports.append(resolved)
         if not entries:
             reader.problem(
                 "paths.dossiers", "lists no export: name at least one .csv or .json file", section.line
@@ -633,8 +736,15 @@ def load_config(path: Path) -> Config:
         raise ConfigError(source, [ConfigProblem("", "not UTF-8 text: save the file as UTF-8")]) from None
     except OSError as error:
         raise ConfigError(source, [ConfigProblem("", f"cannot be read ({error.strerror})")]) from None
+    if len(text) > MAX_BYTES:
+        raise ConfigError(
+            source,
+            [ConfigProblem("", f"is larger than {MAX_BYTES // 2**20} MB: not a uwvcli configuration")],
+        )
     try:
-        root = yaml.load(text, Loader=_LineLoader)  # _LineLoader is a SafeLoader
+        root = _parse(text)  # _LineLoader is a SafeLoader
+    except _Hostile as error:
+        raise ConfigError(source, [ConfigProblem("", f"cannot be read: {error}")]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

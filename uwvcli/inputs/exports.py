@@ -30,6 +30,7 @@ from operator import and_, eq, ge, gt, is_, is_not, itemgetter, lt, ne, not_
 from pathlib import Path
 from typing import Any
 
+from uwvcli.common.privacy import looks_personal
 from uwvcli.domain import keys
 from uwvcli.domain.models import Dossier, Employer, InputError
 from uwvcli.errors import InputFileError
@@ -387,7 +388,7 @@ class _Loader:
             problems.append(
                 (
                     "employer_id",
-                    f"employer {employer_id!r} is not in the configuration: "
+                    f"employer {shown_identifier(employer_id)} is not in the configuration: "
                     "add it under `employers:` or correct the export",
                 )
             )
@@ -395,7 +396,7 @@ class _Loader:
             problems.append(
                 (
                     "org_unit_id",
-                    f"org unit {unit_id!r} is not one of employer {employer_id}'s "
+                    f"org unit {shown_identifier(unit_id)} is not one of employer {employer_id}'s "
                     "org_units in the configuration: add it or correct the export",
                 )
             )
@@ -592,15 +593,32 @@ def _usable_dossier_id(dossier_id: str | None) -> bool:
     return dossier_id is None or keys.dossier_id_problem(dossier_id) is None
 
 
+#: An identifier uwvcli may quote: short, one word, with a digit (a name has none) and nothing a
+#: BSN or a date could be (`findings.looks_personal`).
+_QUOTABLE = re.compile(r"[A-Za-z0-9._/-]{1,20}")
+_ELSEWHERE = "(value not shown: it may be personal data)"
+
+
+def shown_identifier(text: str) -> str:
+    """An employer, org unit or dossier id for a message: quoted when it cannot be personal data,
+    otherwise a placeholder. With swapped or missing headers such a column may hold BSNs or
+    names, and a message must never repeat them."""
+    value = text.strip()
+    if _QUOTABLE.fullmatch(value) and any(c.isdigit() for c in value) and not looks_personal(value):
+        return repr(value)
+    return _ELSEWHERE
+
+
 def _field_message(name: str, text: str, problem: str) -> str:
-    shown = name if name in PERSONAL else f"{name} {text.strip()!r}"
-    return f"{shown} {problem}"
+    """`<field> <problem>`: never the value, which with a shifted or swapped column can be anyone's
+    BSN, name or birth date; the row's file and line say where to look."""
+    return f"{name} {problem}"
 
 
 def _duplicate_message(dossier_id: str, other: tuple[str, int]) -> str:
     return (
-        f"dossier_id {dossier_id!r} also occurs in {other[0]} line {other[1]}: dossier ids must be unique "
-        "across all exports; uwvcli skips every copy until the export is corrected"
+        f"dossier_id {shown_identifier(dossier_id)} also occurs in {other[0]} line {other[1]}: dossier ids "
+        "must be unique across all exports; uwvcli skips every copy until the export is corrected"
     )
 
 
@@ -695,11 +713,17 @@ def _header(source: str, names: list[str], line_hint: str) -> list[str]:
     """Validate a CSV header: every column known, none twice, the required ones present."""
     names = [name.strip() for name in names]
     unknown = [name for name in names if name not in FIELDS]
+    if unknown and len(unknown) * 2 > len(names):
+        raise InputFileError(
+            f"{source}: the first line is not a header ({len(unknown)} of its {len(names)} fields name no "
+            f"column){line_hint}: the first line must name the columns (docs/export-format.md); nothing "
+            "was read"
+        )
     if unknown:
         hints = []
         for name in unknown:
             close = difflib.get_close_matches(name, FIELDS, n=1, cutoff=0.6)
-            hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
+            hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else _glimpse(name))
         raise InputFileError(
             f"{source}: unknown column(s) {', '.join(hints)} in the header{line_hint}: rename or remove them "
             "(docs/export-format.md lists the columns); nothing was read, so that no data is silently dropped"
@@ -711,6 +735,12 @@ def _header(source: str, names: list[str], line_hint: str) -> list[str]:
     if missing:
         raise InputFileError(f"{source}: the header lacks the required column(s) {', '.join(missing)}")
     return names
+
+
+def _glimpse(name: str) -> str:
+    """An unknown column name that is like no known one: its first characters only (it may be a
+    value: a BSN or a name on a first line that is not a header)."""
+    return repr(name) if len(name) <= 3 and not name.isdigit() else repr(name[:3] + "…")
 
 
 def _read_csv(loader: _Loader, path: Path, source: str) -> None:
@@ -738,6 +768,8 @@ def _read_csv(loader: _Loader, path: Path, source: str) -> None:
                 else:
                     assert chunk is not None
                     _irregular_chunk(loader, layout, source, lines, chunk, delimiter)
+                loader.errors.extend(InputError(source, line, _TOO_LONG) for line in chunks.too_long)
+                chunks.too_long.clear()
         except UnicodeDecodeError:
             raise InputFileError(
                 f"{source}: not UTF-8 text (near line {_undecodable_line(path)}): export or save it as UTF-8"
@@ -745,6 +777,12 @@ def _read_csv(loader: _Loader, path: Path, source: str) -> None:
         except csv.Error as error:
             line = chunks.error_line() if chunks else 1
             raise InputFileError(f"{source}: line {line} cannot be read as CSV ({error})") from None
+
+
+_TOO_LONG = (
+    f"has a field longer than {csv.field_size_limit():,} characters: this row is skipped; check the "
+    "quotes on this line (an unclosed quote makes the rest of the file one field)"
+)
 
 
 class _CsvChunks:
@@ -765,6 +803,7 @@ class _CsvChunks:
         self.delimiter = delimiter
         self.width = width
         self.consumed = 1  # physical lines read before the current chunk: the header
+        self.too_long: list[int] = []  # lines of rows skipped for a field over the csv module's limit
         self.reader: Any = None  # the csv module's reader of the chunk it parses
 
     def __iter__(self) -> Iterator[tuple[Sequence[int], list[list[str]] | None, list[list[str]] | None]]:
@@ -774,9 +813,9 @@ class _CsvChunks:
             start = self.consumed + 1
             text = "".join(lines)
             if '"' in text or "\0" in text or max(map(len, lines)) > limit:
-                rows, spanned = self.parsed(lines)
+                rows, starts, spanned = self.parsed(lines, start)
                 self.consumed += spanned
-                yield _physical_lines(rows, start, spanned), None, rows
+                yield starts, None, rows
                 continue
             self.consumed += len(lines)
             ends = list(map(str.rstrip, lines, repeat("\r\n")))
@@ -801,14 +840,26 @@ class _CsvChunks:
             return None
         return columns
 
-    def parsed(self, lines: list[str]) -> tuple[list[list[str]], int]:
-        """The rows that start on these lines, by the csv module, and the lines they span."""
+    def parsed(self, lines: list[str], start: int) -> tuple[list[list[str]], list[int], int]:
+        """The rows that start on these lines, by the csv module, the physical line each starts
+        on (counted as the file is read: a bare CR ends a line too) and the lines they span. A
+        field longer than the csv module's limit is an error of its row (in `too_long`), which is
+        skipped; the rows after it are read on."""
         reader = self.reader = csv.reader(chain(lines, self.handle), delimiter=self.delimiter)
-        rows = []
+        rows, starts = [], []
         while reader.line_num < len(lines):
-            rows.append(next(reader))
+            before = reader.line_num
+            try:
+                row = next(reader)
+            except csv.Error as error:
+                if "field limit" not in str(error):
+                    raise
+                self.too_long.append(start + before)
+                continue
+            rows.append(row)
+            starts.append(start + before)
         self.reader = None
-        return rows, reader.line_num
+        return rows, starts, reader.line_num
 
     def error_line(self) -> int:
         """The line the csv module stopped at (for its errors)."""
@@ -840,18 +891,6 @@ def _transposed(chunk: list[list[str]], width: int) -> list[tuple[str, ...]] | N
     if len(columns) != width or ("" in columns[0] and not all(map(any, chunk))):
         return None
     return columns
-
-
-def _physical_lines(chunk: list[list[str]], start: int, spanned: int) -> Sequence[int]:
-    """The line on which each row of a chunk starts. Usually one line per row; a quoted field with a
-    line break makes a row span more."""
-    if spanned == len(chunk):
-        return range(start, start + spanned)
-    lines = []
-    for values in chunk:
-        lines.append(start)
-        start += 1 + sum(value.count("\n") for value in values)
-    return lines
 
 
 def _irregular_chunk(

@@ -22,12 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
+from uwvcli.common.privacy import fault_text
 from uwvcli.domain.keys import NotificationKey, Variant, parse_key
 from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.domain.ordering import sending_order
 from uwvcli.domain.problems import Problem
-from uwvcli.errors import EXIT_ATTENTION, UwvcliError
+from uwvcli.errors import EXIT_ATTENTION, EXIT_UNUSABLE, UwvcliError
+from uwvcli.state.outbox import write_receipt
 
 
 class JournalState(StrEnum):
@@ -70,6 +73,36 @@ class AttemptOutcome(StrEnum):
 
 class JournalError(UwvcliError):
     """The state file cannot be used (not a database, written by a newer uwvcli, unwritable)."""
+
+
+class JournalLost(JournalError):
+    """The journal is missing, empty or new, but the outbox or the recap folder shows that uwvcli
+    worked here before: which messages were sent is unknown, so nothing may be sent until a
+    person restores the journal or runs `uwvcli recover` (docs/state.md, "A lost journal")."""
+
+    exit_code = EXIT_UNUSABLE
+
+
+def earlier_work(folders: Iterable[Path]) -> Path | None:
+    """The first of `folders` holding what only earlier work leaves: an outbox message
+    (`*.xml` directly in it; set-aside ones were never sent) or any file in the recap folder."""
+    for folder in folders:
+        try:
+            with os.scandir(folder) as found:
+                if any(not e.name.startswith(".") and e.is_file() for e in found):
+                    return Path(folder)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return None
+
+
+def _lost(path: Path, evidence: Path) -> JournalLost:
+    return JournalLost(
+        f"the state database {path} is missing or empty, but {evidence} already holds uwvcli's earlier "
+        "work: uwvcli would not know which messages were sent, and sending them again would duplicate "
+        "them at UWV. Nothing was sent or created. Restore the newest backup of the state database, or "
+        "run `uwvcli recover` to rebuild it from the outbox and Digipoort's process list (docs/state.md)"
+    )
 
 
 class StateConflict(UwvcliError):
@@ -205,6 +238,16 @@ MIGRATIONS: tuple[str, ...] = (
         pid INTEGER NOT NULL
     );
     """,
+    """
+    CREATE TABLE recoveries (
+        id INTEGER PRIMARY KEY,
+        started TEXT NOT NULL,
+        adopted INTEGER NOT NULL,
+        parked INTEGER NOT NULL,
+        unsent INTEGER NOT NULL,
+        note TEXT NOT NULL
+    );
+    """,
 )
 
 _NOTIFICATION_COLUMNS = (
@@ -283,6 +326,38 @@ def _attempt(row: sqlite3.Row) -> Attempt:
     )
 
 
+def unusable(path: Path, error: sqlite3.Error) -> JournalError:
+    """What a person can do about an SQLite error on the journal (a full disk, a damaged file):
+    the message names it; the transaction it interrupted was rolled back, so nothing is half-done."""
+    text = str(error)
+    if isinstance(error, sqlite3.OperationalError) and ("full" in text or "I/O" in text):
+        return JournalError(
+            f"{path}: cannot write the state database ({text}); nothing was half-done (the change was "
+            "rolled back). Free space on its file system, then run the command again"
+        )
+    if isinstance(error, sqlite3.OperationalError) and "locked" in text:
+        return JournalError(f"{path}: the state database is busy ({text}); try again later")
+    return JournalError(
+        f"{path}: the state database is damaged ({text}); nothing more was done. Keep the file for "
+        "analysis, restore the newest backup of it (docs/state.md), and check it with `uwvcli check`"
+    )
+
+
+class _Connection(sqlite3.Connection):
+    """Once the journal is open, every statement's SQLite error becomes a `JournalError` saying
+    what to do (no traceback). While opening, `Journal.open` gives its own messages."""
+
+    path: Path | None = None
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:  # type: ignore[override]
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as error:
+            if self.path is None:
+                raise
+            raise unusable(self.path, error) from None
+
+
 @contextmanager
 def _owner_only() -> Iterator[None]:
     """SQLite creates the -wal and -shm files itself: a umask makes sure nobody else may read
@@ -309,12 +384,12 @@ class Journal:
     def _open(cls, path: Path) -> Journal:
         path = Path(path)
         created = not path.exists()
-        connection: sqlite3.Connection | None = None
+        connection: _Connection | None = None
         try:
             with _owner_only():
                 if not path.parent.is_dir():
                     path.parent.mkdir(mode=0o700, parents=True)
-                connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+                connection = sqlite3.connect(path, isolation_level=None, timeout=30.0, factory=_Connection)
                 connection.row_factory = sqlite3.Row
                 mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                 connection.execute("PRAGMA synchronous=FULL")
@@ -327,6 +402,7 @@ class Journal:
                 )
             journal = cls(path, connection, created=created)
             journal._migrate()
+            connection.path = path
         except BaseException:
             if connection is not None:
                 connection.close()
@@ -334,11 +410,34 @@ class Journal:
         return journal
 
     @classmethod
-    def open(cls, path: Path) -> Journal:
-        """Open (creating owner-only if needed) and migrate the journal at `path`."""
+    def open(cls, path: Path, *, evidence: Iterable[Path] = ()) -> Journal:
+        """Open (creating owner-only if needed) and migrate the journal at `path`.
+
+        `evidence`: the folders whose content shows earlier work (the outbox, the recap folder;
+        see `earlier_work`). A command that could send passes them: when the journal is missing,
+        empty or knows nothing while one of them holds files, it raises `JournalLost` and creates
+        nothing — every time, until a person restores the journal or runs `uwvcli recover`."""
+        folders = tuple(evidence)
+        path = Path(path)
+        if folders and (not path.exists() or path.stat().st_size == 0):
+            found = earlier_work(folders)
+            if found is not None:
+                raise _lost(path, found)
+        journal = cls._opened(path)
+        if folders and journal.is_fresh():
+            found = earlier_work(folders)
+            if found is not None:
+                journal.close()
+                raise _lost(path, found)
+        return journal
+
+    @classmethod
+    def _opened(cls, path: Path) -> Journal:
         try:
             return cls._open(path)
         except sqlite3.OperationalError as error:
+            if "full" in str(error):
+                raise unusable(path, error) from None
             raise JournalError(
                 f"{path}: cannot open the state database ({error}); check that its folder exists and that "
                 "uwvcli may write there"
@@ -400,7 +499,8 @@ class Journal:
         try:
             yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:  # SQLite may have rolled back itself (a full disk)
+                self._db.execute("ROLLBACK")
             raise
         else:
             self._db.execute("COMMIT")
@@ -448,9 +548,28 @@ class Journal:
         )
         return [_entry(r) for r in rows]
 
-    def is_empty(self) -> bool:
-        """No notification was ever recorded."""
-        return self._db.execute("SELECT 1 FROM notifications LIMIT 1").fetchone() is None
+    def is_fresh(self) -> bool:
+        """Nothing was ever recorded: no notification, no run, no recovery. (A journal that a
+        reading command such as `status` created is fresh too.)"""
+        row = self._db.execute(
+            "SELECT EXISTS (SELECT 1 FROM notifications) OR EXISTS (SELECT 1 FROM runs) "
+            "OR EXISTS (SELECT 1 FROM recoveries)"
+        ).fetchone()
+        return not row[0]
+
+    def last_submission(self) -> datetime | None:
+        """When the latest POST the journal knows of began (an attempt that never reached Digipoort
+        does not count) or, if later, the latest `uwvcli recover` (a person accounted for what
+        Digipoort had then); without either, when the first run began. Digipoort processes the
+        journal does not know that are newer than this mean the journal is older than the truth."""
+        row = self._db.execute(
+            "SELECT max(moment) FROM (SELECT max(started) AS moment FROM attempts WHERE outcome != ? "
+            "UNION ALL SELECT max(started) FROM recoveries)",
+            (AttemptOutcome.NOT_SENT,),
+        ).fetchone()
+        if row[0] is None:
+            row = self._db.execute("SELECT min(started) FROM runs").fetchone()
+        return _moment(row[0])
 
     def sent_keys(self) -> set[NotificationKey]:
         """Keys in flight or sent: never to be built or sent again."""
@@ -730,12 +849,15 @@ class Journal:
                 submitted=_utc(timestamp),
                 reason=None,
             )
+        if attempt.file is not None:
+            write_receipt(attempt.file, kenmerk)
 
     def record_fault(self, attempt_id: int, foutcode: str, foutbeschrijving: str) -> None:
         """Digipoort refused the message synchronously (a SOAP fault): `rejected`."""
         with self.transaction():
             attempt = self._open_attempt(attempt_id)
             now = _now()
+            foutcode, foutbeschrijving = fault_text(foutcode) or "", fault_text(foutbeschrijving) or ""
             self._finish_attempt(
                 attempt_id, AttemptOutcome.FAULT, now, foutcode=foutcode, foutbeschrijving=foutbeschrijving
             )
@@ -776,6 +898,8 @@ class Journal:
                 decided = {"reason": reason} if reason is not None else {}
                 self._finish_attempt(attempt_id, AttemptOutcome.ADOPTED, now, kenmerk=kenmerk, **decided)
             self._set_state(key, JournalState.SUBMITTED, now=now, kenmerk=kenmerk, reason=reason)
+        if current.file is not None:
+            write_receipt(current.file, kenmerk)
 
     def _undecided_attempt(self, key: NotificationKey) -> int | None:
         """The latest attempt of `key` that got no answer (pending or in doubt), if any."""
@@ -844,10 +968,10 @@ class Journal:
                         kenmerk,
                         s.code,
                         _utc(s.timestamp),
-                        s.description,
+                        fault_text(s.description) or "",
                         s.foutcode,
-                        s.foutbeschrijving,
-                        s.details,
+                        fault_text(s.foutbeschrijving),
+                        s.details,  # shown only through findings(), which redacts
                         now,
                     ),
                 )
@@ -884,6 +1008,25 @@ class Journal:
         with self.transaction():
             self._db.execute(
                 "UPDATE runs SET finished = ?, exit_code = ? WHERE id = ?", (_now(), exit_code, run_id)
+            )
+
+    def undecided_since(self, berichtsoort: str, loonheffingennummer: str) -> datetime | None:
+        """When the earliest attempt of this sender that got no answer (pending or in doubt: its
+        message is submitting, in doubt or parked) began; None when there is none."""
+        row = self._db.execute(
+            "SELECT min(a.started) FROM attempts a JOIN notifications n ON n.key = a.key "
+            "WHERE a.outcome IN (?, ?) AND n.berichtsoort = ? AND n.loonheffingennummer = ?",
+            (AttemptOutcome.PENDING, AttemptOutcome.IN_DOUBT, berichtsoort, loonheffingennummer),
+        ).fetchone()
+        return _moment(row[0])
+
+    def record_recovery(self, *, adopted: int, parked: int, unsent: int, note: str) -> None:
+        """`uwvcli recover` rebuilt the journal: what it decided, so the journal is no longer fresh
+        (the lost-journal guard is disarmed by this person's decision, never by itself)."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO recoveries (started, adopted, parked, unsent, note) VALUES (?, ?, ?, ?, ?)",
+                (_now(), adopted, parked, unsent, note),
             )
 
     def runs(self) -> list[Run]:

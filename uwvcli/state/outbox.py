@@ -20,6 +20,8 @@ from pathlib import Path
 from uwvcli.errors import UwvcliError
 
 TEMP_SUFFIX = ".tmp"
+#: `<outbox>/receipts/<aanleverkenmerk>.kenmerk`: which Digipoort process a sent message became.
+RECEIPTS = "receipts"
 
 
 class OutboxError(UwvcliError):
@@ -108,6 +110,14 @@ class Staged:
     sha256: str  # of its bytes
 
 
+def owner_only_folder(folder: Path) -> None:
+    """The outbox holds personal data: a folder that already existed with a wider mode (0755 from a
+    `mkdir` by hand) is tightened to 0700, as uwvcli would have created it."""
+    mode = folder.stat().st_mode & 0o777
+    if mode & 0o077:
+        os.chmod(folder, mode & 0o700 | 0o700)
+
+
 class Outbox:
     """The folder of signed messages (`paths.outbox`), created owner-only on first use."""
 
@@ -116,6 +126,7 @@ class Outbox:
         try:
             if not self.folder.is_dir():
                 self.folder.mkdir(mode=0o700, parents=True)
+            owner_only_folder(self.folder)
         except OSError as error:
             raise OutboxError(f"{self.folder}: cannot create the outbox folder ({error.strerror})") from None
 
@@ -159,7 +170,10 @@ class Outbox:
 
     def sync(self) -> None:
         """Make every write and rename so far durable (after writes with `durable=False`)."""
-        _syncfs(self.folder)
+        try:
+            _syncfs(self.folder)
+        except OSError as error:
+            raise OutboxError(f"{self.folder}: cannot make the outbox durable ({error.strerror})") from None
 
     def read(self, path: Path) -> bytes:
         try:
@@ -178,15 +192,21 @@ class Outbox:
 
     def messages(self) -> list[Path]:
         """The message files (not temporaries), by name."""
-        with os.scandir(self.folder) as entries:  # no stat per file: this runs over every message
-            return sorted(Path(e.path) for e in entries if e.name.endswith(".xml") and e.is_file())
+        try:
+            with os.scandir(self.folder) as entries:  # no stat per file: this runs over every message
+                return sorted(Path(e.path) for e in entries if e.name.endswith(".xml") and e.is_file())
+        except OSError as error:
+            raise OutboxError(f"{self.folder}: cannot list the outbox ({error.strerror})") from None
 
     def remove_temporaries(self) -> int:
         """Delete the temporaries an interrupted write left behind (call under the run lock:
         nobody else is writing then). Returns how many there were."""
-        stale = list(self.folder.glob(f".*{TEMP_SUFFIX}"))
-        for path in stale:
-            path.unlink(missing_ok=True)
+        try:
+            stale = list(self.folder.glob(f".*{TEMP_SUFFIX}"))
+            for path in stale:
+                path.unlink(missing_ok=True)
+        except OSError as error:
+            raise OutboxError(f"{self.folder}: cannot clean up the outbox ({error.strerror})") from None
         return len(stale)
 
     def set_aside(self, path: Path, folder: str) -> Path | None:
@@ -194,17 +214,52 @@ class Outbox:
         for a person to look at; the name gets a UTC timestamp so nothing is overwritten.
         Returns the new path, or None when there was no such file."""
         aside = self.folder / folder
-        if not aside.is_dir():
-            aside.mkdir(mode=0o700)
+        try:
+            if not aside.is_dir():
+                aside.mkdir(mode=0o700)
+            owner_only_folder(aside)
+        except OSError as error:
+            raise OutboxError(f"{aside}: cannot create the folder ({error.strerror})") from None
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         target = aside / f"{Path(path).stem}.{stamp}{Path(path).suffix}"
         try:
             os.rename(path, target)
+            _fsync_folder(self.folder)
         except FileNotFoundError:
             return None
-        _fsync_folder(self.folder)
+        except OSError as error:
+            raise OutboxError(f"{path}: cannot move it to {aside} ({error.strerror})") from None
         return target
 
     def remove(self, path: Path) -> None:
         """Delete a message that was never submitted (withdrawn, or now blocked)."""
-        Path(path).unlink(missing_ok=True)
+        try:
+            Path(path).unlink(missing_ok=True)
+        except OSError as error:
+            raise OutboxError(f"{path}: cannot remove the unsent message ({error.strerror})") from None
+
+
+def receipt_path(message: Path) -> Path:
+    return Path(message).parent / RECEIPTS / f"{Path(message).stem}.kenmerk"
+
+
+def write_receipt(message: Path, kenmerk: str) -> None:
+    """Note next to a sent message which Digipoort process it became. The journal is the truth;
+    this is the one clue that survives losing it, so that `uwvcli recover` can match a message to
+    its process (Digipoort's process list names no aanleverkenmerk). Best effort: a receipt that
+    could not be written only leaves recover a person's question (parked), never a resend."""
+    path = receipt_path(message)
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        write_atomic(path, kenmerk.encode("ascii", "replace"), durable=False)
+    except OSError:
+        pass
+
+
+def read_receipt(message: Path) -> str | None:
+    """The kenmerk `write_receipt` noted for this message, if any (at most 40 characters)."""
+    try:
+        text = receipt_path(message).read_bytes()[:64].decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return text or None
