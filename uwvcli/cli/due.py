@@ -10,7 +10,6 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from uwvcli.app import due as use_case
@@ -18,6 +17,7 @@ from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
+from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, InputError, Notification, State
 
@@ -41,7 +41,7 @@ CSV_FIELDS = (
 )
 
 
-@command("due")
+@command("due", tables=True)
 def due(
     ctx: typer.Context,
     config: ConfigOption = None,
@@ -129,35 +129,46 @@ def summary(notifications: list[Notification]) -> str:
     return ", ".join(f"{count} {state}" for state, count in counts.items() if count)
 
 
+#: The table's columns; on a narrow terminal the employer's name goes first, then the days left
+#: and the due date (the deadline is what counts), then the problems, listed under the table.
+TABLE_COLUMNS = (
+    Column("Employer"),
+    Column("Name", drop=1),
+    Column("Employee"),
+    Column("Notification"),
+    Column("Due", drop=3),
+    Column("Deadline"),
+    Column("Days left", drop=2),
+    Column("State"),
+    Column("Problems", drop=4, free_text=True),
+)
+
+
 def render_table(terminal: Terminal, config: Config, day: date, notifications: list[Notification]) -> None:
     if not notifications:
         terminal.out.print(f"Nothing due on {day.isoformat()}.")
         return
-    table = Table(title=f"UWV notifications on {day.isoformat()}", title_justify="left", expand=False)
-    for header in (
-        "Employer",
-        "Employee",
-        "Notification",
-        "Due",
-        "Deadline",
-        "Days left",
-        "State",
-        "Problems",
-    ):
-        table.add_column(header, overflow="fold")
+    rows = []
     for n in notifications:
         employer = config.employers.get(n.employer_id)
-        table.add_row(
-            Text(f"{n.employer_id} {employer.name}" if employer else n.employer_id),
-            n.employee_id,
-            kind_label(n.kind, n.variant),
-            n.due_date.isoformat(),
-            n.deadline.isoformat() if n.deadline else "–",
-            days_left(day, n.deadline),
-            Text(str(n.state), style=STATE_STYLES[n.state]),
-            Text("\n".join(map(str, n.problems))),
+        rows.append(
+            (
+                n.employer_id,
+                Text(employer.name if employer else ""),
+                n.employee_id,
+                kind_label(n.kind, n.variant),
+                n.due_date.isoformat(),
+                n.deadline.isoformat() if n.deadline else "–",
+                days_left(day, n.deadline),
+                Text(str(n.state), style=STATE_STYLES[n.state]),
+                Text("\n".join(map(str, n.problems))),
+            )
         )
-    terminal.out.print(table)
+    title = f"UWV notifications on {day.isoformat()}"
+    shown = print_fitted(terminal.out, title, TABLE_COLUMNS, rows, wide=getattr(terminal, "wide", False))
+    if "Problems" not in shown:
+        for n in notifications:
+            print_left_out(terminal.out, str(n.key), [str(problem) for problem in n.problems])
     terminal.out.print(summary(notifications))
 
 

@@ -11,7 +11,6 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from uwvcli.app.status import FIELDS, exit_code, overview
@@ -20,12 +19,13 @@ from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
 from uwvcli.cli.send import STATE_STYLES, one_line
+from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, Kind
 from uwvcli.state.journal import JournalState
 
 
-@command("status")
+@command("status", tables=True)
 def status(
     ctx: typer.Context,
     config: ConfigOption = None,
@@ -58,7 +58,8 @@ def status(
         writer.writerow(FIELDS)
         writer.writerows([_csv_value(row[f]) for f in FIELDS] for row in rows)
     else:
-        render(app.terminal, cfg, rows)
+        filtered = any(value is not None for value in (employer, state, kind, changed_since))
+        render(app.terminal, cfg, rows, filtered=filtered)
     raise typer.Exit(exit_code(rows))
 
 
@@ -80,10 +81,30 @@ def _since(value: str | None) -> date | None:
         ) from None
 
 
-def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> None:
+#: The overzicht's columns. On a narrow terminal the employer's name goes first, then the dates
+#: and the aanleverkenmerk; the kenmerk and the last status, when they do not fit, are listed under
+#: the table, one line per notification (a kenmerk is never wrapped: it is copied from here).
+TABLE_COLUMNS = (
+    Column("Employer"),
+    Column("Name", drop=1),
+    Column("Employee"),
+    Column("Notification"),
+    Column("Due", drop=2),
+    Column("Deadline", drop=3),
+    Column("State"),
+    Column("Aanleverkenmerk", drop=4),
+    Column("Kenmerk", drop=5),
+    Column("Last status", drop=6, free_text=True),
+)
+
+
+def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]], *, filtered: bool = False) -> None:
     """A Rich table on a terminal; one tab-separated line per notification otherwise."""
     if not rows:
-        terminal.out.print("No notifications in the journal (yet).")
+        message = (
+            "No notifications match the filter." if filtered else "Nothing done yet: the journal is empty."
+        )
+        terminal.out.print(message)
         return
     if not terminal.out.is_terminal:
         for row in rows:
@@ -96,33 +117,31 @@ def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> No
             ]
             print("\t".join(field or "-" for field in fields))
         return
-    table = Table(title="UWV interface overzicht", title_justify="left")
-    for header in (
-        "Employer",
-        "Employee",
-        "Notification",
-        "Due",
-        "Deadline",
-        "State",
-        "Aanleverkenmerk",
-        "Kenmerk",
-        "Last status",
-    ):
-        table.add_column(header, overflow="fold")
+    table_rows = []
     for row in rows:
         employer = config.employers.get(row["employer_id"] or "")
-        table.add_row(
-            f"{row['employer_id']} {employer.name}" if employer else row["employer_id"],
-            row["employee_id"],
-            kind_label(Kind(row["kind"]), _variant(row["key"] or "")),
-            row["due_date"],
-            row["deadline"] or "–",
-            Text(row["state"] or "", style=STATE_STYLES.get(row["state"] or "", "")),
-            row["aanleverkenmerk"] or "–",
-            row["kenmerk"] or "–",
-            _explanation(row),
+        table_rows.append(
+            (
+                row["employer_id"] or "",
+                Text(employer.name if employer else ""),
+                row["employee_id"] or "",
+                kind_label(Kind(row["kind"]), _variant(row["key"] or "")),
+                row["due_date"],
+                row["deadline"] or "–",
+                Text(row["state"] or "", style=STATE_STYLES.get(row["state"] or "", "")),
+                row["aanleverkenmerk"] or "–",
+                row["kenmerk"] or "–",
+                Text(_explanation(row)),
+            )
         )
-    terminal.out.print(table)
+    wide = getattr(terminal, "wide", False)
+    shown = print_fitted(terminal.out, "UWV interface overzicht", TABLE_COLUMNS, table_rows, wide=wide)
+    if {"Kenmerk", "Last status"} <= shown:
+        return
+    for row in rows:
+        kenmerk = "" if "Kenmerk" in shown or not row["kenmerk"] else f"kenmerk {row['kenmerk']}"
+        last = "" if "Last status" in shown else one_line(_explanation(row))
+        print_left_out(terminal.out, row["key"], [kenmerk, last])
 
 
 def _variant(key: str) -> str | None:
@@ -132,9 +151,19 @@ def _variant(key: str) -> str | None:
 
 
 def _explanation(row: dict[str, Any]) -> str:
-    """The code's meaning, Digipoort's own words verbatim, uwvcli's reason where it has one, and
-    the first of UWV's findings (with how many more: `explain --kenmerk` lists them all)."""
-    parts = [row["status_meaning"], row["foutbeschrijving"] or row["status_text"], row["reason"]]
+    """The code's meaning, Digipoort's own words verbatim (when they are not the code's name
+    again), uwvcli's reason where it has one, and the first of UWV's findings (with how many
+    more: `explain --kenmerk` lists them all). Each said once."""
+    from uwvcli.digipoort import codes  # the table loads only when a status is shown
+
+    meaning = (
+        codes.describe_with_text(
+            row["status_code"], row["foutcode"], row["foutbeschrijving"] or row["status_text"]
+        )
+        if row["status_code"]
+        else None
+    )
+    parts = [meaning, row["reason"]]
     found = row["findings"]
     if found:
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""

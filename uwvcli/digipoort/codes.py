@@ -166,6 +166,26 @@ def describe(code: str, foutcode: str | None = None) -> str:
     return line
 
 
+def describe_with_text(code: str, foutcode: str | None, text: str | None) -> str:
+    """`describe` plus Digipoort's own words (its statusomschrijving or foutbeschrijving),
+    verbatim, but only when they add something: most statusomschrijvingen are the code's
+    `name_nl`, which `describe` already shows."""
+    line = describe(code, foutcode)
+    words = " ".join((text or "").split())
+    if not words or _same_words(words, explain(code).name_nl) or _same_words(words, line):
+        return line
+    return f"{line} — Digipoort: {words}"
+
+
+def _same_words(text: str, other: str | None) -> bool:
+    """`Validatie gelukt.` and `validatie gelukt` say the same; a text inside `other` adds nothing."""
+
+    def plain(value: str) -> str:
+        return " ".join(value.split()).rstrip(".").casefold()
+
+    return other is not None and (plain(text) == plain(other) or plain(text) in plain(other))
+
+
 def outcome(code: str, foutcode: str | None = None) -> str | None:
     """The journal outcome a status leads to: `accepted`, `delivered`, `rejected`, `failed`, or
     None while the message is not finished.
