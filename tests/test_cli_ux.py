@@ -4,8 +4,10 @@ either side of the command name; readable --help."""
 
 from __future__ import annotations
 
+import csv
 import importlib
 import io
+import json
 import re
 import shutil
 from datetime import UTC, date, datetime
@@ -23,6 +25,7 @@ from uwvcli.cli import app
 from uwvcli.cli import due as due_cli
 from uwvcli.cli import status as status_cli
 from uwvcli.cli.console import Terminal
+from uwvcli.cli.output import csv_document
 from uwvcli.cli.send import explanation, render_report
 from uwvcli.delivery.loop import Delivery, SendReport
 from uwvcli.domain.models import aanleverkenmerk
@@ -229,3 +232,44 @@ def test_the_config_is_found_in_etc_and_the_error_names_every_place_tried(
     monkeypatch.setattr(app_module, "DEFAULT_CONFIGS", (Path("nowhere.yaml"), etc))
     found = CliRunner().invoke(app, ["due", "--date", "2026-12-01", "--format", "json"])
     assert found.exit_code == 0, found.output
+
+
+# ---------------------------------------------------------------- CSV for Excel, --output
+
+
+def test_due_csv_for_dutch_excel_into_an_owner_only_file(samples: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["due", "-c", str(samples), "--date", "2026-12-01"]
+    plain = runner.invoke(app, [*args, "--format", "csv"])
+    target = tmp_path / "due.csv"
+    excel = runner.invoke(app, [*args, "--excel", "--output", str(target)])
+    assert excel.exit_code == plain.exit_code == 1  # the samples need attention
+    assert excel.stdout == ""  # the file got it
+    data = target.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data  # BOM: Excel reads UTF-8
+    assert target.stat().st_mode & 0o777 == 0o600
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows == list(csv.reader(io.StringIO(plain.stdout)))
+    assert rows[0][0] == "key" and len(rows) > 10
+
+
+def test_status_csv_for_excel_on_stdout_and_json_into_a_file(journal_config: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    excel = runner.invoke(app, ["status", "-c", str(journal_config), "--excel"])
+    assert excel.stdout_bytes.startswith(b"\xef\xbb\xbf") and excel.stdout.count(";") > 20
+    target = tmp_path / "status.json"
+    written = runner.invoke(app, ["status", "-c", str(journal_config), "-f", "json", "-o", str(target)])
+    assert written.exit_code == 1 and written.stdout == ""
+    assert {row["kenmerk"] for row in json.loads(target.read_text())["notifications"]} == set(KENMERKEN)
+    refused = runner.invoke(app, ["status", "-c", str(journal_config), "--output", str(tmp_path / "t.txt")])
+    assert refused.exit_code == 2 and not (tmp_path / "t.txt").exists()
+
+
+def test_excel_csv_keeps_a_formula_looking_value_as_text() -> None:
+    text = csv_document(("employee_id",), [("=HYPERLINK(1)",), ("-1+2",), ("1001",)], excel=True)
+    assert list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";")) == [
+        ["employee_id"],
+        ["'=HYPERLINK(1)"],
+        ["'-1+2"],
+        ["1001"],
+    ]

@@ -4,8 +4,7 @@ renders it."""
 
 from __future__ import annotations
 
-import csv
-import sys
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated
 
@@ -16,7 +15,7 @@ from uwvcli.app import due as use_case
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
-from uwvcli.cli.output import write_json
+from uwvcli.cli.output import ExcelOption, OutputFileOption, csv_document, csv_or_json, deliver, json_document
 from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, InputError, Notification, State
@@ -53,6 +52,8 @@ def due(
         ),
     ] = 0,
     output: FormatOption = OutputFormat.table,
+    excel: ExcelOption = False,
+    output_file: OutputFileOption = None,
 ) -> None:
     """Preview the notifications due (and late or blocked) on a date; changes nothing.
 
@@ -60,13 +61,14 @@ def due(
     row that could not be read."""
     app = get_app(ctx)
     day = parse_run_date(run_date)
+    output = OutputFormat(csv_or_json(output, excel, output_file))
     cfg = app.load_config(config)
     plan = use_case.preview(cfg, day, horizon=horizon)
 
     if output is OutputFormat.json:
-        write_due_json(day, plan.notifications, plan.input_errors)
+        deliver(json_document(due_document(day, plan.notifications, plan.input_errors)), output_file)
     elif output is OutputFormat.csv:
-        write_csv(plan.notifications)
+        deliver(csv_document(CSV_FIELDS, csv_rows(plan.notifications), excel=excel), output_file)
     elif app.terminal.out.is_terminal:
         render_table(app.terminal, cfg, day, plan.notifications)
     else:
@@ -75,23 +77,20 @@ def due(
     raise typer.Exit(use_case.exit_code(plan))
 
 
-def write_due_json(day: date, notifications: list[Notification], errors: list[InputError]) -> None:
+def due_document(day: date, notifications: list[Notification], errors: list[InputError]) -> dict[str, object]:
     """CONTRACT §4: one object on stdout, nothing else."""
-    document = {
+    return {
         "date": day.isoformat(),
         "notifications": [n.to_json() for n in notifications],
         "input_errors": [e.to_json() for e in errors],
     }
-    write_json(document)
 
 
-def write_csv(notifications: list[Notification]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+def csv_rows(notifications: list[Notification]) -> Iterator[list[object]]:
     for n in notifications:
         row = n.to_json()
         row["problems"] = "; ".join(map(str, n.problems))
-        writer.writerow("" if row[f] is None else row[f] for f in CSV_FIELDS)
+        yield ["" if row[f] is None else row[f] for f in CSV_FIELDS]
 
 
 def days_left(day: date, deadline: date | None) -> str:

@@ -5,8 +5,6 @@ The rows come from `app.status.overview`; this module renders them as a table, l
 
 from __future__ import annotations
 
-import csv
-import sys
 from datetime import date
 from typing import Annotated, Any
 
@@ -17,7 +15,7 @@ from uwvcli.app.status import FIELDS, exit_code, overview
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_run_date
-from uwvcli.cli.output import write_json
+from uwvcli.cli.output import ExcelOption, OutputFileOption, csv_document, csv_or_json, deliver, json_document
 from uwvcli.cli.send import STATE_STYLES, one_line
 from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.labels import kind_label
@@ -37,12 +35,15 @@ def status(
         typer.Option("--since", help="Only notifications changed on or after: YYYY-MM-DD, today, yesterday."),
     ] = None,
     output: FormatOption = OutputFormat.table,
+    excel: ExcelOption = False,
+    output_file: OutputFileOption = None,
 ) -> None:
     """Overview of all notifications and their Digipoort statuses (the UWV interface overzicht).
 
     Exit code 1 when a listed notification needs a person: blocked, in doubt, parked, rejected,
     failed or refused."""
     app = get_app(ctx)
+    output = OutputFormat(csv_or_json(output, excel, output_file))
     cfg = app.load_config(config)
     changed_since = _since(since)
     if employer is not None and employer not in cfg.employers:
@@ -52,11 +53,10 @@ def status(
         )
     rows = overview(cfg, employer_id=employer, state=state, kind=kind, since=changed_since)
     if output is OutputFormat.json:
-        write_json({"notifications": rows})
+        deliver(json_document({"notifications": rows}), output_file)
     elif output is OutputFormat.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(FIELDS)
-        writer.writerows([_csv_value(row[f]) for f in FIELDS] for row in rows)
+        table = ([_csv_value(row[f]) for f in FIELDS] for row in rows)
+        deliver(csv_document(FIELDS, table, excel=excel), output_file)
     else:
         filtered = any(value is not None for value in (employer, state, kind, changed_since))
         render(app.terminal, cfg, rows, filtered=filtered)
