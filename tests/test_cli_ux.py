@@ -154,9 +154,20 @@ def test_send_summary_at_80_columns_keeps_kenmerk_and_code_whole() -> None:
             "WG001/Z-111/herstel-42e-weeksmelding",
             "WG001-Z-111-HMLA",
             "accepted",
-            kenmerk=KENMERKEN[0],
+            kenmerk=KENMERKEN[1],
             code="500",
             text="Validatie bij de uitvragende partij gelukt.",
+        )
+    )
+    report.note(
+        Delivery(
+            "WG001/Z-112/zw-ziekmelding",
+            "WG001-Z-112-ZM",
+            "rejected",
+            kenmerk=KENMERKEN[0],
+            code="311",
+            foutcode="VAS500",
+            text="Validatie niet gelukt",
         )
     )
     term = terminal(80)
@@ -165,6 +176,7 @@ def test_send_summary_at_80_columns_keeps_kenmerk_and_code_whole() -> None:
     assert all(len(line) <= 80 for line in text.splitlines() if "│" in line)
     assert UUID.findall(text) == [KENMERKEN[0]] and f"  kenmerk {KENMERKEN[0]}" in text.splitlines()
     assert "WG001/Z-111/herstel-42e-weeksmelding" in text
+    assert KENMERKEN[1] not in text  # accepted: nothing to do; `uwvcli status` has its kenmerk
     said = explanation(report.lines[0])
     assert said.count("Validatie bij de uitvragende partij gelukt") == 1 and said.startswith("500 ")
 
@@ -273,3 +285,26 @@ def test_excel_csv_keeps_a_formula_looking_value_as_text() -> None:
         ["'-1+2"],
         ["1001"],
     ]
+
+
+# ---------------------------------------------------------------- the README's first screen
+
+
+def test_the_readme_shows_what_the_sample_run_prints_and_where_it_lands(tmp_path: Path) -> None:
+    readme = (SAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    shown_run = readme[readme.index("### What the sample run shows") : readme.index("## Everyday use")]
+    for must in ("samples/var/outbox/", "samples/var/recaps/", "samples/README.md", "rm -rf samples/var"):
+        assert must in shown_run
+    assert "Why it exits 1" in shown_run
+    copy = tmp_path / "samples"
+    shutil.copytree(SAMPLES, copy, ignore=shutil.ignore_patterns("var"))
+    result = CliRunner().invoke(
+        app, ["run", "--config", str(copy / "uwvcli.yaml"), "--date", "2026-12-01", "--no-send"]
+    )
+    assert result.exit_code == 1
+    [summary] = [line for line in result.stderr.splitlines() if "run 2026-12-01: " in line]
+    assert summary[summary.index("run 2026-12-01: ") :] in shown_run  # the pasted output is real
+    for line in result.stdout.splitlines():  # every prepared notification as the README shows it
+        result_word, _key, _due, *_ = line.split("\t")
+        assert result_word in ("written", "late", "blocked")
+    assert shown_run.count("│ WG00") >= len(result.stdout.splitlines())

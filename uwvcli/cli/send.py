@@ -30,6 +30,9 @@ STATE_STYLES = {
     "failed": "bold red",
 }
 
+#: States that need nothing more from anyone.
+SETTLED = frozenset({"accepted", "delivered"})
+
 ParallelismOption = Annotated[
     int,
     typer.Option("--parallelism", "-p", min=1, max=32, help="Messages submitted at the same time."),
@@ -127,6 +130,8 @@ def render_report(terminal: Terminal, report: SendReport) -> None:
         wide = getattr(terminal, "wide", False)
         shown = print_fitted(terminal.out, "Digipoort", TABLE_COLUMNS, rows, wide=wide)
         for line in lines:
+            if line.state in SETTLED:
+                continue  # done: its kenmerk is in `uwvcli status`; under the table only what needs a person
             kenmerk = "" if "Kenmerk" in shown or not line.kenmerk else f"kenmerk {line.kenmerk}"
             said = "" if "Explanation" in shown else one_line(explanation(line))
             print_left_out(terminal.out, line.key, [kenmerk, said])
