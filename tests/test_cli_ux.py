@@ -8,8 +8,12 @@ import csv
 import importlib
 import io
 import json
+import os
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -308,3 +312,19 @@ def test_the_readme_shows_what_the_sample_run_prints_and_where_it_lands(tmp_path
         result_word, _key, _due, *_ = line.split("\t")
         assert result_word in ("written", "late", "blocked")
     assert shown_run.count("│ WG00") >= len(result.stdout.splitlines())
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux `script` for a real terminal")
+def test_a_real_80_column_terminal_gets_a_table_that_fits(samples: Path) -> None:
+    uwvcli = Path(sys.executable).with_name("uwvcli")
+    command = f"{uwvcli} due --config {shlex.quote(str(samples))} --date 2026-12-01 --horizon 14"
+    env = {**os.environ, "COLUMNS": "80", "LINES": "50", "TERM": "xterm-256color"}
+    env.pop("CI", None)
+    done = subprocess.run(
+        ["script", "-qec", command, "/dev/null"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", done.stdout).replace("\r", "")
+    table = [line for line in screen.splitlines() if "│" in line]
+    assert table and all(len(line.rstrip()) <= 80 for line in table)
+    assert len(ISO_DATE.findall("\n".join(table))) >= len(table) - 2  # a deadline per row, never split
