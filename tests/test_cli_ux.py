@@ -328,3 +328,20 @@ def test_a_real_80_column_terminal_gets_a_table_that_fits(samples: Path) -> None
     table = [line for line in screen.splitlines() if "│" in line]
     assert table and all(len(line.rstrip()) <= 80 for line in table)
     assert len(ISO_DATE.findall("\n".join(table))) >= len(table) - 2  # a deadline per row, never split
+
+
+def test_shell_completion_completes_commands_and_options() -> None:
+    uwvcli = Path(sys.executable).with_name("uwvcli")
+
+    def complete(words: str) -> list[str]:
+        env = {
+            **os.environ,
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(len(words.split()) - 1),
+            "_UWVCLI_COMPLETE": "complete_bash",
+        }
+        return subprocess.run([uwvcli], env=env, capture_output=True, text=True, timeout=60).stdout.split()
+
+    assert complete("uwvcli du") == ["due"]
+    assert complete("uwvcli due --ho") == ["--horizon"]
+    assert "--wide" in complete("uwvcli status --w")
