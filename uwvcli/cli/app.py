@@ -196,7 +196,7 @@ def command(
         @functools.wraps(function)
         def guarded(*a: P.args, **kw: P.kwargs) -> R:
             ctx = get_current_context(silent=True)
-            shared = {name: kw.pop(name) for name in _SHARED}
+            shared = {name: kw.pop(name, default) for name, (_, default) in _SHARED.items()}
             wide = bool(kw.pop("wide", False))
             try:
                 if ctx is not None and isinstance(ctx.find_root().obj, App):
