@@ -853,7 +853,8 @@ def test_without_an_explanation_the_code_table_explains_the_code() -> None:
     text, _ = _parts(recap.compose_recap(replace(base, rejected=[fault])))
     block = text[text.index("AFGEWEZEN") : text.index("GEBLOKKEERD")]
     assert "Foutcode ALS100" in block
-    assert f"Uitleg: {codes.describe('ALS100')}" in block
+    assert f"Uitleg: {codes.describe_nl('ALS100')}" in block
+    assert "Wat te doen: Lees de toelichting." in block and "refused" not in block
 
 
 def test_a_server_without_starttls_is_not_used_when_starttls_is_configured(
@@ -977,3 +978,43 @@ def test_the_timer_fires_at_four_in_amsterdam_and_catches_up() -> None:
     ):
         assert setting in service.splitlines()
     assert "CRON_TZ=Europe/Amsterdam" in (CONTRIB / "crontab").read_text().splitlines()
+
+
+# ---------------------------------------------------------------- entirely in Dutch
+
+
+def test_the_codes_are_explained_in_dutch_with_what_to_do() -> None:
+    base = _busy_day()
+    untold = replace(base.rejected[0], explanation=None)  # what the run gives: no explanation of its own
+    text, rich = _parts(recap.compose_recap(replace(base, rejected=[untold])))
+    block = text[text.index("AFGEWEZEN") : text.index("GEBLOKKEERD")]
+    assert (
+        "Uitleg: 311 Validatie niet gelukt — het bericht is afgekeurd bij de validatie van Digipoort "
+        "(VAS500: de inhoud is afgekeurd bij de validatie van Digipoort)" in " ".join(block.split())
+    )
+    assert "Wat te doen: Lees de bevindingen, corrigeer de gegevens" in block
+    for english in (
+        codes.explain("311").summary,
+        codes.explain("VAS500").summary,
+        codes.explain("311").action,
+    ):
+        assert english not in text and english not in rich
+
+
+def test_a_note_shared_by_many_notifications_is_one_line_with_their_count() -> None:
+    base = _busy_day()
+    note = Note.of(Code.RISICOCODE_DEFAULT, code="01", sector="013")
+    sent = []
+    for number in range(17):
+        dossier = replace(
+            _dossier("1001", f"Z-{100 + number}", first_sick_day=date(2026, 11, 2)),
+            employee_id=f"2{number:03d}",
+        )
+        zm = _notification(dossier, Kind.ZW_ZIEKMELDING, date(2026, 11, 30), date(2026, 12, 3), notes=(note,))
+        sent.append(RecapItem.from_notification(zm, dossier))
+    text, _ = _parts(recap.compose_recap(replace(base, sent=sent, late=[], upcoming=[])))
+    notes = " ".join(text[text.index("OPMERKINGEN") :].split())
+    said = recap.note_in_dutch(note)
+    assert f"17 meldingen: {said}" in notes
+    assert notes.count(said) == 1
+    assert "Personeelsnummers: 2000, 2001," in notes and "2016." in notes

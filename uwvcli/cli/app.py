@@ -1,38 +1,89 @@
 """The Typer application and the one object every command receives.
 
 Commands live in sibling modules (due.py, check.py, run.py, send.py, status.py, resolve.py,
-explain.py, simulator.py); each parses its options, calls one library function and renders the result."""
+explain.py, simulator.py); each parses its options, calls one library function and renders the result.
+
+The options every command shares (`--config`, `--verbose`, `--quiet`, `--log-file`) are accepted
+before and after the command name (CONTRACT §1): the root callback takes them, and `command`
+adds them to every command's signature, so no command module has to repeat them."""
 
 from __future__ import annotations
 
+import copy
 import functools
+import inspect
 import logging
 import os
 import sys
 import traceback
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+from typer.models import OptionInfo, ParameterInfo
 
 from uwvcli import __version__
 from uwvcli.cli.console import Terminal
+from uwvcli.cli.options import ConfigOption, metavar_for
 from uwvcli.domain.models import Config
-from uwvcli.errors import EXIT_SOFTWARE, UwvcliError
+from uwvcli.errors import EXIT_SOFTWARE, ConfigError, ConfigProblem, UwvcliError
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+#: Where the configuration is looked for when neither --config nor $UWVCLI_CONFIG names it.
+DEFAULT_CONFIGS = (Path("uwvcli.yaml"), Path("/etc/uwvcli/uwvcli.yaml"))
 
 app = typer.Typer(
     name="uwvcli",
     help="Get sickness and pregnancy notifications to UWV on time, through Digipoort.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=(
+        "\b\nExamples:\n"
+        "  uwvcli --config /etc/uwvcli/uwvcli.yaml due --horizon 14\n"
+        "  uwvcli run --date today --log-file /var/log/uwvcli.log\n"
+        "  uwvcli COMMAND -h                                    (help for one command)"
+    ),
 )
+
+#: "Examples:" of each command's --help, in one place (the commands' epilogs).
+EXAMPLES = {
+    "due": (
+        "uwvcli due --horizon 14",
+        "uwvcli due --date 2026-12-01 --format json",
+        "uwvcli due --format csv --excel --output due.csv",
+    ),
+    "run": (
+        "uwvcli run --date today",
+        "uwvcli run --date 2026-12-01 --no-send",
+        "uwvcli --config /etc/uwvcli/uwvcli.yaml run --quiet --log-file /var/log/uwvcli.log",
+    ),
+    "send": ("uwvcli send", "uwvcli send --poll-seconds 300 -v"),
+    "status": (
+        "uwvcli status",
+        "uwvcli status --state rejected --since yesterday",
+        "uwvcli status --employer WG001 --format csv --excel --output status.csv",
+    ),
+    "report": ("uwvcli report", "uwvcli report --output /srv/share/uwv-overzicht.html --horizon 42"),
+    "resolve": (
+        "uwvcli resolve WG001/Z-17/zw-ziekmelding --kenmerk 8b1e6c2a-4a5e-4d3f-9a0b-2c6d7e8f9a01",
+        "uwvcli resolve WG001/Z-17/zw-ziekmelding --not-received",
+    ),
+    "explain": (
+        "uwvcli explain 311",
+        "uwvcli explain ALS100 VAS500",
+        "uwvcli explain --list --phase validatie",
+    ),
+    "check": ("uwvcli check", "uwvcli check --config samples/uwvcli.yaml --format json"),
+    "simulator": ("uwvcli simulator", "uwvcli simulator --port 8443 --lifecycle timed --step 2"),
+}
 
 
 @dataclass
@@ -40,23 +91,48 @@ class App:
     """Built once in the root callback, handed to every command via `ctx.obj`."""
 
     terminal: Terminal
+    config_option: Path | None = None  # --config given before the command name
     _configs: dict[Path, Config] = field(default_factory=dict)
 
     @staticmethod
     def config_path(option: Path | None) -> Path:
+        """--config, else $UWVCLI_CONFIG, else the first of `DEFAULT_CONFIGS` that exists (the
+        first one when none does: `load_config` then names every place tried)."""
         if option is not None:
             return option
         env = os.environ.get("UWVCLI_CONFIG")
-        return Path(env) if env else Path("uwvcli.yaml")
+        if env:
+            return Path(env)
+        return next((path for path in DEFAULT_CONFIGS if path.is_file()), DEFAULT_CONFIGS[0])
 
     def load_config(self, option: Path | None) -> Config:
         """Load and validate the configuration (raises ConfigError, exit 2)."""
         from uwvcli.inputs.config import load_config
 
         path = self.config_path(option)
+        if option is None and not os.environ.get("UWVCLI_CONFIG") and not path.is_file():
+            tried = ", ".join(str(p) if p.is_absolute() else f"./{p}" for p in DEFAULT_CONFIGS)
+            raise ConfigError(
+                str(path),
+                [
+                    ConfigProblem(
+                        "",
+                        f"no configuration found (tried $UWVCLI_CONFIG: not set, {tried}): pass "
+                        "--config PATH or set UWVCLI_CONFIG (config.example.yaml shows every key)",
+                    )
+                ],
+            )
         if path not in self._configs:
             self._configs[path] = load_config(path)
         return self._configs[path]
+
+    def configure(self, verbose: int, quiet: bool, log_file: Path | None) -> None:
+        """The shared options given after the command name add to those given before it."""
+        if not (verbose or quiet or log_file):
+            return
+        before = self.terminal
+        verbosity = -1 if quiet or before.verbosity < 0 else before.verbosity + verbose
+        self.terminal = Terminal(verbosity=verbosity, log_file=log_file or before.log_file)
 
 
 def _version(value: bool) -> None:
@@ -65,19 +141,32 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+VerboseOption = Annotated[
+    int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr.", show_default=False)
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr.")]
+LogFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--log-file", metavar="FILE", help="Also append log lines to this file.", show_default=False
+    ),
+]
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr.")] = 0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only warnings and errors on stderr.")] = False,
-    log_file: Annotated[
-        Path | None, typer.Option("--log-file", help="Also append log lines to this file.")
-    ] = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = 0,
+    quiet: QuietOption = False,
+    log_file: LogFileOption = None,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+        bool, typer.Option("--version", "-V", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    ctx.obj = App(terminal=Terminal(verbosity=-1 if quiet else verbose, log_file=log_file))
+    ctx.obj = App(
+        terminal=Terminal(verbosity=-1 if quiet else verbose, log_file=log_file), config_option=config
+    )
 
 
 def get_app(ctx: typer.Context) -> App:
@@ -128,28 +217,89 @@ def report_internal_error(error: BaseException, *, verbosity: int = 0) -> int:
     return EXIT_SOFTWARE
 
 
-def command(*args: object, **kwargs: object) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """`@app.command()` that turns the project's exceptions into a clean message on stderr and
-    the CONTRACT exit code, so no command ever shows a traceback for a foreseen problem."""
+WideOption = Annotated[
+    bool,
+    typer.Option("--wide", "-w", help="Show every column of the table, even when wider than the terminal."),
+]
+
+_SHARED = {"verbose": (VerboseOption, 0), "quiet": (QuietOption, False), "log_file": (LogFileOption, None)}
+
+
+def command(
+    *args: object, tables: bool = False, **kwargs: object
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """`@app.command()` that also takes the shared options after the command name, gives every
+    option a readable metavar and the command its examples, and turns the project's exceptions
+    into a clean message on stderr and the CONTRACT exit code, so no command ever shows a
+    traceback for a foreseen problem. `tables`: the command renders tables and takes `--wide`."""
 
     def register(function: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(function, eval_str=True)
+        takes_config = "config" in signature.parameters
+
         @functools.wraps(function)
         def guarded(*a: P.args, **kw: P.kwargs) -> R:
+            root = _root_app((*a, *kw.values()))
+            shared = {name: kw.pop(name, default) for name, (_, default) in _SHARED.items()}
+            wide = bool(kw.pop("wide", False))
             try:
+                if root is not None:
+                    root.configure(**shared)  # type: ignore[arg-type]
+                    root.terminal.wide = wide
+                    if takes_config and kw.get("config") is None:
+                        kw["config"] = root.config_option
                 return function(*a, **kw)
             except UwvcliError as error:
-                root = _root_app((*a, *kw.values()))
                 terminal = root.terminal if root else Terminal()
                 terminal.error(str(error))
                 raise typer.Exit(error.exit_code) from None
             except (typer.Exit, typer.Abort, typer.TyperException, OSError):
                 raise  # the command line's own ways out; `main` words a file system problem
             except Exception as error:  # a bug: the last-resort report, with the -v count known here
-                root = _root_app((*a, *kw.values()))
                 verbosity = root.terminal.verbosity if root else 0
                 raise typer.Exit(report_internal_error(error, verbosity=verbosity)) from None
 
+        parameters = [_readable(p) for p in signature.parameters.values()]
+        parameters += [
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+            for name, (annotation, default) in _SHARED.items()
+        ]
+        if tables:
+            parameters.append(
+                inspect.Parameter(
+                    "wide", inspect.Parameter.KEYWORD_ONLY, annotation=WideOption, default=False
+                )
+            )
+        guarded.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        del guarded.__wrapped__  # typer must read the signature above, not the function's own
+        guarded.__annotations__ = {p.name: p.annotation for p in parameters}  # evaluated: no names to resolve
+        name = str(args[0]) if args else function.__name__
+        if name in EXAMPLES and "epilog" not in kwargs:
+            kwargs["epilog"] = "\b\nExamples:\n" + "\n".join(f"  {line}" for line in EXAMPLES[name])
         app.command(*args, **kwargs)(guarded)  # type: ignore[arg-type]
         return guarded
 
     return register
+
+
+def _readable(parameter: inspect.Parameter) -> inspect.Parameter:
+    """The parameter with a metavar people read (`DAYS`, `FILE`) instead of Click's type name
+    (`<int range>`, `<path>`), unless the command chose one."""
+    if typing.get_origin(parameter.annotation) is not Annotated:
+        return parameter
+    base, *extras = typing.get_args(parameter.annotation)
+    infos = [extra for extra in extras if isinstance(extra, ParameterInfo)]
+    if not infos or infos[0].metavar is not None or getattr(infos[0], "count", False):
+        return parameter
+    info = infos[0]
+    if isinstance(info, OptionInfo):
+        names = [n for n in (info.default, *info.param_decls) if isinstance(n, str) and n.startswith("--")]
+        metavar = metavar_for(names[0] if names else f"--{parameter.name}", base)
+    else:  # an argument: its name, as the usage line shows it
+        metavar = parameter.name.upper()
+    if metavar is None:
+        return parameter
+    updated = copy.copy(info)
+    updated.metavar = metavar
+    rest = [extra for extra in extras if extra is not info]
+    return parameter.replace(annotation=Annotated[(base, updated, *rest)])

@@ -20,6 +20,8 @@ log = logging.getLogger("uwvcli")
 class Terminal:
     def __init__(self, verbosity: int = 0, log_file: Path | None = None):
         self.verbosity = verbosity
+        self.log_file = log_file
+        self.wide = False  # --wide: tables show every column, however wide (cli/tables.py)
         no_color = bool(os.environ.get("NO_COLOR"))
         self.out = Console(no_color=no_color, highlight=False, soft_wrap=True)
         self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)

@@ -4,20 +4,19 @@ renders it."""
 
 from __future__ import annotations
 
-import csv
-import sys
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from uwvcli.app import due as use_case
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
-from uwvcli.cli.output import write_json
+from uwvcli.cli.output import ExcelOption, OutputFileOption, csv_document, csv_or_json, deliver, json_document
+from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, InputError, Notification, State
 
@@ -41,7 +40,7 @@ CSV_FIELDS = (
 )
 
 
-@command("due")
+@command("due", tables=True)
 def due(
     ctx: typer.Context,
     config: ConfigOption = None,
@@ -53,6 +52,8 @@ def due(
         ),
     ] = 0,
     output: FormatOption = OutputFormat.table,
+    excel: ExcelOption = False,
+    output_file: OutputFileOption = None,
 ) -> None:
     """Preview the notifications due (and late or blocked) on a date; changes nothing.
 
@@ -60,13 +61,14 @@ def due(
     row that could not be read."""
     app = get_app(ctx)
     day = parse_run_date(run_date)
+    output = OutputFormat(csv_or_json(output, excel, output_file))
     cfg = app.load_config(config)
     plan = use_case.preview(cfg, day, horizon=horizon)
 
     if output is OutputFormat.json:
-        write_due_json(day, plan.notifications, plan.input_errors)
+        deliver(json_document(due_document(day, plan.notifications, plan.input_errors)), output_file)
     elif output is OutputFormat.csv:
-        write_csv(plan.notifications)
+        deliver(csv_document(CSV_FIELDS, csv_rows(plan.notifications), excel=excel), output_file)
     elif app.terminal.out.is_terminal:
         render_table(app.terminal, cfg, day, plan.notifications)
     else:
@@ -75,23 +77,20 @@ def due(
     raise typer.Exit(use_case.exit_code(plan))
 
 
-def write_due_json(day: date, notifications: list[Notification], errors: list[InputError]) -> None:
+def due_document(day: date, notifications: list[Notification], errors: list[InputError]) -> dict[str, object]:
     """CONTRACT §4: one object on stdout, nothing else."""
-    document = {
+    return {
         "date": day.isoformat(),
         "notifications": [n.to_json() for n in notifications],
         "input_errors": [e.to_json() for e in errors],
     }
-    write_json(document)
 
 
-def write_csv(notifications: list[Notification]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
+def csv_rows(notifications: list[Notification]) -> Iterator[list[object]]:
     for n in notifications:
         row = n.to_json()
         row["problems"] = "; ".join(map(str, n.problems))
-        writer.writerow("" if row[f] is None else row[f] for f in CSV_FIELDS)
+        yield ["" if row[f] is None else row[f] for f in CSV_FIELDS]
 
 
 def days_left(day: date, deadline: date | None) -> str:
@@ -129,35 +128,46 @@ def summary(notifications: list[Notification]) -> str:
     return ", ".join(f"{count} {state}" for state, count in counts.items() if count)
 
 
+#: The table's columns; on a narrow terminal the employer's name goes first, then the days left
+#: and the due date (the deadline is what counts), then the problems, listed under the table.
+TABLE_COLUMNS = (
+    Column("Employer"),
+    Column("Name", drop=1),
+    Column("Employee"),
+    Column("Notification"),
+    Column("Due", drop=3),
+    Column("Deadline"),
+    Column("Days left", drop=2),
+    Column("State"),
+    Column("Problems", drop=4, free_text=True),
+)
+
+
 def render_table(terminal: Terminal, config: Config, day: date, notifications: list[Notification]) -> None:
     if not notifications:
         terminal.out.print(f"Nothing due on {day.isoformat()}.")
         return
-    table = Table(title=f"UWV notifications on {day.isoformat()}", title_justify="left", expand=False)
-    for header in (
-        "Employer",
-        "Employee",
-        "Notification",
-        "Due",
-        "Deadline",
-        "Days left",
-        "State",
-        "Problems",
-    ):
-        table.add_column(header, overflow="fold")
+    rows = []
     for n in notifications:
         employer = config.employers.get(n.employer_id)
-        table.add_row(
-            Text(f"{n.employer_id} {employer.name}" if employer else n.employer_id),
-            n.employee_id,
-            kind_label(n.kind, n.variant),
-            n.due_date.isoformat(),
-            n.deadline.isoformat() if n.deadline else "–",
-            days_left(day, n.deadline),
-            Text(str(n.state), style=STATE_STYLES[n.state]),
-            Text("\n".join(map(str, n.problems))),
+        rows.append(
+            (
+                n.employer_id,
+                Text(employer.name if employer else ""),
+                n.employee_id,
+                kind_label(n.kind, n.variant),
+                n.due_date.isoformat(),
+                n.deadline.isoformat() if n.deadline else "–",
+                days_left(day, n.deadline),
+                Text(str(n.state), style=STATE_STYLES[n.state]),
+                Text("\n".join(map(str, n.problems))),
+            )
         )
-    terminal.out.print(table)
+    title = f"UWV notifications on {day.isoformat()}"
+    shown = print_fitted(terminal.out, title, TABLE_COLUMNS, rows, wide=getattr(terminal, "wide", False))
+    if "Problems" not in shown:
+        for n in notifications:
+            print_left_out(terminal.out, str(n.key), [str(problem) for problem in n.problems])
     terminal.out.print(summary(notifications))
 
 

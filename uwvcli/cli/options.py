@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import typing
 from datetime import date, datetime, timedelta
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -24,7 +25,8 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         "-c",
-        help="Configuration file (default: $UWVCLI_CONFIG, else ./uwvcli.yaml).",
+        metavar="FILE",
+        help="Configuration file (default: $UWVCLI_CONFIG, else ./uwvcli.yaml, else /etc/uwvcli/uwvcli.yaml)",
         show_default=False,
     ),
 ]
@@ -57,3 +59,39 @@ def parse_run_date(value: str) -> date:
         raise typer.BadParameter(
             f"{value!r} is not a date: write YYYY-MM-DD, 'today' or 'yesterday'.", param_hint="--date"
         ) from None
+
+
+#: Metavars of `--help` by option: what to write there, in the words of the help text.
+_METAVARS = {
+    "--config": "FILE",
+    "--log-file": "FILE",
+    "--output": "FILE",
+    "--trust": "FILE",
+    "--folder": "DIR",
+    "--date": "DATE",
+    "--since": "DATE",
+    "--horizon": "DAYS",
+    "--poll-seconds": "SECONDS",
+    "--step": "SECONDS",
+    "--parallelism": "N",
+    "--employer": "ID",
+    "--kenmerk": "KENMERK",
+    "--port": "PORT",
+    "--host": "HOST",
+    "--phase": "PHASE",
+    "--scenario": "MARKERS",
+    "--lifecycle": "NAME",
+    "--reason": "TEXT",
+}
+_METAVARS_BY_TYPE: dict[object, str] = {Path: "FILE", int: "N", float: "NUMBER", date: "DATE", str: "TEXT"}
+
+
+def metavar_for(option: str, annotation: object) -> str | None:
+    """The metavar of `option` (`--horizon` → `DAYS`), or None for a flag or a choice, whose
+    `--help` already says what to write."""
+    base = next((arg for arg in typing.get_args(annotation) if arg is not type(None)), annotation)
+    if typing.get_origin(base) is list:
+        base = typing.get_args(base)[0]
+    if base is bool or (isinstance(base, type) and issubclass(base, Enum)):
+        return None
+    return _METAVARS.get(option) or _METAVARS_BY_TYPE.get(base, "TEXT")

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date
 from uwvcli.cli.output import write_json
+from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Notification
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # signing, messages and the Digipoort stack load only when a 
 PROGRESS_THRESHOLD = 50
 
 
-@command("run")
+@command("run", tables=True)
 def run(
     ctx: typer.Context,
     config: ConfigOption = None,
@@ -206,36 +206,63 @@ def lines(report: PrepareReport) -> list[str]:
     return out
 
 
+#: The run table's columns; on a narrow terminal the dossier and the due date go first, then the
+#: details (listed under the table then, where they say more than the outbox file's name).
+TABLE_COLUMNS = (
+    Column("Result"),
+    Column("Employer"),
+    Column("Employee"),
+    Column("Dossier", drop=1),
+    Column("Notification"),
+    Column("Due", drop=2),
+    Column("Deadline", drop=4),
+    Column("Details", drop=3, free_text=True),
+)
+
+
 def render_table(terminal: Terminal, report: PrepareReport) -> None:
-    table = Table(title=f"uwvcli run {report.run_date.isoformat()}", title_justify="left")
-    for header in ("Result", "Employer", "Employee", "Dossier", "Notification", "Due", "Deadline", "Details"):
-        table.add_column(header, overflow="fold")
+    table_rows = []
+    keys = []  # the notifications whose details say more than the outbox file's name
     for result, n, detail in rows(report):
+        keys.append(None if result in ("written", "unchanged", "late") else str(n.key))
         deadline = n.deadline.isoformat() if n.deadline else "–"
         label = kind_label(n.kind, n.variant)
-        table.add_row(
-            result,
-            n.employer_id,
-            n.employee_id,
-            n.dossier_id,
-            label,
-            n.due_date.isoformat(),
-            deadline,
-            detail,
+        table_rows.append(
+            (
+                result,
+                n.employer_id,
+                n.employee_id,
+                n.dossier_id,
+                label,
+                n.due_date.isoformat(),
+                deadline,
+                detail,
+            )
         )
     for entry in (*report.still_unsuccessful, *report.withdrawn):
-        table.add_row(
-            str(entry.state) if entry in report.still_unsuccessful else "withdrawn",
-            entry.employer_id,
-            entry.employee_id,
-            entry.dossier_id,
-            kind_label(entry.kind, entry.variant),
-            entry.due_date.isoformat(),
-            entry.deadline.isoformat() if entry.deadline else "–",
-            entry.reason or "no longer due; not sent",
+        keys.append(entry.key)
+        table_rows.append(
+            (
+                str(entry.state) if entry in report.still_unsuccessful else "withdrawn",
+                entry.employer_id,
+                entry.employee_id,
+                entry.dossier_id,
+                kind_label(entry.kind, entry.variant),
+                entry.due_date.isoformat(),
+                entry.deadline.isoformat() if entry.deadline else "–",
+                entry.reason or "no longer due; not sent",
+            )
         )
-    if table.row_count:
-        terminal.out.print(table)
+    if not table_rows:
+        return
+    title = f"uwvcli run {report.run_date.isoformat()}"
+    shown = print_fitted(
+        terminal.out, title, TABLE_COLUMNS, table_rows, wide=getattr(terminal, "wide", False)
+    )
+    if "Details" not in shown:
+        for key, row in zip(keys, table_rows, strict=True):
+            if key is not None:
+                print_left_out(terminal.out, key, [row[-1]])
 
 
 def diagnostics(report: PrepareReport) -> list[str]:

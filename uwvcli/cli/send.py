@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption
+from uwvcli.cli.tables import Column, print_fitted, print_left_out
 
 if TYPE_CHECKING:  # the Digipoort stack is imported only when a command talks to it
     from uwvcli.delivery.loop import Delivery, SendReport
@@ -30,6 +30,9 @@ STATE_STYLES = {
     "failed": "bold red",
 }
 
+#: States that need nothing more from anyone.
+SETTLED = frozenset({"accepted", "delivered"})
+
 ParallelismOption = Annotated[
     int,
     typer.Option("--parallelism", "-p", min=1, max=32, help="Messages submitted at the same time."),
@@ -44,7 +47,7 @@ PollSecondsOption = Annotated[
 ]
 
 
-@command("send")
+@command("send", tables=True)
 def send(
     ctx: typer.Context,
     config: ConfigOption = None,
@@ -77,14 +80,15 @@ def _progress(terminal: Terminal, line: Delivery) -> None:
 
 
 def explanation(line: Delivery) -> str:
-    """Code meaning from the project's table, then Digipoort's own words verbatim, or ours."""
+    """Code meaning from the project's table, then Digipoort's own words verbatim when they say
+    more than the code's name, or ours."""
     from uwvcli.digipoort import codes
 
     parts = []
     if line.code:
         foutcode = line.foutcode if line.foutcode != line.code else None
-        parts.append(codes.describe(line.code, foutcode))
-    if line.text:
+        parts.append(codes.describe_with_text(line.code, foutcode, line.text))
+    elif line.text:
         parts.append(f"Digipoort: {line.text}")
     if line.reason:
         parts.append(line.reason)
@@ -96,6 +100,16 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+#: The summary's columns; what does not fit is listed under the table, a line per message.
+TABLE_COLUMNS = (
+    Column("Notification"),
+    Column("Aanleverkenmerk", drop=1),
+    Column("State"),
+    Column("Kenmerk", drop=2),
+    Column("Explanation", drop=3, free_text=True),
+)
+
+
 def render_report(terminal: Terminal, report: SendReport) -> None:
     """The summary on stdout: a Rich table on a terminal, one plain line per message otherwise."""
     lines = report.lines
@@ -103,18 +117,24 @@ def render_report(terminal: Terminal, report: SendReport) -> None:
         terminal.out.print("Nothing to send and no open messages.")
         return
     if terminal.out.is_terminal:
-        table = Table(title="Digipoort", title_justify="left")
-        for header in ("Notification", "Aanleverkenmerk", "State", "Kenmerk", "Explanation"):
-            table.add_column(header, overflow="fold")
-        for line in lines:
-            table.add_row(
+        rows = [
+            (
                 str(line.key),
                 line.aanleverkenmerk,
                 Text(line.state, style=STATE_STYLES.get(line.state, "")),
                 line.kenmerk or "–",
-                explanation(line),
+                Text(explanation(line)),
             )
-        terminal.out.print(table)
+            for line in lines
+        ]
+        wide = getattr(terminal, "wide", False)
+        shown = print_fitted(terminal.out, "Digipoort", TABLE_COLUMNS, rows, wide=wide)
+        for line in lines:
+            if line.state in SETTLED:
+                continue  # done: its kenmerk is in `uwvcli status`; under the table only what needs a person
+            kenmerk = "" if "Kenmerk" in shown or not line.kenmerk else f"kenmerk {line.kenmerk}"
+            said = "" if "Explanation" in shown else one_line(explanation(line))
+            print_left_out(terminal.out, line.key, [kenmerk, said])
     else:
         for line in lines:
             fields = [

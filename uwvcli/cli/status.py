@@ -5,28 +5,26 @@ The rows come from `app.status.overview`; this module renders them as a table, l
 
 from __future__ import annotations
 
-import csv
-import sys
 from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from uwvcli.app.status import FIELDS, exit_code, overview
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_run_date
-from uwvcli.cli.output import write_json
+from uwvcli.cli.output import ExcelOption, OutputFileOption, csv_document, csv_or_json, deliver, json_document
 from uwvcli.cli.send import STATE_STYLES, one_line
+from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.keys import parse_key
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, Kind
 from uwvcli.state.journal import JournalState
 
 
-@command("status")
+@command("status", tables=True)
 def status(
     ctx: typer.Context,
     config: ConfigOption = None,
@@ -38,12 +36,15 @@ def status(
         typer.Option("--since", help="Only notifications changed on or after: YYYY-MM-DD, today, yesterday."),
     ] = None,
     output: FormatOption = OutputFormat.table,
+    excel: ExcelOption = False,
+    output_file: OutputFileOption = None,
 ) -> None:
     """Overview of all notifications and their Digipoort statuses (the UWV interface overzicht).
 
     Exit code 1 when a listed notification needs a person: blocked, in doubt, parked, rejected,
     failed or refused."""
     app = get_app(ctx)
+    output = OutputFormat(csv_or_json(output, excel, output_file))
     cfg = app.load_config(config)
     changed_since = _since(since)
     if employer is not None and employer not in cfg.employers:
@@ -53,13 +54,13 @@ def status(
         )
     rows = overview(cfg, employer_id=employer, state=state, kind=kind, since=changed_since)
     if output is OutputFormat.json:
-        write_json({"notifications": rows})
+        deliver(json_document({"notifications": rows}), output_file)
     elif output is OutputFormat.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(FIELDS)
-        writer.writerows([_csv_value(row[f]) for f in FIELDS] for row in rows)
+        table = ([_csv_value(row[f]) for f in FIELDS] for row in rows)
+        deliver(csv_document(FIELDS, table, excel=excel), output_file)
     else:
-        render(app.terminal, cfg, rows)
+        filtered = any(value is not None for value in (employer, state, kind, changed_since))
+        render(app.terminal, cfg, rows, filtered=filtered)
     raise typer.Exit(exit_code(rows))
 
 
@@ -81,10 +82,30 @@ def _since(value: str | None) -> date | None:
         ) from None
 
 
-def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> None:
+#: The overzicht's columns. On a narrow terminal the employer's name goes first, then the dates
+#: and the aanleverkenmerk; the kenmerk and the last status, when they do not fit, are listed under
+#: the table, one line per notification (a kenmerk is never wrapped: it is copied from here).
+TABLE_COLUMNS = (
+    Column("Employer"),
+    Column("Name", drop=1),
+    Column("Employee"),
+    Column("Notification"),
+    Column("Due", drop=2),
+    Column("Deadline", drop=3),
+    Column("State"),
+    Column("Aanleverkenmerk", drop=4),
+    Column("Kenmerk", drop=5),
+    Column("Last status", drop=6, free_text=True),
+)
+
+
+def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]], *, filtered: bool = False) -> None:
     """A Rich table on a terminal; one tab-separated line per notification otherwise."""
     if not rows:
-        terminal.out.print("No notifications in the journal (yet).")
+        message = (
+            "No notifications match the filter." if filtered else "Nothing done yet: the journal is empty."
+        )
+        terminal.out.print(message)
         return
     if not terminal.out.is_terminal:
         for row in rows:
@@ -97,39 +118,47 @@ def render(terminal: Terminal, config: Config, rows: list[dict[str, Any]]) -> No
             ]
             print("\t".join(field or "-" for field in fields))
         return
-    table = Table(title="UWV interface overzicht", title_justify="left")
-    for header in (
-        "Employer",
-        "Employee",
-        "Notification",
-        "Due",
-        "Deadline",
-        "State",
-        "Aanleverkenmerk",
-        "Kenmerk",
-        "Last status",
-    ):
-        table.add_column(header, overflow="fold")
+    table_rows = []
     for row in rows:
         employer = config.employers.get(row["employer_id"] or "")
-        table.add_row(
-            f"{row['employer_id']} {employer.name}" if employer else row["employer_id"],
-            row["employee_id"],
-            kind_label(Kind(row["kind"]), parse_key(row["key"]).variant),
-            row["due_date"],
-            row["deadline"] or "–",
-            Text(row["state"] or "", style=STATE_STYLES.get(row["state"] or "", "")),
-            row["aanleverkenmerk"] or "–",
-            row["kenmerk"] or "–",
-            _explanation(row),
+        table_rows.append(
+            (
+                row["employer_id"] or "",
+                Text(employer.name if employer else ""),
+                row["employee_id"] or "",
+                kind_label(Kind(row["kind"]), parse_key(row["key"]).variant),
+                row["due_date"],
+                row["deadline"] or "–",
+                Text(row["state"] or "", style=STATE_STYLES.get(row["state"] or "", "")),
+                row["aanleverkenmerk"] or "–",
+                row["kenmerk"] or "–",
+                Text(_explanation(row)),
+            )
         )
-    terminal.out.print(table)
+    wide = getattr(terminal, "wide", False)
+    shown = print_fitted(terminal.out, "UWV interface overzicht", TABLE_COLUMNS, table_rows, wide=wide)
+    if {"Kenmerk", "Last status"} <= shown:
+        return
+    for row in rows:
+        kenmerk = "" if "Kenmerk" in shown or not row["kenmerk"] else f"kenmerk {row['kenmerk']}"
+        last = "" if "Last status" in shown else one_line(_explanation(row))
+        print_left_out(terminal.out, row["key"], [kenmerk, last])
 
 
 def _explanation(row: dict[str, Any]) -> str:
-    """The code's meaning, Digipoort's own words verbatim, uwvcli's reason where it has one, and
-    the first of UWV's findings (with how many more: `explain --kenmerk` lists them all)."""
-    parts = [row["status_meaning"], row["foutbeschrijving"] or row["status_text"], row["reason"]]
+    """The code's meaning, Digipoort's own words verbatim (when they are not the code's name
+    again), uwvcli's reason where it has one, and the first of UWV's findings (with how many
+    more: `explain --kenmerk` lists them all). Each said once."""
+    from uwvcli.digipoort import codes  # the table loads only when a status is shown
+
+    meaning = (
+        codes.describe_with_text(
+            row["status_code"], row["foutcode"], row["foutbeschrijving"] or row["status_text"]
+        )
+        if row["status_code"]
+        else None
+    )
+    parts = [meaning, row["reason"]]
     found = row["findings"]
     if found:
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""

@@ -95,6 +95,8 @@ class CodeInfo:
     summary: str  # one short clause for one-line descriptions
     service: str | None = None  # foutcodes: the Digipoort service reporting it
     related: tuple[str, ...] = field(default=())
+    summary_nl: str | None = None  # `summary` in Dutch (the recap mails); None outside the table
+    action_nl: str | None = None  # `action` in Dutch; None outside the table
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -112,6 +114,8 @@ class CodeInfo:
             "service": self.service,
             "summary": self.summary,
             "related": list(self.related),
+            "summary_nl": self.summary_nl,
+            "action_nl": self.action_nl,
         }
 
 
@@ -164,6 +168,48 @@ def describe(code: str, foutcode: str | None = None) -> str:
         fout = explain(foutcode)
         line += f" ({fout.code}: {fout.summary})"
     return line
+
+
+def describe_nl(code: str, foutcode: str | None = None) -> str:
+    """`describe` in Dutch, for the recap mails: e.g. `311 Validatie niet gelukt — het bericht is
+    afgekeurd bij de validatie van Digipoort (VAS500: de inhoud is afgekeurd …)`. A code outside
+    the table says so, in Dutch, instead of borrowing the English guess."""
+    info = explain(code)
+    title = info.code or "(leeg)"
+    if info.type == STATUS and info.name_nl:
+        title += f" {info.name_nl}"
+    line = f"{title} — {_summary_nl(info)}"
+    if foutcode and foutcode.strip():
+        fout = explain(foutcode)
+        line += f" ({fout.code}: {_summary_nl(fout)})"
+    return line
+
+
+def _summary_nl(info: CodeInfo) -> str:
+    return info.summary_nl or _UNKNOWN_NL
+
+
+_UNKNOWN_NL = "staat niet in de codetabel van uwvcli: de toelichting van Digipoort legt het uit"
+
+
+def describe_with_text(code: str, foutcode: str | None, text: str | None) -> str:
+    """`describe` plus Digipoort's own words (its statusomschrijving or foutbeschrijving),
+    verbatim, but only when they add something: most statusomschrijvingen are the code's
+    `name_nl`, which `describe` already shows."""
+    line = describe(code, foutcode)
+    words = " ".join((text or "").split())
+    if not words or _same_words(words, explain(code).name_nl) or _same_words(words, line):
+        return line
+    return f"{line} — Digipoort: {words}"
+
+
+def _same_words(text: str, other: str | None) -> bool:
+    """`Validatie gelukt.` and `validatie gelukt` say the same; a text inside `other` adds nothing."""
+
+    def plain(value: str) -> str:
+        return " ".join(value.split()).rstrip(".").casefold()
+
+    return other is not None and (plain(text) == plain(other) or plain(text) in plain(other))
 
 
 def outcome(code: str, foutcode: str | None = None) -> str | None:

@@ -709,9 +709,27 @@ def _consistency(args: list, unreadable: set[str | None]) -> list[tuple[str | No
 # ---------------------------------------------------------------- files
 
 
+def _column_name(cell: str) -> str:
+    """A header cell as a field name: spreadsheets and people write `Employer_ID ` or
+    `Employer ID` for `employer_id`."""
+    return _NAME_GAPS.sub("_", cell.strip()).lower()
+
+
+_NAME_GAPS = re.compile(r"[\s-]+")
+#: Separators people export with that are not CSV's: named in the message (never the cells).
+_OTHER_SEPARATORS = {"\t": "a tab", "|": "'|'", ":": "':'"}
+
+
 def _header(source: str, names: list[str], line_hint: str) -> list[str]:
     """Validate a CSV header: every column known, none twice, the required ones present."""
-    names = [name.strip() for name in names]
+    cells, names = names, [_column_name(name) for name in names]
+    if len(names) == 1 and names[0] not in FIELDS:
+        used = next((what for char, what in _OTHER_SEPARATORS.items() if char in cells[0]), None)
+        seems = f" (it seems to use {used})" if used else ""
+        raise InputFileError(
+            f"{source}: the header has one column{line_hint}: the separator must be ',' or ';'{seems}; "
+            "export the file as CSV with commas or semicolons"
+        )
     unknown = [name for name in names if name not in FIELDS]
     if unknown and len(unknown) * 2 > len(names):
         raise InputFileError(
@@ -957,10 +975,15 @@ def _read_json_items(loader: _Loader, items: Iterable[object], source: str) -> N
     layout = _Layout([loader.columns[name] for name in FIELDS])
     indices: list[int] = []
     rows: list[list[str]] = []
+    objects = 0
+    lacking = dict.fromkeys(REQUIRED, 0)  # per required field: the objects without it
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             loader.errors.append(InputError(source, index, "is not an object of field: value pairs"))
             continue
+        objects += 1
+        for name in REQUIRED:
+            lacking[name] += name not in item
         problems: list[tuple[str | None, str]] = []
         for key in dict.fromkeys(item.pop(jsonitems.REPEATED, ())):  # each repeated key once
             problems.append((str(key), f"{key} appears more than once in this object: keep one"))
@@ -988,6 +1011,18 @@ def _read_json_items(loader: _Loader, items: Iterable[object], source: str) -> N
             indices, rows = [], []
     if rows:
         loader.rows(layout, source, indices, rows)
+    _no_object_lacks_all(source, objects, lacking)
+
+
+def _no_object_lacks_all(source: str, objects: int, lacking: Mapping[str, int]) -> None:
+    """A required field that no object of a JSON export has is the file's problem, as a CSV
+    header without the column is: one message, not one per object."""
+    absent = [name for name, count in lacking.items() if objects and count == objects]
+    if absent:
+        raise InputFileError(
+            f"{source}: no dossier has the required field(s) {', '.join(absent)}: add them to the export "
+            "(docs/export-format.md lists the fields)"
+        )
 
 
 def display_name(path: Path, base: Path | None) -> str:

@@ -272,8 +272,8 @@ def _who(item: RecapItem) -> str:
 
 
 def _code_lines(item: RecapItem) -> list[str]:
-    """The codes, uwvcli's explanation (`codes.describe` unless the caller gave one),
-    Digipoort's own words, verbatim, and UWV's findings: what to correct."""
+    """The codes, uwvcli's explanation in Dutch (`codes.describe_nl` unless the caller gave one)
+    and what to do, Digipoort's own words, verbatim, and UWV's findings: what to correct."""
     if not (item.code or item.foutcode):
         return []
     names = []
@@ -283,9 +283,12 @@ def _code_lines(item: RecapItem) -> list[str]:
     if item.foutcode:
         names.append(f"{'foutcode' if names else 'Foutcode'} {item.foutcode}")
     explanation = item.explanation or (
-        codes.describe(item.code, item.foutcode) if item.code else codes.describe(item.foutcode or "")
+        codes.describe_nl(item.code, item.foutcode) if item.code else codes.describe_nl(item.foutcode or "")
     )
     lines = [", ".join(names), f"Uitleg: {_clean(explanation)}"]
+    action = codes.explain(item.code or item.foutcode or "").action_nl
+    if action:
+        lines.append(f"Wat te doen: {_clean(action)}")
     if item.foutbeschrijving:
         lines.append(f"Toelichting van Digipoort/UWV: “{_clean(item.foutbeschrijving)}”")
     if item.findings:
@@ -409,20 +412,31 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
     sections = [s for s in candidates if s.entries]
     notes = _notes(recap)
     if notes:
-        sections.append(_Section("Opmerkingen", "", tuple(_Entry(n) for n in notes)))
+        sections.append(_Section("Opmerkingen", "", tuple(notes)))
     return sections
 
 
-def _notes(recap: EmployerRecap) -> list[str]:
-    notes: list[str] = []
+def _notes(recap: EmployerRecap) -> list[_Entry]:
+    """The notes of the news items, each note once: a note that holds for several notifications
+    (the default risicopremiegroep for a whole employer) is one line with their number and
+    personnel numbers, not a line per notification."""
+    who_by_note: dict[str, list[RecapItem]] = {}
     seen_items: set[NotificationKey] = set()
     for _, item in recap.news():
         if item.key in seen_items:
             continue
         seen_items.add(item.key)
-        notes += [f"{_who(item)}: {note_in_dutch(n)}" for n in item.notes]
-    notes += [_clean(n) for n in recap.notes]
-    return list(dict.fromkeys(notes))
+        for note in dict.fromkeys(note_in_dutch(n) for n in item.notes):
+            who_by_note.setdefault(note, []).append(item)
+    entries = []
+    for note, items in who_by_note.items():
+        if len(items) == 1:
+            entries.append(_Entry(f"{_who(items[0])}: {note}"))
+            continue
+        numbers = ", ".join(dict.fromkeys(_clean(i.employee_id) for i in items))
+        entries.append(_Entry(f"{len(items)} meldingen: {note}", (f"Personeelsnummers: {numbers}.",)))
+    entries += [_Entry(text) for text in dict.fromkeys(_clean(n) for n in recap.notes)]
+    return entries
 
 
 _SUBJECT_COUNTS = (
