@@ -33,8 +33,9 @@ from uwvcli.errors import UwvcliError
 from uwvcli.state.journal import Journal
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
-POLICY = DeliveryPolicy(clock_skew=timedelta(minutes=5), attempt_timeout=timedelta(seconds=30))
-WINDOW = attempt_window(T0, POLICY)
+POLICY = DeliveryPolicy(clock_skew=timedelta(minutes=5), processing_margin=timedelta(seconds=60))
+ENDED = T0 + timedelta(seconds=2)  # the connection dropped two seconds after the attempt began
+WINDOW = attempt_window(T0, ENDED, POLICY)
 AFTER = T0 + timedelta(hours=1)  # the window has closed
 
 
@@ -95,15 +96,34 @@ listings = st.dictionaries(st.from_regex(r"K-[0-9]{3}", fullmatch=True), st.none
 @given(listed=listings, known=st.sets(st.from_regex(r"K-[0-9]{3}", fullmatch=True), max_size=6), now=moments)
 def test_reconcile_never_allows_a_resend_when_any_unknown_process_could_be_ours(listed, known, now) -> None:
     decision = reconcile(listed, known=known, window=WINDOW, now=now)
-    start, end = WINDOW
-    plausible = {k for k, seen in listed.items() if k not in known and (seen is None or start <= seen <= end)}
+    plausible = {
+        k
+        for k, seen in listed.items()
+        if k not in known and (seen is None or WINDOW.earliest <= seen <= WINDOW.latest)
+    }
     if decision.verdict == "absent":
-        assert not plausible and now > end
+        assert not plausible and now > WINDOW.absent_after
     if decision.verdict == "adopt":
         assert plausible == {decision.kenmerk}
     if len(plausible) > 1:
         assert decision.verdict == "ambiguous"
     assert decision.kenmerk is None or decision.kenmerk not in known
+
+
+def test_absent_depends_on_our_clock_only_not_on_the_clock_skew() -> None:
+    """Once the processing margin has passed since the attempt ended (our clock), an empty list
+    proves it never arrived; the skew only widens which Digipoort timestamps could be ours."""
+    wide = DeliveryPolicy(clock_skew=timedelta(hours=1), processing_margin=timedelta(seconds=60))
+    window = attempt_window(T0, ENDED, wide)
+    assert reconcile({}, known=set(), window=window, now=ENDED + timedelta(seconds=59)).verdict == "wait"
+    assert reconcile({}, known=set(), window=window, now=ENDED + timedelta(seconds=61)).verdict == "absent"
+
+
+def test_the_default_policy_settles_by_the_first_run_90_seconds_after_the_attempt_ended() -> None:
+    window = attempt_window(T0, ENDED, DeliveryPolicy())
+    later = ENDED + timedelta(seconds=90)
+    assert reconcile({}, known=set(), window=window, now=later).verdict == "absent"
+    assert reconcile({"K": ENDED}, known=set(), window=window, now=later).verdict == "adopt"
 
 
 # ---------------------------------------------------------------- the outcome of a status history
@@ -237,6 +257,7 @@ def _send(config, journal, digipoort, *, now=None, sleeps=None, poll_seconds=0.0
         attempt_timeout=timedelta(seconds=5),
         poll_interval_seconds=0.0,
         delivered_after=timedelta(days=2),
+        settle_wait_seconds=0.0,
     )
     return send_outbox(
         config,
