@@ -24,8 +24,11 @@ from pathlib import Path
 
 from cryptography import x509
 from digipoort_support import seed_test_pki
+from lxml import etree
 
 from uwvcli.digipoort.client import DigipoortClient
+from uwvcli.digipoort.soap import SOAP11, WSSE
+from uwvcli.digipoort.wss import sign_envelope
 from uwvcli.domain.models import Sender
 from uwvcli.messages.signing import Credentials, load_credentials
 from uwvcli.simulator.server import Simulator, _Answer, _Request
@@ -40,6 +43,7 @@ class Exchange:
     body: bytes
     process: Callable[[], _Answer]
     number: int  # 1 for the first request the server got, and so on
+    backend: Simulator  # for its service key, to sign a forged answer
 
     def answer(self) -> _Answer:
         return self.process()
@@ -69,7 +73,22 @@ def gzip_bomb(decompressed: int) -> bytes:
     """`decompressed` zero bytes, gzipped (about a thousandth of the size)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: gzip framing
     chunk = bytes(1024 * 1024)
-    return b"".join(compressor.compress(chunk) for _ in range(decompressed // len(chunk))) + compressor.flush()
+    return (
+        b"".join(compressor.compress(chunk) for _ in range(decompressed // len(chunk))) + compressor.flush()
+    )
+
+
+def resigned(backend: Simulator, body: bytes, change: Callable[[etree._Element], None]) -> bytes:
+    """A signed answer changed by `change` and signed again with Digipoort's service key: what a
+    peer holding the key could send (the signature holds over whatever it put in)."""
+    root = etree.fromstring(body)
+    header = root.find(f"{{{SOAP11}}}Header")
+    assert header is not None
+    for security in header.findall(f"{{{WSSE}}}Security"):
+        header.remove(security)
+    change(root)
+    sign_envelope(root, private_key=backend._service_key, certificate=backend._service_cert)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 class _Server(socketserver.ThreadingTCPServer):
@@ -112,7 +131,9 @@ class _Handler(BaseHTTPRequestHandler):
         with hostile.lock:
             hostile.requests += 1
             number = hostile.requests
-        reply = hostile.behaviour(Exchange(self.path, body, lambda: hostile.backend.handle(request), number))
+        reply = hostile.behaviour(
+            Exchange(self.path, body, lambda: hostile.backend.handle(request), number, hostile.backend)
+        )
         if reply.close:
             self.close_connection = True
             with suppress(OSError):
@@ -130,6 +151,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self.wfile.write(piece)
             self.wfile.flush()
+            with hostile.lock:
+                hostile.written += len(piece)
             if reply.pause:
                 time.sleep(reply.pause)
 
@@ -142,9 +165,11 @@ class HostileDigipoort:
 
     def __init__(self, state: Path, behaviour: Callable[[Exchange], Reply] | None = None):
         seed_test_pki(state)
-        self.backend = Simulator(state / "simulator")
+        # The content check is not what these tests are about: every message passes it.
+        self.backend = Simulator(state / "simulator", check_content=lambda content: [])
         self.behaviour = behaviour or (lambda exchange: honest(exchange.answer()))
         self.requests = 0
+        self.written = 0  # body bytes the server managed to send before the client hung up
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.credentials: Credentials = load_credentials(
@@ -155,7 +180,9 @@ class HostileDigipoort:
     def __enter__(self) -> HostileDigipoort:
         self.backend.start()
         self._server = _Server(self, self.backend._tls_context())
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -193,6 +220,8 @@ class HostileDigipoort:
 
 
 @contextmanager
-def hostile_digipoort(state: Path, behaviour: Callable[[Exchange], Reply] | None = None) -> Iterator[HostileDigipoort]:
+def hostile_digipoort(
+    state: Path, behaviour: Callable[[Exchange], Reply] | None = None
+) -> Iterator[HostileDigipoort]:
     with HostileDigipoort(state, behaviour) as server:
         yield server

@@ -301,8 +301,7 @@ def reconcile(
         sorted(
             kenmerk
             for kenmerk, first_seen in listed.items()
-            if kenmerk not in known
-            and (first_seen is None or window.earliest <= first_seen <= window.latest)
+            if kenmerk not in known and (first_seen is None or window.earliest <= first_seen <= window.latest)
         )
     )
     if len(candidates) == 1 and listed[candidates[0]] is not None:
@@ -618,11 +617,11 @@ class _SendLoop:
             self.journal.record_not_sent(attempt_id, "in doubt, and Digipoort has no process for it")
         elif decision.verdict == "ambiguous":
             reason = (
-                f"in doubt, and Digipoort lists {len(decision.candidates)} processes of this sender that uwvcli "
-                f"did not send itself or cannot tell apart ({', '.join(decision.candidates)}), started while "
-                "it was being sent (another program submitting for this loonheffingennummer?): check them "
-                f"with Logius or in the UWV portal, then `uwvcli resolve {entry.key} --kenmerk <kenmerk>` "
-                "or `--not-received`"
+                f"in doubt, and Digipoort lists {len(decision.candidates)} processes of this sender that "
+                f"uwvcli did not send itself or cannot tell apart ({', '.join(decision.candidates)}), "
+                "started while it was being sent (another program submitting for this "
+                "loonheffingennummer?): check them with Logius or in the UWV portal, then "
+                f"`uwvcli resolve {entry.key} --kenmerk <kenmerk>` or `--not-received`"
             )
             self.journal.park(entry.key, reason)
             self.note(_line(entry, "parked", reason=reason))
@@ -688,7 +687,9 @@ class _SendLoop:
                     if outcome == "in_doubt":  # the employee waits for the answer, the sender too
                         sender = (flight.entry.berichtsoort or "", flight.entry.loonheffingennummer or "")
                         due = time.monotonic() + self.policy.settle_wait_seconds
-                        checks.append(_Check(sender, [flight.entry], self.policy.settle_checks, due, employee))
+                        checks.append(
+                            _Check(sender, [flight.entry], self.policy.settle_checks, due, employee)
+                        )
                         continue
                     busy.discard(_sender(flight.entry))
                     if outcome != "submitted":
@@ -743,8 +744,8 @@ class _SendLoop:
             if verdict == "wait":
                 unresolved.add(entry.key)
                 reason = (
-                    f"no answer, and no process listed at Digipoort after {self.policy.settle_checks} checks: "
-                    "settled on the next run, nothing else of this sender is sent meanwhile"
+                    f"no answer, and no process listed at Digipoort after {self.policy.settle_checks} "
+                    "checks: settled on the next run, nothing else of this sender is sent meanwhile"
                 )
                 self.note(_line(entry, "in_doubt", reason=reason))
         return True

@@ -103,7 +103,9 @@ class TransientFault(NotDelivered):
     def __init__(self, foutcode: str, foutbeschrijving: str, *, operation: str = "aanleveren"):
         self.foutcode = foutcode
         self.foutbeschrijving = foutbeschrijving
-        super().__init__(f"Digipoort answered {operation} with {foutcode} (send again later): {foutbeschrijving}")
+        super().__init__(
+            f"Digipoort answered {operation} with {foutcode} (send again later): {foutbeschrijving}"
+        )
 
 
 class InDoubt(DigipoortError):
@@ -224,8 +226,8 @@ class DigipoortClient:
     def _post(self, operation: Operation, url: str, body: bytes) -> tuple[int, bytes]:
         """POST within the total deadline; (HTTP status, the answer's body, decompressed)."""
         headers = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": f'"{operation.action}"'}
-        _current.connection = None
-        with Deadline(self.deadline, _current_socket) as deadline:
+        slot = _current.slot = _Slot()
+        with Deadline(self.deadline, slot.socket) as deadline:
             try:
                 response = self._session().post(
                     url,
@@ -278,7 +280,9 @@ class DigipoortClient:
         fault = soap.find_fault(soap.canonical(root))  # faults are unsigned: read without comments too
         if fault is not None:
             if not fault.foutcode:
-                raise self._unreadable(operation, status, f"a SOAP Fault without foutcode ({fault.faultstring})")
+                raise self._unreadable(
+                    operation, status, f"a SOAP Fault without foutcode ({fault.faultstring})"
+                )
             text = fault.foutbeschrijving or fault.faultstring
             if codes.transient(fault.foutcode):
                 raise TransientFault(fault.foutcode, text, operation=operation.name)
@@ -329,12 +333,17 @@ class DigipoortClient:
         return session
 
 
-_current = threading.local()  # the connection this thread's request runs on, for its Deadline
+_current = threading.local()  # per calling thread: the `_Slot` of the request it is making
 
 
-def _current_socket() -> Any:
-    connection = getattr(_current, "connection", None)
-    return getattr(connection, "sock", None)
+class _Slot:
+    """Where the pool puts the connection a request runs on, for the request's `Deadline` (which
+    watches from a thread of its own)."""
+
+    connection: Any = None
+
+    def socket(self) -> Any:
+        return getattr(self.connection, "sock", None)
 
 
 class _WatchedPool(HTTPSConnectionPool):
@@ -342,7 +351,9 @@ class _WatchedPool(HTTPSConnectionPool):
 
     def _get_conn(self, timeout: float | None = None) -> Any:
         connection = super()._get_conn(timeout)
-        _current.connection = connection
+        slot = getattr(_current, "slot", None)
+        if slot is not None:
+            slot.connection = connection
         return connection
 
 

@@ -23,8 +23,8 @@ import yaml
 
 from uwvcli.domain import identifiers
 from uwvcli.domain.models import (
-    DeliverySettings,
     Config,
+    DeliverySettings,
     DigipoortSettings,
     Employer,
     Kind,
