@@ -572,3 +572,68 @@ def test_the_summary_is_one_plain_line_per_message_otherwise(capsys: pytest.Capt
     assert fields[:4] == ["WG1/D1/wazo", "WG1-D1-WAZO", "rejected", "-"]
     assert "De volgende fout is opgetreden: schemafout" in fields[4]  # Digipoort's lines joined
     assert lines[1].split("\t")[3] == "K-9"
+
+
+# ---------------------------------------------------------------- in doubt: settled by uwvcli itself
+
+
+def test_every_dropped_answer_of_one_sender_is_adopted_in_the_same_run_none_parked(setup) -> None:
+    """Issue 11: five messages of one sender, each answer lost after arrival. The sender waits for
+    each to be settled before the next goes, so each unknown process is matched to one attempt."""
+    config, journal, credentials = setup
+    keys = [f"WG1/D{i}/wazo" for i in range(5)]
+    for i, key in enumerate(keys):
+        write_message(config, journal, credentials, key, employee_id=str(1000 + i))
+    digipoort = FakeDigipoort(script={aanleverkenmerk(k): ["drop"] for k in keys})
+    report = _send(config, journal, digipoort)
+    assert sorted(digipoort.received) == sorted(aanleverkenmerk(k) for k in keys)
+    assert {line.state for line in report.lines} == {"accepted"}
+    owners = {journal.entry(k).kenmerk: k for k in keys}
+    assert len(owners) == 5
+    for kenmerk, key in owners.items():
+        assert digipoort.received[int(kenmerk[1:]) - 1] == aanleverkenmerk(key), "its own process"
+
+
+def test_a_sender_in_doubt_sends_nothing_else_until_it_is_settled_within_and_across_runs(setup) -> None:
+    config, journal, credentials = setup
+    keys = ["WG1/D1/wazo", "WG1/D2/wazo", "WG1/D3/zw-ziekmelding"]
+    for i, key in enumerate(keys):
+        write_message(config, journal, credentials, key, employee_id=str(1000 + i))
+    digipoort = FakeDigipoort(script={aanleverkenmerk(keys[0]): ["lost"]})
+    first = _send(config, journal, digipoort)
+    states = {line.key: line.state for line in first.lines}
+    assert states == {keys[0]: "in_doubt", keys[1]: "waiting", keys[2]: "accepted"}, "another sender goes on"
+    assert digipoort.received == [aanleverkenmerk(keys[2])]
+
+    soon = _send(config, journal, digipoort)  # the processing margin has not passed yet
+    assert {line.key: line.state for line in soon.lines}[keys[1]] == "waiting"
+    assert digipoort.received == [aanleverkenmerk(keys[2])]
+
+    later = _send(config, journal, digipoort, now=datetime.now(UTC) + timedelta(minutes=2))
+    assert {line.key: line.state for line in later.lines} == {keys[0]: "accepted", keys[1]: "accepted"}
+    assert sorted(digipoort.received) == sorted(aanleverkenmerk(k) for k in keys)
+
+
+def test_a_process_of_another_program_in_the_window_parks_and_says_why(setup) -> None:
+    config, journal, credentials = setup
+    write_message(config, journal, credentials, "WG1/D1/wazo")
+    journal.begin_attempt("WG1/D1/wazo")  # the run died during the POST, which did arrive
+    digipoort = FakeDigipoort(clock=datetime.now(UTC))
+    soort = berichtsoort_for(config.digipoort, Kind.WAZO)
+    digipoort.start_process(soort, LHNR, aanleverkenmerk("WG1/D1/wazo"))
+    digipoort.start_process(soort, LHNR, "posted-by-another-program")
+    report = _send(config, journal, digipoort, now=datetime.now(UTC) + timedelta(minutes=2))
+    (line,) = report.lines
+    assert line.state == "parked" and "another program" in line.reason and "uwvcli resolve" in line.reason
+    assert len(digipoort.received) == 2, "nothing was resent"
+
+
+def test_a_message_submitted_days_ago_without_a_final_status_is_news(setup) -> None:
+    config, journal, credentials = setup
+    write_message(config, journal, credentials, "WG1/D1/wazo")
+    digipoort = FakeDigipoort(final=())  # stuck after 405
+    assert _send(config, journal, digipoort).lines[0].state == "submitted"
+    days_later = _send(config, journal, digipoort, now=digipoort.clock + timedelta(days=4))
+    line = days_later.lines[0]
+    assert line.state == "overdue" and days_later.needs_attention
+    assert journal.entry("WG1/D1/wazo").state == "submitted"
