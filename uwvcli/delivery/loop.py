@@ -7,10 +7,15 @@ and an attempt without a recorded answer is *in doubt*. An in-doubt message is n
 blindly: Digipoort lists every process it started for a berichtsoort and loonheffingennummer
 (`getProcessen`), so asking it settles the question:
 
-- exactly one process uwvcli does not know, first seen within the attempt's time window → that is
-  ours: adopt its `kenmerk`;
-- none, and the window has closed → the message never arrived: resubmitting is safe;
+- exactly one process uwvcli does not know, first seen within the attempt's observed window →
+  that is ours: adopt its `kenmerk`;
+- none, and the processing margin after the attempt ended has passed → the message never
+  arrived: resubmitting is safe;
 - several unknown candidates, or one whose start cannot be dated → a person must decide (parked).
+
+That decision can only be made because a sender (berichtsoort + loonheffingennummer) never has
+two attempts in doubt: one in flight or in doubt holds the sender's other messages back until it
+is settled, which the loop tries within the run (`_Check`: getProcessen asked again a few times).
 
 All journal writes happen on the calling thread (SQLite connections belong to one thread and one
 writer keeps the ordering obvious); only the network calls run in the thread pool, over one shared
