@@ -394,3 +394,12 @@ def test_docs_codes_md_matches_the_table() -> None:
         DOCS.write_text(expected, encoding="utf-8")
         text = expected
     assert text == expected, "docs/codes.md is out of date: regenerate it (see this test's docstring)"
+
+
+def test_which_faults_are_transient_comes_from_the_table() -> None:
+    """ALS400 says "send again later": not processed, so retried, never `rejected` (issue 11)."""
+    assert codes.transient("ALS400") and codes.transient(" als 400 ")
+    assert not codes.transient("ALS100") and not codes.transient("STS100")
+    assert not codes.transient("500"), "a status is not a fault"
+    for info in codes.all_codes():
+        assert codes.transient(info.code) == (info.type == codes.ERROR and info.retry == "yes")

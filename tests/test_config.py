@@ -330,3 +330,27 @@ def test_an_employer_id_with_a_slash_or_that_extends_another_with_a_dash_is_refu
     assert "must not contain '/'" in slashed["employers[0].id"]
     extended = problems(write(tmp_path, MINIMAL + second.format(id="WG001-2")))
     assert "'WG001' followed by '-'" in extended["employers[1].id"]
+
+
+def test_the_delivery_policy_keys_are_optional_and_read_strictly(tmp_path):
+    from uwvcli.delivery.loop import DeliveryPolicy
+    from uwvcli.domain.models import DeliverySettings
+
+    assert load_config(write(tmp_path, MINIMAL)).digipoort.delivery == DeliverySettings()
+    tuned = MINIMAL.replace(
+        "  environment: simulator\n",
+        "  environment: simulator\n  delivery:\n    processing_margin_seconds: 20\n    settle_checks: 5\n",
+    )
+    settings = load_config(write(tmp_path, tuned)).digipoort
+    assert settings.delivery.processing_margin_seconds == 20 and settings.delivery.settle_checks == 5
+    assert DeliveryPolicy.of(settings).processing_margin.total_seconds() == 20
+    wrong = MINIMAL.replace(
+        "  environment: simulator\n",
+        "  environment: simulator\n  delivery:\n    settle_checks: many\n    margin: 5\n",
+    )
+    found = problems(write(tmp_path, wrong))
+    assert "whole number" in found["digipoort.delivery.settle_checks"]
+    assert any(
+        path.startswith("digipoort.delivery") and "margin" in path + message
+        for path, message in found.items()
+    )

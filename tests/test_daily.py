@@ -133,3 +133,18 @@ def test_a_rejection_reported_from_the_journal_carries_uwvs_findings(tmp_path: P
     (item,) = wg001.rejected
     assert item.code == "510"
     assert item.findings == ("BSN […] is onbekend.", "DatEersteAoDag ligt na de meldingsdatum.")
+
+
+def test_unverifiable_and_overdue_statuses_are_named_in_the_recap(tmp_path: Path, config: Config) -> None:
+    from uwvcli.delivery.loop import OVERDUE, UNVERIFIED
+
+    send = SendReport()
+    first, second = parse_key("WG001/Z-1/zw-ziekmelding"), parse_key("WG001/Z-2/wazo")
+    send.note(Delivery(key=first, aanleverkenmerk="A1", state=UNVERIFIED, reason="bad"))
+    send.note(Delivery(key=second, aanleverkenmerk="A2", state=OVERDUE, reason="old"))
+    with Journal.open(tmp_path / "journal.sqlite") as journal:
+        journal.start_run(DAY)
+        (wg001,) = build_recaps(config, DAY, journal, nothing_prepared(), send, dossiers={})
+    assert send.needs_attention
+    assert any("niet worden gecontroleerd" in note for note in wg001.notes)
+    assert any("geen eindstatus" in note for note in wg001.notes)

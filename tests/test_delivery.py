@@ -31,8 +31,9 @@ from uwvcli.errors import UwvcliError
 from uwvcli.state.journal import Journal
 
 T0 = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)
-POLICY = DeliveryPolicy(clock_skew=timedelta(minutes=5), attempt_timeout=timedelta(seconds=30))
-WINDOW = attempt_window(T0, POLICY)
+POLICY = DeliveryPolicy(clock_skew=timedelta(minutes=5), processing_margin=timedelta(seconds=60))
+ENDED = T0 + timedelta(seconds=2)  # the connection dropped two seconds after the attempt began
+WINDOW = attempt_window(T0, ENDED, POLICY)
 AFTER = T0 + timedelta(hours=1)  # the window has closed
 
 
@@ -93,15 +94,34 @@ listings = st.dictionaries(st.from_regex(r"K-[0-9]{3}", fullmatch=True), st.none
 @given(listed=listings, known=st.sets(st.from_regex(r"K-[0-9]{3}", fullmatch=True), max_size=6), now=moments)
 def test_reconcile_never_allows_a_resend_when_any_unknown_process_could_be_ours(listed, known, now) -> None:
     decision = reconcile(listed, known=known, window=WINDOW, now=now)
-    start, end = WINDOW
-    plausible = {k for k, seen in listed.items() if k not in known and (seen is None or start <= seen <= end)}
+    plausible = {
+        k
+        for k, seen in listed.items()
+        if k not in known and (seen is None or WINDOW.earliest <= seen <= WINDOW.latest)
+    }
     if decision.verdict == "absent":
-        assert not plausible and now > end
+        assert not plausible and now > WINDOW.absent_after
     if decision.verdict == "adopt":
         assert plausible == {decision.kenmerk}
     if len(plausible) > 1:
         assert decision.verdict == "ambiguous"
     assert decision.kenmerk is None or decision.kenmerk not in known
+
+
+def test_absent_depends_on_our_clock_only_not_on_the_clock_skew() -> None:
+    """Once the processing margin has passed since the attempt ended (our clock), an empty list
+    proves it never arrived; the skew only widens which Digipoort timestamps could be ours."""
+    wide = DeliveryPolicy(clock_skew=timedelta(hours=1), processing_margin=timedelta(seconds=60))
+    window = attempt_window(T0, ENDED, wide)
+    assert reconcile({}, known=set(), window=window, now=ENDED + timedelta(seconds=59)).verdict == "wait"
+    assert reconcile({}, known=set(), window=window, now=ENDED + timedelta(seconds=61)).verdict == "absent"
+
+
+def test_the_default_policy_settles_by_the_first_run_90_seconds_after_the_attempt_ended() -> None:
+    window = attempt_window(T0, ENDED, DeliveryPolicy())
+    later = ENDED + timedelta(seconds=90)
+    assert reconcile({}, known=set(), window=window, now=later).verdict == "absent"
+    assert reconcile({"K": ENDED}, known=set(), window=window, now=later).verdict == "adopt"
 
 
 # ---------------------------------------------------------------- the outcome of a status history
@@ -217,6 +237,7 @@ def _send(config, journal, digipoort, *, now=None, sleeps=None, poll_seconds=0.0
         attempt_timeout=timedelta(seconds=5),
         poll_interval_seconds=0.0,
         delivered_after=timedelta(days=2),
+        settle_wait_seconds=0.0,
     )
     return send_outbox(
         config,
@@ -529,3 +550,68 @@ def test_the_summary_is_one_plain_line_per_message_otherwise(capsys: pytest.Capt
     assert fields[:4] == ["WG1/D1/wazo", "WG1-D1-WAZO", "rejected", "-"]
     assert "De volgende fout is opgetreden: schemafout" in fields[4]  # Digipoort's lines joined
     assert lines[1].split("\t")[3] == "K-9"
+
+
+# ---------------------------------------------------------------- in doubt: settled by uwvcli itself
+
+
+def test_every_dropped_answer_of_one_sender_is_adopted_in_the_same_run_none_parked(setup) -> None:
+    """Issue 11: five messages of one sender, each answer lost after arrival. The sender waits for
+    each to be settled before the next goes, so each unknown process is matched to one attempt."""
+    config, journal, credentials = setup
+    keys = [f"WG1/D{i}/wazo" for i in range(5)]
+    for i, key in enumerate(keys):
+        write_message(config, journal, credentials, key, employee_id=str(1000 + i))
+    digipoort = FakeDigipoort(script={reference(k): ["drop"] for k in keys})
+    report = _send(config, journal, digipoort)
+    assert sorted(digipoort.received) == sorted(reference(k) for k in keys)
+    assert {line.state for line in report.lines} == {"accepted"}
+    owners = {journal.entry(k).kenmerk: k for k in keys}
+    assert len(owners) == 5
+    for kenmerk, key in owners.items():
+        assert digipoort.received[int(kenmerk[1:]) - 1] == reference(key), "its own process"
+
+
+def test_a_sender_in_doubt_sends_nothing_else_until_it_is_settled_within_and_across_runs(setup) -> None:
+    config, journal, credentials = setup
+    keys = ["WG1/D1/wazo", "WG1/D2/wazo", "WG1/D3/zw-ziekmelding"]
+    for i, key in enumerate(keys):
+        write_message(config, journal, credentials, key, employee_id=str(1000 + i))
+    digipoort = FakeDigipoort(script={reference(keys[0]): ["lost"]})
+    first = _send(config, journal, digipoort)
+    states = {str(line.key): line.state for line in first.lines}
+    assert states == {keys[0]: "in_doubt", keys[1]: "waiting", keys[2]: "accepted"}, "another sender goes on"
+    assert digipoort.received == [reference(keys[2])]
+
+    soon = _send(config, journal, digipoort)  # the processing margin has not passed yet
+    assert {str(line.key): line.state for line in soon.lines}[keys[1]] == "waiting"
+    assert digipoort.received == [reference(keys[2])]
+
+    later = _send(config, journal, digipoort, now=datetime.now(UTC) + timedelta(minutes=2))
+    assert {str(line.key): line.state for line in later.lines} == {keys[0]: "accepted", keys[1]: "accepted"}
+    assert sorted(digipoort.received) == sorted(reference(k) for k in keys)
+
+
+def test_a_process_of_another_program_in_the_window_parks_and_says_why(setup) -> None:
+    config, journal, credentials = setup
+    write_message(config, journal, credentials, "WG1/D1/wazo")
+    journal.begin_attempt("WG1/D1/wazo")  # the run died during the POST, which did arrive
+    digipoort = FakeDigipoort(clock=datetime.now(UTC))
+    soort = berichtsoort_for(config.digipoort, Kind.WAZO)
+    digipoort.start_process(soort, LHNR, reference("WG1/D1/wazo"))
+    digipoort.start_process(soort, LHNR, "posted-by-another-program")
+    report = _send(config, journal, digipoort, now=datetime.now(UTC) + timedelta(minutes=2))
+    (line,) = report.lines
+    assert line.state == "parked" and "another program" in line.reason and "uwvcli resolve" in line.reason
+    assert len(digipoort.received) == 2, "nothing was resent"
+
+
+def test_a_message_submitted_days_ago_without_a_final_status_is_news(setup) -> None:
+    config, journal, credentials = setup
+    write_message(config, journal, credentials, "WG1/D1/wazo")
+    digipoort = FakeDigipoort(final=())  # stuck after 405
+    assert _send(config, journal, digipoort).lines[0].state == "submitted"
+    days_later = _send(config, journal, digipoort, now=digipoort.clock + timedelta(days=4))
+    line = days_later.lines[0]
+    assert line.state == "overdue" and days_later.needs_attention
+    assert journal.entry("WG1/D1/wazo").state == "submitted"

@@ -218,8 +218,13 @@ def settle_waiting_in_doubt(config: Path, state: Path, stuck: list[str]) -> int:
             ).fetchone()
             aged = (datetime.fromisoformat(started) - timedelta(hours=2)).astimezone(UTC)
             db.execute(
-                "UPDATE attempts SET started = ? WHERE key = ? AND started = ?",
-                (aged.isoformat(timespec="microseconds"), key, started),
+                "UPDATE attempts SET started = ?, finished = ? WHERE key = ? AND started = ?",
+                (
+                    aged.isoformat(timespec="microseconds"),
+                    aged.isoformat(timespec="microseconds"),
+                    key,
+                    started,
+                ),
             )
     return run_to_completion(config)
 

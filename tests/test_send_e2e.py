@@ -224,7 +224,7 @@ def test_a_crash_before_the_post_arrived_waits_for_the_window_then_sends_once(wo
 
     an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     with sqlite3.connect(w.config.paths.state) as db:  # the crash happened an hour ago
-        db.execute("UPDATE attempts SET started = ?", (an_hour_ago,))
+        db.execute("UPDATE attempts SET started = ?, finished = ?", (an_hour_ago, an_hour_ago))
     later = w.send()
     assert later.exit_code == 0, later.stdout
     assert w.entry("P-1").state == "accepted"

@@ -26,7 +26,11 @@ def open_digipoort(config: Config) -> Iterator[DigipoortClient]:
     settings = config.digipoort
     state_dir = config.paths.state.parent
     credentials = load_credentials(config.sender, environment=settings.environment, state_dir=state_dir)
-    options = {"signature_algorithm": settings.signature_algorithm, "timeout": settings.timeout_seconds}
+    options = {
+        "signature_algorithm": settings.signature_algorithm,
+        "timeout": settings.timeout_seconds,
+        "deadline": settings.delivery.request_deadline_seconds,
+    }
     if settings.environment != "simulator":
         aanlever_url, status_url = endpoints_for(settings)
         with DigipoortClient(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from uwvcli.app.connection import open_digipoort
 from uwvcli.app.prepare import PrepareReport
-from uwvcli.delivery.loop import NOT_SENT, Delivery, SendReport, send_outbox
+from uwvcli.delivery.loop import NOT_SENT, OVERDUE, UNVERIFIED, Delivery, SendReport, send_outbox
 from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, Dossier, Notification, State
 from uwvcli.messages.signing import Credentials
@@ -119,11 +119,15 @@ def build_recaps(
         add(n.employer_id, "upcoming", item_for(n))
 
     unreachable: dict[str, int] = {}
+    unsure: dict[tuple[str, str], int] = {}  # (employer, UNVERIFIED or OVERDUE): how many
     for delivery in send.lines:
         entry = journal.entry(delivery.key)
         employer_id = delivery.key.employer_id
         if delivery.state == NOT_SENT:
             unreachable[employer_id] = unreachable.get(employer_id, 0) + 1
+            continue
+        if delivery.state in (UNVERIFIED, OVERDUE):
+            unsure[employer_id, delivery.state] = unsure.get((employer_id, delivery.state), 0) + 1
             continue
         section = SECTION_OF_STATE.get(delivery.state)
         if section is None:
@@ -155,6 +159,17 @@ def build_recaps(
             notes.append(
                 f"{unreachable[employer_id]} bericht(en) konden Digipoort vandaag niet bereiken; "
                 "ze gaan bij de volgende run automatisch mee."
+            )
+        if unsure.get((employer_id, UNVERIFIED)):
+            notes.append(
+                f"Van {unsure[employer_id, UNVERIFIED]} verzonden bericht(en) kon de status bij Digipoort "
+                "niet worden gecontroleerd (het antwoord was niet te verifiëren); uwvcli vraagt het bij "
+                "de volgende run opnieuw. Blijft dit zo, vraag dan het Logius Servicecentrum."
+            )
+        if unsure.get((employer_id, OVERDUE)):
+            notes.append(
+                f"{unsure[employer_id, OVERDUE]} bericht(en) zijn al dagen geleden verzonden en hebben nog "
+                "geen eindstatus; vraag het Logius Servicecentrum naar het kenmerk (uwvcli status)."
             )
         recaps.append(
             EmployerRecap(

@@ -24,6 +24,8 @@ STATE_STYLES = {
     "waiting": "yellow",
     "in_doubt": "bold yellow",
     "not_sent": "bold yellow",
+    "unverified": "bold yellow",
+    "overdue": "bold yellow",
     "parked": "bold magenta",
     "refused": "bold red",
     "rejected": "bold red",
@@ -57,8 +59,9 @@ def send(
     """Submit every outbox message not yet accepted by Digipoort; fetch new statuses.
 
     Exit code 1 when something needs a person: a message rejected, failed, refused (changed after
-    signing), in doubt, parked (in doubt and not reconcilable) or not sent; 75 when another run
-    holds the lock."""
+    signing), in doubt, parked (in doubt and not reconcilable), not sent, with status answers that
+    cannot be verified, or overdue (submitted days ago, no final status); 75 when another run holds
+    the lock."""
     from uwvcli.app import send as use_case  # the Digipoort stack: only when a command talks to it
 
     app = get_app(ctx)

@@ -7,10 +7,15 @@ and an attempt without a recorded answer is *in doubt*. An in-doubt message is n
 blindly: Digipoort lists every process it started for a berichtsoort and loonheffingennummer
 (`getProcessen`), so asking it settles the question:
 
-- exactly one process uwvcli does not know, first seen within the attempt's time window → that is
-  ours: adopt its `kenmerk`;
-- none, and the window has closed → the message never arrived: resubmitting is safe;
+- exactly one process uwvcli does not know, first seen within the attempt's observed window →
+  that is ours: adopt its `kenmerk`;
+- none, and the processing margin after the attempt ended has passed → the message never
+  arrived: resubmitting is safe;
 - several unknown candidates, or one whose start cannot be dated → a person must decide (parked).
+
+That decision can only be made because a sender (berichtsoort + loonheffingennummer) never has
+two attempts in doubt: one in flight or in doubt holds the sender's other messages back until it
+is settled, which the loop tries within the run (`_Check`: getProcessen asked again a few times).
 
 All journal writes happen on the calling thread (SQLite connections belong to one thread and one
 writer keeps the ordering obvious); only the network calls run in the thread pool, over one shared
@@ -42,7 +47,7 @@ from uwvcli.digipoort.client import (
 )
 from uwvcli.domain import ordering
 from uwvcli.domain.keys import NotificationKey
-from uwvcli.domain.models import Config, StatusRecord
+from uwvcli.domain.models import Config, DeliverySettings, DigipoortSettings, StatusRecord
 from uwvcli.errors import SigningError, UwvcliError
 from uwvcli.messages.signing import verify_document
 
@@ -53,12 +58,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("uwvcli.delivery")
 
+
 #: Journal states a report line can end in, besides the journal's own: the message went nowhere
 #: this run, for a reason the line names.
 NOT_SENT = "not_sent"
 WAITING = "waiting"
+#: Submitted, but Digipoort's status answers could not be verified (a bad signature, STS100).
+UNVERIFIED = "unverified"
+#: Submitted longer ago than `overdue_after` and still without a final status.
+OVERDUE = "overdue"
 
-ATTENTION_STATES = frozenset({"rejected", "failed", "refused", "parked", "in_doubt", NOT_SENT})
+ATTENTION_STATES = frozenset(
+    {"rejected", "failed", "refused", "parked", "in_doubt", NOT_SENT, UNVERIFIED, OVERDUE}
+)
 
 
 def utc_now() -> datetime:
@@ -68,17 +80,40 @@ def utc_now() -> datetime:
 # ---------------------------------------------------------------- policy and report
 
 
+_DEFAULTS = DeliverySettings()
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryPolicy:
-    """The knobs of the send loop. Defaults suit the 16:00 cron run; tests shrink the times."""
+    """The knobs of the send loop; defaults are `digipoort.delivery`'s (docs/delivery.md explains
+    each). Tests shrink the times."""
 
-    retries: int = 4  # extra tries after a transport failure that never reached Digipoort
-    backoff_seconds: float = 1.0  # first wait; doubles each retry
-    backoff_cap_seconds: float = 30.0
-    clock_skew: timedelta = timedelta(minutes=5)  # between our clock and Digipoort's timestamps
-    attempt_timeout: timedelta = timedelta(seconds=30)  # how long an attempt may have been in flight
+    retries: int = _DEFAULTS.retries  # extra tries after a failure that never reached Digipoort
+    backoff_seconds: float = _DEFAULTS.backoff_seconds  # first wait; doubles each retry
+    backoff_cap_seconds: float = _DEFAULTS.backoff_cap_seconds
+    clock_skew: timedelta = timedelta(seconds=_DEFAULTS.clock_skew_seconds)  # on Digipoort's timestamps
+    processing_margin: timedelta = timedelta(seconds=_DEFAULTS.processing_margin_seconds)
+    settle_checks: int = _DEFAULTS.settle_checks  # getProcessen in the run after an attempt went in doubt
+    settle_wait_seconds: float = _DEFAULTS.settle_wait_seconds
+    attempt_timeout: timedelta = timedelta(seconds=30)  # an attempt without a recorded end: its length
     delivered_after: timedelta = timedelta(days=2)  # 400 and no 5xx for this long → delivered
+    overdue_after: timedelta = timedelta(days=_DEFAULTS.overdue_after_days)  # submitted, no final status
     poll_interval_seconds: float = 5.0  # between status rounds within one invocation
+
+    @classmethod
+    def of(cls, settings: DigipoortSettings) -> DeliveryPolicy:
+        delivery = settings.delivery
+        return cls(
+            retries=delivery.retries,
+            backoff_seconds=delivery.backoff_seconds,
+            backoff_cap_seconds=delivery.backoff_cap_seconds,
+            clock_skew=timedelta(seconds=delivery.clock_skew_seconds),
+            processing_margin=timedelta(seconds=delivery.processing_margin_seconds),
+            settle_checks=delivery.settle_checks,
+            settle_wait_seconds=delivery.settle_wait_seconds,
+            attempt_timeout=timedelta(seconds=settings.timeout_seconds),
+            overdue_after=timedelta(days=delivery.overdue_after_days),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +136,7 @@ class Delivery:
 
 @dataclass(slots=True)
 class SendReport:
-    deliveries: dict[NotificationKey, Delivery] = field(
-        default_factory=dict
-    )  # by key, in the order first seen
+    deliveries: dict[NotificationKey, Delivery] = field(default_factory=dict)  # by key, first seen first
 
     def note(self, delivery: Delivery) -> None:
         self.deliveries[delivery.key] = delivery
@@ -133,32 +166,53 @@ class Reconciliation:
     candidates: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """What was observed of one attempt, as reconciliation uses it. A process the attempt started
+    carries a first timestamp (Digipoort's clock) between `earliest` and `latest`; once our own
+    clock passes `absent_after` without one, the attempt never arrived."""
+
+    earliest: datetime  # the attempt began, minus the clock skew
+    latest: datetime  # it ended (answer lost, timeout, or the next run's start), plus margin and skew
+    absent_after: datetime  # it ended, plus the processing margin: our clock only
+
+
+def attempt_window(started: datetime, ended: datetime, policy: DeliveryPolicy) -> Window:
+    """The window of an attempt begun at `started` and ended (the drop, the timeout, or after a
+    crash the start of the next run) at `ended`, both on our clock. Digipoort may still create the
+    process for `processing_margin` after the connection ended; its timestamps may be off by
+    `clock_skew` either way, which widens the window but never delays "absent"."""
+    return Window(
+        earliest=started - policy.clock_skew,
+        latest=ended + policy.processing_margin + policy.clock_skew,
+        absent_after=ended + policy.processing_margin,
+    )
+
+
 def reconcile(
     listed: Mapping[str, datetime | None],
     known: Container[str],
-    window: tuple[datetime, datetime],
+    window: Window,
     now: datetime,
 ) -> Reconciliation:
     """Decide what became of an in-doubt attempt from Digipoort's list of processes.
 
     `listed` maps each kenmerk `getProcessen` returned to the moment it was first seen (its earliest
-    status), or None when that cannot be told. `window` is when the attempt could have arrived, clock
-    skew included. An undatable unknown process counts as a candidate: when unsure, never resend.
-    "absent" is only concluded once the window has closed, so a request still being processed
-    when we asked cannot be missed."""
-    start, end = window
+    status), or None when that cannot be told. An undatable unknown process counts as a candidate:
+    when unsure, never resend. "absent" is only concluded once `window.absent_after` has passed on
+    our clock, so a request still being processed when we asked cannot be missed."""
     candidates = tuple(
         sorted(
             kenmerk
             for kenmerk, first_seen in listed.items()
-            if kenmerk not in known and (first_seen is None or start <= first_seen <= end)
+            if kenmerk not in known and (first_seen is None or window.earliest <= first_seen <= window.latest)
         )
     )
     if len(candidates) == 1 and listed[candidates[0]] is not None:
         return Reconciliation("adopt", candidates[0], candidates)
     if candidates:
         return Reconciliation("ambiguous", None, candidates)
-    if now <= end:
+    if now <= window.absent_after:
         return Reconciliation("wait")
     return Reconciliation("absent")
 
@@ -166,33 +220,24 @@ def reconcile(
 def reconcile_together(
     listed: Mapping[str, datetime | None],
     known: Container[str],
-    windows: Sequence[tuple[datetime, datetime]],
+    windows: Sequence[Window],
     now: datetime,
 ) -> list[Reconciliation]:
     """Decide for every in-doubt attempt of one sender (one berichtsoort and loonheffingennummer)
     at once. Digipoort's list names no aanleverkenmerk, so an unknown process cannot be matched to
     one of several attempts: with more than one in doubt, any candidate makes all of them
     ambiguous (parked, never resent); without candidates each is absent once its own window has
-    closed. The send loop keeps one message per sender in flight, so this is the rare case of
-    state left by an older version or several interrupted runs."""
+    closed. The send loop never lets a sender have two attempts in doubt, so this only happens
+    with state left by an older uwvcli."""
     if len(windows) == 1:
         return [reconcile(listed, known, windows[0], now)]
-    start, end = min(w[0] for w in windows), max(w[1] for w in windows)
-    together = reconcile(listed, known, (start, end), now)
-    if together.candidates:
-        return [Reconciliation("ambiguous", None, together.candidates) for _ in windows]
-    return [
-        Reconciliation("wait") if now <= window_end else Reconciliation("absent") for _, window_end in windows
-    ]
-
-
-def attempt_window(started: datetime, policy: DeliveryPolicy) -> tuple[datetime, datetime]:
-    """When a process started by an attempt begun at `started` can carry Digipoort's timestamps:
-    every try of the attempt (retries after "not delivered" included) may have been the one that
-    arrived, each taking up to the timeout, plus the backoff between them, plus clock skew."""
-    tries = policy.retries + 1
-    in_flight = policy.attempt_timeout * tries + timedelta(seconds=sum(backoff_delays(policy)))
-    return started - policy.clock_skew, started + in_flight + policy.clock_skew
+    together = Window(
+        min(w.earliest for w in windows), max(w.latest for w in windows), max(w.absent_after for w in windows)
+    )
+    decision = reconcile(listed, known, together, now)
+    if decision.candidates:
+        return [Reconciliation("ambiguous", None, decision.candidates) for _ in windows]
+    return [Reconciliation("wait") if now <= w.absent_after else Reconciliation("absent") for w in windows]
 
 
 # ---------------------------------------------------------------- outcome of a status history (pure)
@@ -221,6 +266,15 @@ def history_outcome(
     return None, (ordered[-1] if ordered else None)
 
 
+def is_overdue(
+    submitted: datetime | None, history: Iterable[StatusRecord], now: datetime, overdue_after: timedelta
+) -> bool:
+    """A process still open this long after it was submitted (tijdstempelAangeleverd, else its
+    first status) is news: Digipoort's own retries end after 72 hours."""
+    since = submitted or min((s.timestamp for s in history), default=None)
+    return since is not None and now - since > overdue_after
+
+
 def backoff_delays(policy: DeliveryPolicy) -> list[float]:
     """Waits before each retry: exponential, capped, bounded in number."""
     return [min(policy.backoff_seconds * 2**i, policy.backoff_cap_seconds) for i in range(policy.retries)]
@@ -237,6 +291,19 @@ class _Flight:
     attempt_id: int
 
 
+@dataclass(slots=True)
+class _Check:
+    """A sender's attempt(s) in doubt, to be settled with getProcessen within this run: asked
+    `left` more times, the next once the monotonic clock reaches `due`. `employee` is set when the
+    attempt was made in this run: that employee's queue waits for the answer (RULES §6 order)."""
+
+    sender: tuple[str, str]
+    entries: list[Entry]
+    left: int
+    due: float
+    employee: tuple[str, str] | None = None
+
+
 def _sender(entry: Entry) -> tuple[str | None, str | None]:
     """Who Digipoort lists a process under: berichtsoort and loonheffingennummer."""
     return entry.berichtsoort, entry.loonheffingennummer
@@ -247,14 +314,17 @@ def _employee(entry: Entry) -> tuple[str, str]:
 
 
 class _Unresolved:
-    """Keys without a kenmerk this run (not sent, refused, in doubt, waiting…): their successors
-    wait (RULES §6, `ordering`)."""
+    """Keys without a kenmerk this run (not sent, refused, in doubt, waiting…), indexed by dossier,
+    the only place a predecessor can be (RULES §6)."""
 
     def __init__(self, keys: Iterable[NotificationKey] = ()):
         self._keys = set(keys)
 
     def add(self, key: NotificationKey) -> None:
         self._keys.add(key)
+
+    def discard(self, key: NotificationKey) -> None:
+        self._keys.discard(key)
 
     def predecessor_of(self, key: NotificationKey) -> NotificationKey | None:
         return ordering.waits_for(key, self._keys)
@@ -282,7 +352,7 @@ def send_outbox(
     `signer` (an x509 certificate) is the certificate outbox files must be signed with; None accepts
     the certificate embedded in each file. One message's trouble never raises: it becomes a line
     of the report (and the journal says what to do next)."""
-    policy = policy or DeliveryPolicy(attempt_timeout=timedelta(seconds=config.digipoort.timeout_seconds))
+    policy = policy or DeliveryPolicy.of(config.digipoort)
     report = SendReport()
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="digipoort") as pool:
         loop = _SendLoop(
@@ -291,7 +361,6 @@ def send_outbox(
         loop.settle_interrupted()
         loop.reconcile_in_doubt()
         loop.submit_outbox()
-        loop.reconcile_in_doubt(only=loop.new_in_doubt)
         follow_statuses(
             journal,
             client=client,
@@ -333,7 +402,7 @@ class _SendLoop:
         self.now = now
         self.sleep = sleep
         self.signer = signer
-        self.new_in_doubt: set[NotificationKey] = set()
+        self.resent: set[NotificationKey] = set()  # keys found absent and put back in line once this run
         self.freshness = Freshness(journal, client, clock_skew=policy.clock_skew)
         # Once one message exhausted its retries without reaching Digipoort, the others would only
         # wait out the same backoff: they are left for the next run instead.
@@ -347,18 +416,24 @@ class _SendLoop:
     # -- in doubt
 
     def settle_interrupted(self) -> None:
-        """An attempt still `submitting` at startup belongs to a run that died during its POST."""
+        """An attempt still `submitting` at startup belongs to a run that died during its POST. It
+        ends now: the start of this run is the latest moment that POST can have been going on."""
         for entry in self.journal.entries(state="submitting"):
             attempt_id = self.journal.attempts(entry.key)[-1].id
             self.journal.record_in_doubt(attempt_id, "no answer recorded: the sending run was interrupted")
 
-    def reconcile_in_doubt(self, only: Container[NotificationKey] | None = None) -> None:
-        """Ask Digipoort which processes it started, and settle each in-doubt attempt (see module
-        doc), the attempts of one sender together (`reconcile_together`)."""
+    def reconcile_in_doubt(self) -> None:
+        """Settle what earlier runs left in doubt, before anything new is posted: ask Digipoort
+        which processes it started, per sender (`reconcile_together`). What cannot be decided yet
+        is asked again during this run (`submit_outbox`), its sender sending nothing meanwhile."""
+        for group in self._groups(self.journal.in_doubt()).values():
+            listing = self._listing(*_sender(group[0]))  # type: ignore[arg-type]
+            self._decide(group, listing)
+
+    def _groups(self, entries: Iterable[Entry]) -> dict[tuple[str, str], list[Entry]]:
+        """In-doubt entries by sender; one that cannot be asked about is parked at once."""
         groups: dict[tuple[str, str], list[Entry]] = {}
-        for entry in self.journal.in_doubt():
-            if only is not None and entry.key not in only:
-                continue
+        for entry in entries:
             if not entry.berichtsoort or not entry.loonheffingennummer:
                 reason = (
                     "in doubt, and the journal lacks its berichtsoort or loonheffingennummer to ask Digipoort"
@@ -367,33 +442,48 @@ class _SendLoop:
                 self.note(_line(entry, "parked", reason=reason))
                 continue
             groups.setdefault((entry.berichtsoort, entry.loonheffingennummer), []).append(entry)
-        for group, entries in groups.items():
-            listing = self._listing(*group)
-            if isinstance(listing, str):
-                for entry in entries:
-                    self.note(
-                        _line(entry, "in_doubt", reason=f"still in doubt: {listing}; asked again next run")
-                    )
-                continue
-            known = {k for k in listing if self.journal.knows_kenmerk(k)}
-            attempts = [self.journal.attempts(entry.key)[-1] for entry in entries]
-            windows = [attempt_window(attempt.started, self.policy) for attempt in attempts]
-            decisions = reconcile_together(listing, known, windows, self.now())
-            for entry, attempt, decision in zip(entries, attempts, decisions, strict=True):
-                self._settle(entry, attempt.id, decision)
+        return groups
 
     def _listing(self, berichtsoort: str, lhnr: str) -> Mapping[str, datetime | None] | str:
         """Digipoort's processes for one sender, each one uwvcli does not know dated by its
         earliest status; or the reason the question could not be answered."""
         try:
             listed = [p.kenmerk for p in self.client.get_processen(berichtsoort, lhnr)]
-            unknown = [k for k in listed if not self.journal.knows_kenmerk(k)]
-            histories = dict(
-                zip(unknown, self.pool.map(self.client.get_statussen_proces, unknown), strict=True)
-            )
         except UwvcliError as error:
             return f"Digipoort could not list its processes ({error})"
-        return {k: min((s.timestamp for s in histories.get(k, ())), default=None) for k in listed}
+        return self._dated(listed)
+
+    def _dated(self, listed: Sequence[str]) -> Mapping[str, datetime | None] | str:
+        """The listed kenmerken, each unknown one dated by its earliest status. Usually at most one
+        is unknown (one attempt per sender in doubt), so they are asked one after the other."""
+        dates: dict[str, datetime | None] = {}
+        for kenmerk in listed:
+            if self.journal.knows_kenmerk(kenmerk):
+                dates[kenmerk] = None
+                continue
+            try:
+                history = self.client.get_statussen_proces(kenmerk)
+            except UwvcliError as error:
+                return f"Digipoort could not date its process {kenmerk} ({error})"
+            dates[kenmerk] = min((s.timestamp for s in history), default=None)
+        return dates
+
+    def _decide(self, entries: list[Entry], listing: Mapping[str, datetime | None] | str) -> list[str]:
+        """Settle one sender's in-doubt entries from a listing; returns each one's verdict."""
+        if isinstance(listing, str):
+            for entry in entries:
+                self.note(_line(entry, "in_doubt", reason=f"still in doubt: {listing}"))
+            return ["wait"] * len(entries)
+        known = {k for k in listing if self.journal.knows_kenmerk(k)}
+        attempts = [self.journal.attempts(entry.key)[-1] for entry in entries]
+        windows = [
+            attempt_window(a.started, a.finished or a.started + self.policy.attempt_timeout, self.policy)
+            for a in attempts
+        ]
+        decisions = reconcile_together(listing, known, windows, self.now())
+        for entry, attempt, decision in zip(entries, attempts, decisions, strict=True):
+            self._settle(entry, attempt.id, decision)
+        return [decision.verdict for decision in decisions]
 
     def _settle(self, entry: Entry, attempt_id: int, decision: Reconciliation) -> None:
         if decision.verdict == "adopt":
@@ -409,11 +499,12 @@ class _SendLoop:
             )
         elif decision.verdict == "absent":
             self.journal.record_not_sent(attempt_id, "in doubt, and Digipoort has no process for it")
-            self.new_in_doubt.discard(entry.key)
         elif decision.verdict == "ambiguous":
             reason = (
-                f"in doubt, and Digipoort lists {len(decision.candidates)} unknown processes that may be it "
-                f"({', '.join(decision.candidates)}): check them with Logius or in the UWV portal, then "
+                f"in doubt, and Digipoort lists {len(decision.candidates)} processes of this sender that "
+                f"uwvcli did not send itself or cannot tell apart ({', '.join(decision.candidates)}), "
+                "started while it was being sent (another program submitting for this "
+                "loonheffingennummer?): check them with Logius or in the UWV portal, then "
                 f"`uwvcli resolve {entry.key} --kenmerk <kenmerk>` or `--not-received`"
             )
             self.journal.park(entry.key, reason)
@@ -423,7 +514,7 @@ class _SendLoop:
                 _line(
                     entry,
                     "in_doubt",
-                    reason="no answer and no process listed at Digipoort yet: checked again next run",
+                    reason="no answer, and no process listed at Digipoort yet: asked again",
                 )
             )
 
@@ -431,41 +522,132 @@ class _SendLoop:
 
     def submit_outbox(self) -> None:
         """Post every written message; employees run in parallel, one employee's messages in order,
-        and a successor only once its predecessor has a kenmerk."""
-        unresolved = _Unresolved(
-            e.key for e in self.journal.entries(state=("submitting", "in_doubt", "parked"))
-        )
+        and a successor only once its predecessor has a kenmerk.
+
+        Never more flights than workers: an attempt is begun only when its POST can start at once,
+        so its window is where it really went. And a sender (berichtsoort + loonheffingennummer)
+        with an attempt in flight or in doubt sends nothing else until that attempt is settled:
+        Digipoort's list of processes names no aanleverkenmerk, so an unknown process can only be
+        matched to an attempt that was alone for its sender. An attempt that goes in doubt is
+        settled in the run when possible (`_Check`): getProcessen is asked again a few times, and
+        the sender's queue goes on once it is adopted or proved absent."""
+        unresolved = _Unresolved(e.key for e in self.journal.entries(state=("submitting", "parked")))
         queues: dict[tuple[str, str], deque[Entry]] = {}
         for entry in self.journal.to_submit():
             queues.setdefault(_employee(entry), deque()).append(entry)
-        # Never more flights than workers: an attempt is begun only when its POST can start at
-        # once, so its time window (used to reconcile it after a crash) is where it really went.
-        # And one flight per sender (berichtsoort + loonheffingennummer), counting attempts still
-        # in doubt: Digipoort's list of processes names no aanleverkenmerk, so after a crash an
-        # unknown process can only be matched to an attempt that was alone in flight for its sender.
-        busy = {_sender(e) for e in self.journal.in_doubt()}
+        start = time.monotonic()
+        checks = [
+            _Check(sender, group, self.policy.settle_checks, start + self.policy.settle_wait_seconds)
+            for sender, group in self._groups(self.journal.in_doubt()).items()
+        ]
+        busy: set[tuple[str | None, str | None]] = {check.sender for check in checks}
+        for check in checks:
+            for entry in check.entries:
+                unresolved.add(entry.key)
         ready = deque(queues)
         held: list[tuple[str, str]] = []  # employees whose next message waits for its sender
         flights: dict[Future[AanleverResult], _Flight] = {}
+        asking: dict[Future[Any], _Check] = {}
         while True:
             while ready and len(flights) < self.parallelism:
                 employee = ready.popleft()
                 if not self._launch(queues[employee], unresolved, flights, busy):
                     held.append(employee)
-            if not flights:
+            moment = time.monotonic()
+            for check in [c for c in checks if c.due <= moment]:
+                checks.remove(check)
+                asking[self.pool.submit(self.client.get_processen, *check.sender)] = check
+            if not flights and not asking and not checks:
                 for employee in held:  # only senders still in doubt hold them now
                     self._hold_for_doubt(queues[employee], unresolved)
                 return
-            done, _ = wait(flights, return_when=FIRST_COMPLETED)
+            timeout = max(0.0, min(c.due for c in checks) - moment) if checks else None
+            done, _ = wait([*flights, *asking], timeout=timeout, return_when=FIRST_COMPLETED)
             for future in done:
-                flight = flights.pop(future)
-                busy.discard(_sender(flight.entry))
-                if not self._record(flight, future):
-                    unresolved.add(flight.entry.key)
-                if queues[_employee(flight.entry)]:
-                    ready.append(_employee(flight.entry))
+                if future in flights:
+                    flight = flights.pop(future)
+                    employee = _employee(flight.entry)
+                    outcome = self._record(flight, future)
+                    if outcome == "in_doubt":  # the employee waits for the answer, the sender too
+                        sender = (flight.entry.berichtsoort or "", flight.entry.loonheffingennummer or "")
+                        due = time.monotonic() + self.policy.settle_wait_seconds
+                        checks.append(
+                            _Check(sender, [flight.entry], self.policy.settle_checks, due, employee)
+                        )
+                        continue
+                    busy.discard(_sender(flight.entry))
+                    if outcome != "submitted":
+                        unresolved.add(flight.entry.key)
+                    if queues[employee]:
+                        ready.append(employee)
+                    continue
+                check = asking.pop(future)
+                if not self._answer_check(check, future, checks, queues, unresolved, busy):
+                    continue
+                # The employees of the settled entries go on, unless one of their messages is still
+                # in flight or being settled (one employee's messages never overlap: RULES §6).
+                active = {_employee(f.entry) for f in flights.values()}
+                active |= {c.employee for c in [*checks, *asking.values()] if c.employee is not None}
+                for employee in dict.fromkeys(_employee(e) for e in check.entries):
+                    if queues.get(employee) and employee not in active and employee not in (*ready, *held):
+                        ready.append(employee)
             ready.extend(held)
             held.clear()
+
+    def _answer_check(
+        self,
+        check: _Check,
+        future: Future[Any],
+        checks: list[_Check],
+        queues: dict[tuple[str, str], deque[Entry]],
+        unresolved: _Unresolved,
+        busy: set[tuple[str | None, str | None]],
+    ) -> bool:
+        """Settle a sender's in-doubt attempt(s) from getProcessen's answer. True when the check is
+        over (settled, or asked often enough), so the employee's queue may go on."""
+        try:
+            listing = self._dated([p.kenmerk for p in future.result()])
+        except UwvcliError as error:
+            listing = f"Digipoort could not list its processes ({error})"
+        entries = [self.journal.entry(entry.key) or entry for entry in check.entries]
+        verdicts = self._decide(entries, listing)
+        if "wait" not in verdicts:
+            busy.discard(check.sender)
+            for entry, verdict in zip(entries, verdicts, strict=True):
+                if verdict == "adopt":
+                    unresolved.discard(entry.key)
+                elif verdict == "absent":
+                    self._again(entry, queues, unresolved)
+            return True
+        if check.left > 1:
+            check.left -= 1
+            check.due = time.monotonic() + self.policy.settle_wait_seconds
+            checks.append(check)
+            return False
+        for entry, verdict in zip(entries, verdicts, strict=True):
+            if verdict == "wait":
+                unresolved.add(entry.key)
+                reason = (
+                    f"no answer, and no process listed at Digipoort after {self.policy.settle_checks} "
+                    "checks: settled on the next run, nothing else of this sender is sent meanwhile"
+                )
+                self.note(_line(entry, "in_doubt", reason=reason))
+        return True
+
+    def _again(
+        self, entry: Entry, queues: dict[tuple[str, str], deque[Entry]], unresolved: _Unresolved
+    ) -> None:
+        """A message proved never to have arrived goes back to the front of its employee's queue,
+        once per run (a second time it waits for the next run)."""
+        fresh = self.journal.entry(entry.key)
+        if fresh is None or entry.key in self.resent:
+            unresolved.add(entry.key)
+            reason = "did not arrive at Digipoort (checked twice this run): goes on the next run"
+            self.note(_line(entry, NOT_SENT, reason=reason))
+            return
+        self.resent.add(entry.key)
+        unresolved.discard(entry.key)
+        queues.setdefault(_employee(fresh), deque()).appendleft(fresh)
 
     def _hold_for_doubt(self, queue: deque[Entry], unresolved: _Unresolved) -> None:
         """Messages of a sender with an attempt still in doubt wait for the next run."""
@@ -488,7 +670,8 @@ class _SendLoop:
         busy: set[tuple[str | None, str | None]],
     ) -> bool:
         """Start the next message of one employee that can go; note the ones that must wait.
-        False when that message's sender already has one in flight (it stays first in line)."""
+        False when that message's sender already has one in flight or in doubt (it stays first in
+        line)."""
         while queue:
             entry = queue[0]
             if self.unreachable is None and _sender(entry) in busy:
@@ -555,11 +738,11 @@ class _SendLoop:
                     bestandsnaam=f"{entry.aanleverkenmerk}.xml",
                     inhoud=payload,
                 )
-            except NotDelivered as error:
+            except NotDelivered as error:  # TransientFault too: not processed, so safe to send again
                 if delay is None:
                     raise
                 log.info(
-                    "%s did not reach Digipoort (%s); try %d in %.1f s",
+                    "%s was not processed by Digipoort (%s); try %d in %.1f s",
                     entry.aanleverkenmerk,
                     error,
                     attempt + 2,
@@ -568,8 +751,9 @@ class _SendLoop:
                 self.sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _record(self, flight: _Flight, future: Future[AanleverResult]) -> bool:
-        """Journal what one POST came to; True when the message has a kenmerk."""
+    def _record(self, flight: _Flight, future: Future[AanleverResult]) -> str:
+        """Journal what one POST came to: "submitted" (a kenmerk), "in_doubt", or "unsettled"
+        (rejected, not sent)."""
         entry, attempt_id = flight.entry, flight.attempt_id
         try:
             result = future.result()
@@ -584,33 +768,31 @@ class _SendLoop:
                     text=fault.foutbeschrijving,
                 )
             )
-            return False
-        except NotDelivered as error:
+            return "unsettled"
+        except NotDelivered as error:  # TransientFault too: Digipoort did not process it
             tries = self.policy.retries + 1
-            reason = f"did not reach Digipoort in {tries} tries ({error}): goes on the next run"
-            self.unreachable = f"Digipoort was unreachable for {entry.aanleverkenmerk} ({error})"
+            reason = f"not processed by Digipoort in {tries} tries ({error}): goes on the next run"
+            self.unreachable = f"Digipoort did not take {entry.aanleverkenmerk} ({error})"
             self.journal.record_not_sent(attempt_id, reason)
             self.note(_line(entry, NOT_SENT, reason=reason))
-            return False
+            return "unsettled"
         except (InDoubt, ResponseNotTrusted) as error:
             # An untrusted answer is no answer: its kenmerk is not data (DIGIPOORT.md), yet the message
             # may well have arrived, so it is settled like any other attempt without an answer.
             kind = "answer failed verification" if isinstance(error, ResponseNotTrusted) else "no answer"
             reason = f"{kind} ({error}): in doubt, settled with Digipoort's list of processes"
             self.journal.record_in_doubt(attempt_id, reason)
-            self.new_in_doubt.add(entry.key)
             self.note(_line(entry, "in_doubt", reason=reason))
-            return False
+            return "in_doubt"
         except Exception as error:  # a bug or an unforeseen transport error: in doubt, never resent blindly
             log.exception("unexpected error while submitting %s", entry.aanleverkenmerk)
             reason = f"unexpected error ({type(error).__name__}): in doubt, settled with Digipoort's list"
             self.journal.record_in_doubt(attempt_id, reason)
-            self.new_in_doubt.add(entry.key)
             self.note(_line(entry, "in_doubt", reason=reason))
-            return False
+            return "in_doubt"
         self.journal.record_accepted(attempt_id, result.kenmerk, result.timestamp)
         self.note(_line(entry, "submitted", kenmerk=result.kenmerk))
-        return True
+        return "submitted"
 
 
 def _line(entry: Entry, state: str, **fields: Any) -> Delivery:
@@ -666,6 +848,13 @@ def _poll_round(
     for future, entry in futures.items():
         try:
             statuses: Sequence[StatusRecord] = future.result()
+        except (ResponseNotTrusted, DigipoortFault) as error:
+            # Nothing Digipoort said about this process could be believed: that is news, not
+            # silence (exit 1, named in the recap), or a message could stay `submitted` forever.
+            still_open += 1
+            reason = f"Digipoort's status answer cannot be used ({error}): asked again next run"
+            report.note(_line(entry, UNVERIFIED, kenmerk=entry.kenmerk, reason=reason))
+            continue
         except UwvcliError as error:
             still_open += 1
             previous = report.deliveries.get(entry.key) or _line(entry, entry.state, kenmerk=entry.kenmerk)
@@ -674,6 +863,7 @@ def _poll_round(
         journal.add_statuses(entry.kenmerk, statuses)
         history = journal.status_history(entry.kenmerk)
         verdict, decisive = history_outcome(history, moment, policy.delivered_after, codes.outcome)
+        overdue = verdict is None and is_overdue(entry.submitted, history, moment, policy.overdue_after)
         if verdict is not None:
             journal.set_outcome(entry.key, verdict)
         else:
@@ -681,7 +871,13 @@ def _poll_round(
         report.note(
             _line(
                 entry,
-                verdict or entry.state,
+                verdict or (OVERDUE if overdue else entry.state),
+                reason=(
+                    f"submitted more than {policy.overdue_after.days} days ago and still without a final "
+                    "status: ask the Logius Servicecentrum about this kenmerk"
+                )
+                if overdue
+                else None,
                 kenmerk=entry.kenmerk,
                 code=decisive.code if decisive else None,
                 foutcode=decisive.foutcode if decisive else None,

@@ -7,11 +7,16 @@ the caller's next step depends on it (DIGIPOORT.md "Never twice, never lost"):
 
 - `DigipoortFault`: Digipoort refused the request (a SOAP Fault): definite, nothing was started.
 - `NotDelivered`: the request provably never reached Digipoort (no connection, TLS handshake
-  refused, HTTP 503 before processing): safe to send again.
+  refused, HTTP 503 before processing), or Digipoort refused it with a fault the codes table
+  calls transient (`TransientFault`, e.g. ALS400 "send again later"): safe to send again.
 - `InDoubt`: the request may have arrived (timeout after sending, connection dropped while
-  waiting for the answer): never resend blindly, reconcile with `get_processen`.
+  waiting for the answer, a redirect or another unexpected HTTP status, an answer that broke the
+  size cap or the total deadline): never resend blindly, reconcile with `get_processen`.
 - `ResponseNotTrusted`: an answer came but fails verification. For `aanleveren` the request did
   reach Digipoort, so the caller settles it like `InDoubt`.
+
+Every answer is bounded: at most `MAX_ANSWER_BYTES` after decompression, and the whole request
+(connecting, sending, waiting, reading) within `deadline` seconds, whatever the peer drips.
 
 The client keeps one `requests.Session` per thread on one shared `ssl.SSLContext`, so a small
 thread pool can submit in parallel and every thread reuses its connections.
@@ -28,14 +33,17 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import requests
+import urllib3
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPSConnectionPool
 from urllib3.util.retry import Retry
 
+from uwvcli.common.network import Deadline
 from uwvcli.common.privacy import fault_text
-from uwvcli.digipoort import soap
+from uwvcli.digipoort import codes, soap
 from uwvcli.digipoort.soap import AanleverResult, Operation, Process, SoapFormatError
 from uwvcli.digipoort.wss import SIGNATURE_ALGORITHMS, WsSecurityError, sign_envelope, verify_envelope
 from uwvcli.domain.models import StatusRecord
@@ -63,10 +71,13 @@ __all__ = [
     "NotDelivered",
     "Process",
     "ResponseNotTrusted",
+    "TransientFault",
 ]
 
 CONNECT_TIMEOUT = 10.0  # seconds at most; a connection not made in time is NotDelivered
 POOL_SIZE = 8  # connections kept per thread and host
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # decompressed; a long status history is a few hundred KiB
+_CHUNK = 64 * 1024
 
 # TLS alerts by which the server refuses the handshake: the request was never processed.
 _HANDSHAKE_REFUSALS = (
@@ -99,6 +110,18 @@ class NotDelivered(DigipoortError):
     """The request never reached Digipoort: sending it again cannot create a second process."""
 
 
+class TransientFault(NotDelivered):
+    """Digipoort refused the request with a fault the codes table marks as transient (`retry:
+    "yes"`, e.g. ALS400): nothing was processed, so it is sent again later, never `rejected`."""
+
+    def __init__(self, foutcode: str, foutbeschrijving: str, *, operation: str = "aanleveren"):
+        self.foutcode = foutcode
+        self.foutbeschrijving = foutbeschrijving
+        super().__init__(
+            f"Digipoort answered {operation} with {foutcode} (send again later): {foutbeschrijving}"
+        )
+
+
 class InDoubt(DigipoortError):
     """The request may have reached Digipoort: reconcile with getProcessen, never resend blindly."""
 
@@ -120,6 +143,7 @@ class DigipoortClient:
         service_certificate: x509.Certificate | Path,
         signature_algorithm: str = "rsa-sha1",
         timeout: float = 30.0,
+        deadline: float | None = None,
     ):
         for name, url in (("aanlever_url", aanlever_url), ("status_url", status_url)):
             if not url.lower().startswith("https://"):
@@ -133,6 +157,7 @@ class DigipoortClient:
         self.status_url = status_url
         self.signature_algorithm = signature_algorithm
         self.timeout = timeout
+        self.deadline = deadline if deadline is not None else 2 * timeout + CONNECT_TIMEOUT
         self._credentials = credentials
         self._service_certificates = _load_certificates(service_certificate)
         self._context = _tls_context(ca_bundle, credentials)
@@ -220,53 +245,72 @@ class DigipoortClient:
         response = self._post(operation, url, soap.serialize(envelope))
         return self._read_response(operation, response, message_id)
 
-    def _post(self, operation: Operation, url: str, body: bytes) -> requests.Response:
+    def _post(self, operation: Operation, url: str, body: bytes) -> tuple[int, bytes]:
+        """POST within the total deadline; (HTTP status, the answer's body, decompressed)."""
         headers = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": f'"{operation.action}"'}
-        try:
-            response = self._session().post(
-                url,
-                data=body,
-                headers=headers,
-                timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
-                allow_redirects=False,
-            )
-        except requests.exceptions.RequestException as error:
-            raise _transport_error(operation, url, error) from None
-        if response.status_code == 503:
+        slot = _current.slot = _Slot()
+        with Deadline(self.deadline, slot.socket) as deadline:
+            try:
+                response = self._session().post(
+                    url,
+                    data=body,
+                    headers=headers,
+                    timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
+                    allow_redirects=False,  # Digipoort never redirects: a redirect is not followed
+                    stream=True,
+                )
+                with response:
+                    content = _bounded_content(operation, response)
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
+                if deadline.expired:
+                    raise self._too_slow(operation) from None
+                raise _transport_error(operation, url, error) from None
+        if deadline.expired:
+            raise self._too_slow(operation)
+        status = response.status_code
+        if status == 503:
             raise NotDelivered(
                 f"{operation.name}: Digipoort answered HTTP 503 (service unavailable) "
                 "before processing the request"
             )
-        if 300 <= response.status_code < 500:  # a redirect or a client error: never processed
-            raise NotDelivered(
-                f"{operation.name}: {url} answered HTTP {response.status_code} without processing the "
-                "request: check digipoort.aanlever_url and status_url"
+        if status not in (200, 500):
+            # The request was sent: whatever answered may have processed it before redirecting or
+            # refusing. Never a blind resend; the process list settles it.
+            where = "a redirect" if 300 <= status < 400 else f"HTTP {status}"
+            raise InDoubt(
+                f"{operation.name}: {url} answered {where} after the request was sent (Digipoort never "
+                "does): check digipoort.aanlever_url and status_url"
             )
-        return response
+        return status, content
 
-    def _read_response(self, operation: Operation, response: requests.Response, message_id: str) -> Any:
+    def _too_slow(self, operation: Operation) -> InDoubt:
+        return InDoubt(f"{operation.name}: no complete answer within the deadline of {self.deadline:g} s")
+
+    def _read_response(self, operation: Operation, response: tuple[int, bytes], message_id: str) -> Any:
+        status, content = response
         try:
-            root = soap.parse_xml(response.content)
+            root = soap.parse_xml(content)
         except SoapFormatError as error:
-            raise self._unreadable(operation, response, str(error)) from None
+            raise self._unreadable(operation, status, str(error)) from None
         if root.tag == f"{{{soap.SOAP12}}}Envelope":
             raise self._unreadable(
                 operation,
-                response,
+                status,
                 "a SOAP 1.2 envelope, where Digipoort's WUS services speak SOAP 1.1: "
                 "check digipoort.aanlever_url and status_url",
             )
-        fault = soap.find_fault(root)
+        fault = soap.find_fault(soap.canonical(root))  # faults are unsigned: read without comments too
         if fault is not None:
             if not fault.foutcode:
                 raise self._unreadable(
-                    operation, response, f"a SOAP Fault without foutcode ({fault.faultstring})"
+                    operation, status, f"a SOAP Fault without foutcode ({fault.faultstring})"
                 )
-            raise DigipoortFault(
-                fault.foutcode, fault.foutbeschrijving or fault.faultstring, operation=operation.name
-            )
-        if response.status_code != 200:
-            raise self._unreadable(operation, response, f"HTTP {response.status_code} without a SOAP Fault")
+            text = fault.foutbeschrijving or fault.faultstring
+            if codes.transient(fault.foutcode):
+                raise TransientFault(fault.foutcode, text, operation=operation.name)
+            raise DigipoortFault(fault.foutcode, text, operation=operation.name)
+        if status != 200:
+            raise self._unreadable(operation, status, f"HTTP {status} without a SOAP Fault")
         try:
             verified = verify_envelope(root, require_must_understand=False)
         except WsSecurityError as error:
@@ -293,10 +337,10 @@ class DigipoortClient:
         return _reading(lambda: soap.body_payload(verified.body))
 
     @staticmethod
-    def _unreadable(operation: Operation, response: requests.Response, what: str) -> DigipoortError:
+    def _unreadable(operation: Operation, status: int, what: str) -> DigipoortError:
         """An answer that is no answer: for aanleveren the request did reach the server."""
-        message = f"{operation.name}: the answer (HTTP {response.status_code}) cannot be used: {what}"
-        return InDoubt(message) if response.status_code >= 500 else ResponseNotTrusted(message)
+        message = f"{operation.name}: the answer (HTTP {status}) cannot be used: {what}"
+        return InDoubt(message) if status >= 500 else ResponseNotTrusted(message)
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -311,6 +355,45 @@ class DigipoortClient:
         return session
 
 
+_current = threading.local()  # per calling thread: the `_Slot` of the request it is making
+
+
+class _Slot:
+    """Where the pool puts the connection a request runs on, for the request's `Deadline` (which
+    watches from a thread of its own)."""
+
+    connection: Any = None
+
+    def socket(self) -> Any:
+        return getattr(self.connection, "sock", None)
+
+
+class _WatchedPool(HTTPSConnectionPool):
+    """Tells the request's `Deadline` which connection (and so which socket) it runs on."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        slot = getattr(_current, "slot", None)
+        if slot is not None:
+            slot.connection = connection
+        return connection
+
+
+def _bounded_content(operation: Operation, response: requests.Response) -> bytes:
+    """The body, decompressed, refused beyond `MAX_ANSWER_BYTES` (a gzip bomb, an endless body):
+    reading stops there, so memory stays bounded whatever the peer sends."""
+    limit = f"the answer exceeds {MAX_ANSWER_BYTES // (1024 * 1024)} MiB"
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        raise InDoubt(f"{operation.name}: {limit} (Content-Length {declared})")
+    content = bytearray()
+    for chunk in response.iter_content(_CHUNK):
+        content += chunk
+        if len(content) > MAX_ANSWER_BYTES:
+            raise InDoubt(f"{operation.name}: {limit} once decompressed")
+    return bytes(content)
+
+
 class _ContextAdapter(HTTPAdapter):
     """Uses our SSL context (CA bundle, client certificate, TLS >= 1.2) and nothing else: requests'
     own `cert_verify` would add the public CA bundle to it."""
@@ -322,6 +405,10 @@ class _ContextAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._context
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            **self.poolmanager.pool_classes_by_scheme,
+            "https": _WatchedPool,
+        }
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         conn.cert_reqs = "CERT_REQUIRED"
@@ -370,9 +457,7 @@ def _reading(read: Any) -> Any:
         raise ResponseNotTrusted(f"Digipoort's answer does not match the koppelvlak: {error}") from None
 
 
-def _transport_error(
-    operation: Operation, url: str, error: requests.exceptions.RequestException
-) -> DigipoortError:
+def _transport_error(operation: Operation, url: str, error: BaseException) -> DigipoortError:
     """Sort a transport failure into "never arrived" and "may have arrived"."""
     where = f"{operation.name} to {url}"
     if isinstance(error, requests.exceptions.ConnectTimeout):

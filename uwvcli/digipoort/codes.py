@@ -234,6 +234,13 @@ def outcome(code: str, foutcode: str | None = None) -> str | None:
     return None
 
 
+def transient(foutcode: str) -> bool:
+    """A synchronous fault that means "not processed, send the same message again later" (the
+    table's `retry: "yes"`, e.g. ALS400): the send loop retries it, never records it as rejected."""
+    info = explain(foutcode)
+    return info.type == ERROR and info.retry == "yes"
+
+
 def normalize(code: str) -> str:
     """`als 100`, ` 311 `, `Als-100` → `ALS100`, `311`."""
     return _SEPARATORS.sub("", code).upper()

@@ -137,6 +137,18 @@ def parse_xml(data: bytes) -> etree._Element:
     return root
 
 
+_READING_PARSER = xmlsafe.parser(keep_comments=False)
+
+
+def canonical(element: etree._Element) -> etree._Element:
+    """A copy of `element` as its exclusive C14N reads, without comments and processing
+    instructions: the text a signature covers, whole again. `<kenmerk>276e<!---->-1fb2</kenmerk>`
+    reads as `276e-1fb2`, never as `276e` (lxml's `.text` stops at a comment or a processing
+    instruction). Every value uwvcli takes from an answer is read from such a copy."""
+    serialized = etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
+    return etree.fromstring(serialized, _READING_PARSER)
+
+
 # -------------------------------------------------------------------------------------- building
 
 

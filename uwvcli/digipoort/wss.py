@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
-from uwvcli.digipoort.soap import DS, EXC_C14N, SOAP11, WSA, WSSE, WSU, parse_xml, xsd_datetime
+from uwvcli.digipoort.soap import DS, EXC_C14N, SOAP11, WSA, WSSE, WSU, canonical, parse_xml, xsd_datetime
 from uwvcli.errors import DigipoortError
 
 X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"
@@ -57,8 +57,8 @@ class WsSecurityError(DigipoortError):
 
 @dataclass(frozen=True)
 class VerifiedEnvelope:
-    """An envelope whose signature holds. Read data only through `body` and `header`: those are
-    the exact elements whose digests were checked."""
+    """An envelope whose signature holds. Read data only through `body` and `header`: canonical
+    copies (`soap.canonical`) of the exact elements whose digests were checked."""
 
     envelope: etree._Element
     header: etree._Element
@@ -183,7 +183,12 @@ def verify_envelope(
             "the message is signed with a certificate other than the expected one "
             f"(SHA-256 fingerprint {certificate.fingerprint(hashes.SHA256()).hex()})"
         )
-    return VerifiedEnvelope(envelope, header, body, certificate, frozenset(signed_ids), created, expires)
+    # Values are read from what the digests covered, not from the tree as parsed: exclusive C14N
+    # without comments skips comments and processing instructions, and lxml's `.text` stops at
+    # them, so a comment inside a signed value would change what is read while the signature holds.
+    return VerifiedEnvelope(
+        envelope, canonical(header), canonical(body), certificate, frozenset(signed_ids), created, expires
+    )
 
 
 def _check_timestamp(

@@ -90,6 +90,22 @@ class Sender:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """`digipoort.delivery:`, the exactly-once policy of the send loop (docs/delivery.md,
+    "Settling an attempt in doubt", explains each default)."""
+
+    clock_skew_seconds: float = 300.0  # Digipoort's timestamps vs our clock, either way
+    processing_margin_seconds: float = 60.0  # a process appears at most this long after its POST ended
+    settle_checks: int = 3  # getProcessen asked this often in the run after an attempt went in doubt
+    settle_wait_seconds: float = 5.0  # between those checks
+    retries: int = 4  # extra tries of a POST that provably never arrived (or a transient fault)
+    backoff_seconds: float = 1.0  # first wait before such a retry; doubles each time
+    backoff_cap_seconds: float = 30.0
+    request_deadline_seconds: float | None = None  # whole request; None: 2 × timeout_seconds + 10
+    overdue_after_days: float = 3.0  # submitted this long ago without a final status: news
+
+
+@dataclass(frozen=True, slots=True)
 class DigipoortSettings:
     environment: str  # simulator | custom | preprod | production
     aanlever_url: str | None = None
@@ -99,6 +115,7 @@ class DigipoortSettings:
     signature_algorithm: str = "rsa-sha1"  # rsa-sha1 | rsa-sha256
     berichtsoorten: Mapping[Kind, str] = field(default_factory=dict)  # overrides of the defaults
     timeout_seconds: float = 30.0
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
 
 
 @dataclass(frozen=True, slots=True)

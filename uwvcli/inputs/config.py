@@ -24,6 +24,7 @@ import yaml
 from uwvcli.domain import blocking, keys
 from uwvcli.domain.models import (
     Config,
+    DeliverySettings,
     DigipoortSettings,
     Employer,
     Kind,
@@ -59,7 +60,17 @@ _DIGIPOORT_KEYS = (
     "signature_algorithm",
     "berichtsoorten",
     "timeout_seconds",
+    "delivery",
 )
+_DELIVERY_SECONDS = (
+    "clock_skew_seconds",
+    "processing_margin_seconds",
+    "settle_wait_seconds",
+    "backoff_seconds",
+    "backoff_cap_seconds",
+    "request_deadline_seconds",
+)
+_DELIVERY_COUNTS = {"settle_checks": (1, 20), "retries": (0, 10), "overdue_after_days": (1, 365)}
 _PATHS_KEYS = ("dossiers", "outbox", "state")
 _MAIL_KEYS = ("smtp_host", "smtp_port", "from", "starttls", "username_env", "password_env")
 _EMPLOYER_KEYS = ("id", "name", "uwv_interface", "notifications", "org_units")
@@ -485,7 +496,26 @@ def _digipoort(reader: _Reader, root: _Mapping) -> DigipoortSettings | None:
         signature_algorithm=algorithm or "rsa-sha1",
         berichtsoorten=_berichtsoorten(reader, section),
         timeout_seconds=reader.seconds(section, "timeout_seconds", "digipoort.timeout_seconds") or 30.0,
+        delivery=_delivery(reader, section),
     )
+
+
+def _delivery(reader: _Reader, digipoort: _Mapping) -> DeliverySettings:
+    """`digipoort.delivery:`: every key optional, each absent one keeps its documented default."""
+    section = reader.section(digipoort, "delivery", "digipoort.delivery", required=False)
+    if section is None:
+        return DeliverySettings()
+    reader.keys(section, "digipoort.delivery", (*_DELIVERY_SECONDS, *_DELIVERY_COUNTS))
+    values: dict[str, Any] = {}
+    for key in _DELIVERY_SECONDS:
+        value = reader.seconds(section, key, f"digipoort.delivery.{key}")
+        if value is not None:
+            values[key] = value
+    for key, (low, high) in _DELIVERY_COUNTS.items():
+        count = reader.integer(section, key, f"digipoort.delivery.{key}", low, high)
+        if count is not None:
+            values[key] = float(count) if key == "overdue_after_days" else count
+    return DeliverySettings(**values)
 
 
 def _berichtsoorten(reader: _Reader, digipoort: _Mapping) -> dict[Kind, str]:

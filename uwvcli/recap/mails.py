@@ -26,7 +26,7 @@ import re
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -36,7 +36,7 @@ from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from uwvcli.common.network import is_loopback
+from uwvcli.common.network import Deadline, is_loopback
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.findings import findings
 from uwvcli.domain.keys import NotificationKey
@@ -719,13 +719,14 @@ def _credentials(mail: MailSettings) -> tuple[str, str] | None:
     return values[0], values[1]
 
 
-def _connect(mail: MailSettings, context: ssl.SSLContext, timeout: float) -> smtplib.SMTP:
+def _connect(mail: MailSettings, context: ssl.SSLContext, smtp: smtplib.SMTP) -> smtplib.SMTP:
     login = _credentials(mail)
     if login and not mail.starttls and not is_loopback(mail.smtp_host):
         raise _Unavailable("refusing to send the SMTP password unencrypted: set mail.starttls: true")
     where = f"{mail.smtp_host}:{mail.smtp_port}"
+    smtp._host = mail.smtp_host  # what SMTP(host) would keep: STARTTLS checks the certificate against it
     try:
-        smtp = smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=timeout)
+        smtp.connect(mail.smtp_host, mail.smtp_port)
     except (OSError, smtplib.SMTPException) as error:
         raise _Unavailable(f"cannot reach the SMTP server {where}: {error}") from None
     try:
@@ -769,13 +770,16 @@ def deliver_pending(
     *,
     ssl_context: ssl.SSLContext | None = None,
     timeout: float = 30.0,
+    deadline: float = 300.0,
 ) -> DeliveryReport:
     """Mail every recap in `<folder>/pending/` and move each to `sent/` once the server took it.
 
     Nothing is lost: a server that is down, refuses the login or refuses a message leaves the
     file in `pending/` for the next run, and the report says why. Without `mail` nothing is sent
     (the `.eml` files are the output). TLS is always verified (`ssl_context` lets a test or a
-    private CA add trust; it never turns verification off)."""
+    private CA add trust; it never turns verification off). `timeout` bounds each wait for the
+    server, `deadline` the whole conversation: a server that drips its greeting one line at a time
+    never trips the first, and must not hold the run (and its lock) for longer than the second."""
     pending_folder = folder / _PENDING
     files = sorted(pending_folder.glob("*.eml")) if pending_folder.is_dir() else []
     if mail is None:
@@ -784,8 +788,23 @@ def deliver_pending(
     if not files:
         return DeliveryReport(True)
     context = ssl_context or ssl.create_default_context()
+    smtp = smtplib.SMTP(timeout=timeout)
+    with Deadline(deadline, lambda: getattr(smtp, "sock", None)) as watch:
+        report = _deliver(folder, files, mail, context, smtp)
+    if not watch.expired:
+        return report
+    reason = (
+        f"the SMTP server {mail.smtp_host}:{mail.smtp_port} did not finish within {deadline:g} s; "
+        "it stays pending and goes on the next run"
+    )
+    return replace(report, waiting=tuple(Undelivered(item.path, reason) for item in report.waiting))
+
+
+def _deliver(
+    folder: Path, files: list[Path], mail: MailSettings, context: ssl.SSLContext, smtp: smtplib.SMTP
+) -> DeliveryReport:
     try:
-        smtp = _connect(mail, context, timeout)
+        _connect(mail, context, smtp)
     except _Unavailable as error:
         reason = f"{error}; it stays pending and goes on the next run"
         return DeliveryReport(True, waiting=tuple(Undelivered(p, reason) for p in files))

@@ -20,6 +20,7 @@ import binascii
 import json
 import logging
 import os
+import random
 import re
 import socket
 import sqlite3
@@ -146,6 +147,39 @@ class Refusal(Exception):
         self.foutcode = foutcode
 
 
+class RandomFaults:
+    """Faults on a share of all aanleveren requests, after the process was started (for soak
+    tests): the connection dropped without an answer (`drop_rate`), or the answer held back for
+    `hang_seconds`, longer than the client waits (`hang_rate`). Seeded, so a run can be repeated."""
+
+    def __init__(
+        self, drop_rate: float = 0.0, hang_rate: float = 0.0, hang_seconds: float = 0.0, seed: int = 0
+    ):
+        self.drop_rate = drop_rate
+        self.hang_rate = hang_rate
+        self.hang_seconds = hang_seconds
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.counts = {"drop": 0, "hang": 0}
+
+    def draw(self) -> str | None:
+        """ "drop", "hang" or None for one accepted request."""
+        if not self.drop_rate and not self.hang_rate:
+            return None
+        with self._lock:
+            roll = self._random.random()
+            fault = (
+                "drop"
+                if roll < self.drop_rate
+                else "hang"
+                if roll < self.drop_rate + self.hang_rate
+                else None
+            )
+            if fault is not None:
+                self.counts[fault] += 1
+            return fault
+
+
 class Simulator:
     """The local Digipoort. Use it as a context manager (or `start()`/`stop()`):
 
@@ -173,6 +207,7 @@ class Simulator:
         signature_algorithm: str = "rsa-sha1",
         pki_folder: Path | None = None,
         check_content: Callable[[bytes], list[str]] | None = None,
+        faults: RandomFaults | None = None,
     ):
         if lifecycle not in LIFECYCLES:
             raise ValueError(f"lifecycle must be one of {', '.join(LIFECYCLES)}, not {lifecycle!r}")
@@ -188,6 +223,7 @@ class Simulator:
             frozenset(berichtsoorten) if berichtsoorten is not None else _default_berichtsoorten()
         )
         self._check_content = check_content or _check_message
+        self.faults = faults or RandomFaults()
         _private_folder(folder)
         self.pki: TestPki = ensure_test_pki(pki_folder or simulator_pki_folder(folder.parent))
         self._service_key = serialization.load_pem_private_key(self.pki.service_key.read_bytes(), None)
@@ -423,8 +459,11 @@ class Simulator:
         log.info("aanleveren %s: process %s, ends in %s", aanleverkenmerk, kenmerk, statuses[-1].code)
         if slow := _SLOW.search(markers):
             time.sleep(float(slow.group(1)))
-        if "DROP-AFTER-ACCEPT" in markers:
+        fault = self.faults.draw()
+        if "DROP-AFTER-ACCEPT" in markers or fault == "drop":
             return _DROP
+        if fault == "hang":
+            time.sleep(self.faults.hang_seconds)
         answer = kv(
             "aanleverResponse",
             None,
