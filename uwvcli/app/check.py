@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from uwvcli.app import planning
+from uwvcli.app.planning import export_warnings
 from uwvcli.domain.models import Config, Notification
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, ConfigError, InputFileError
 from uwvcli.inputs import exports
@@ -85,6 +86,9 @@ def check(config: Config, source: str, day: date) -> CheckResult:
         return CheckResult(source, day, findings)
     findings += [Finding("error", e.source, e.line, e.field, e.message) for e in plan.input_errors]
     findings += [Finding("warning", e.source, e.line, e.field, e.message) for e in plan.warnings]
+    findings += [
+        Finding("warning", file, None, None, text) for file, text in export_warnings(plan.export_rows)
+    ]
     return CheckResult(
         source, day, findings, plan.handover, dossiers=len(plan.dossiers), files_missing=files_missing
     )

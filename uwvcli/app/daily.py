@@ -66,8 +66,10 @@ def deliver_and_recap(
     parallelism: int = 4,
     poll_seconds: float = 60.0,
     progress: Callable[[Delivery], None] | None = None,
+    notes: Sequence[str] = (),
 ) -> FollowUp:
-    """Send the outbox, follow statuses, write every employer's recap and mail what is pending."""
+    """Send the outbox, follow statuses, write every employer's recap (with `notes`, general
+    remarks for every employer) and mail what is pending."""
     with open_digipoort(config) as client:
         send = send_outbox(
             config,
@@ -78,7 +80,9 @@ def deliver_and_recap(
             progress=progress,
             signer=credentials.certificate,
         )
-    recaps = build_recaps(config, day, journal, prepared, send, upcoming=upcoming, dossiers=dossiers or {})
+    recaps = build_recaps(
+        config, day, journal, prepared, send, upcoming=upcoming, dossiers=dossiers or {}, notes=notes
+    )
     folder = recap_folder(config.paths)
     from_address = config.mail.from_address if config.mail else "uwvcli@localhost"
     written = write_recaps(folder, recaps, from_address=from_address)
@@ -95,6 +99,7 @@ def build_recaps(
     *,
     upcoming: Iterable[Notification] = (),
     dossiers: Mapping[str, Dossier],
+    notes: Sequence[str] = (),
 ) -> list[EmployerRecap]:
     """One recap per configured employer with the run's news sorted into the recap's sections.
     Employers without news get a recap object too; `write_recaps` skips those."""
@@ -149,9 +154,9 @@ def build_recaps(
 
     recaps = []
     for employer_id, employer in config.employers.items():
-        notes = []
+        remarks = list(notes)
         if unreachable.get(employer_id):
-            notes.append(
+            remarks.append(
                 f"{unreachable[employer_id]} bericht(en) konden Digipoort vandaag niet bereiken; "
                 "ze gaan bij de volgende run automatisch mee."
             )
@@ -159,7 +164,7 @@ def build_recaps(
             EmployerRecap(
                 employer=employer,
                 run_date=day,
-                notes=tuple(notes),
+                notes=tuple(remarks),
                 **{section: tuple(items) for section, items in sections[employer_id].items()},
             )
         )

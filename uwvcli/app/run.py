@@ -14,13 +14,26 @@ from typing import Protocol
 
 from uwvcli.app.credentials import load_credentials
 from uwvcli.app.daily import FollowUp, deliver_and_recap
+from uwvcli.app.planning import export_warnings
 from uwvcli.app.prepare import PrepareReport, prepare
 from uwvcli.domain.models import Config
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, UwvcliError
+from uwvcli.errors import EXIT_ATTENTION, EXIT_LOCKED, EXIT_OK, EXIT_UNUSABLE, UwvcliError
+from uwvcli.recap.mails import catch_up_note
 from uwvcli.state.journal import Journal
 from uwvcli.state.locking import run_lock
 
 EXIT_INTERRUPTED = 130
+#: A run date further back than this many days is a catch-up (CONTRACT §1): allowed, and said so.
+CATCH_UP_DAYS = 7
+#: `UWVCLI_TODAY=YYYY-MM-DD` stands in for the clock, with `environment: simulator` only: a
+#: rehearsal (and the tests) may play a day ahead; nothing then reaches UWV.
+TODAY_VARIABLE = "UWVCLI_TODAY"
+
+
+class RunDateRefused(UwvcliError):
+    """A run date that would submit what is not due yet, or undo a later run's work."""
+
+    exit_code = EXIT_UNUSABLE
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,9 @@ class RunEvents(Protocol):
     def warning(self, text: str) -> None:
         """Something to fix soon that does not stop the run (the certificate expires soon)."""
 
+    def note(self, text: str) -> None:
+        """Something the person should know about this run (it is a catch-up)."""
+
     def preparing(self) -> AbstractContextManager[Callable[[int, int], None]]:
         """Around preparing the outbox: a `progress(done, total)` callback."""
 
@@ -50,19 +66,28 @@ class RunOutcome:
 
     report: PrepareReport
     follow_up: FollowUp | None = None  # None: --no-send
+    export_warnings: tuple[str, ...] = ()  # an export without (usable) rows, or one that shrank
+    catch_up: str | None = None  # the note when the run date is more than CATCH_UP_DAYS back
 
     @property
     def exit_code(self) -> int:
-        return exit_code(self.report, self.follow_up)
+        return exit_code(self.report, self.follow_up, export_warnings=self.export_warnings)
 
 
-def exit_code(report: PrepareReport, follow_up: FollowUp | None = None) -> int:
+def exit_code(
+    report: PrepareReport, follow_up: FollowUp | None = None, *, export_warnings: tuple[str, ...] = ()
+) -> int:
     """CONTRACT §1 for a run: 1 when a person must act — blocked, rejected unchanged, changed after
-    sending, unreadable rows; then, for a run that stops after preparing, late messages still unsent;
+    sending, unreadable rows, an export that looks broken (no usable rows, or less than half of
+    the previous run's); then, for a run that stops after preparing, late messages still unsent;
     for a full run, a message rejected, failed, refused, parked, in doubt or not sent, or a recap
     that could not be mailed — else 0."""
     attention = (
-        report.blocked or report.still_unsuccessful or report.changed_after_sending or report.input_errors
+        report.blocked
+        or report.still_unsuccessful
+        or report.changed_after_sending
+        or report.input_errors
+        or export_warnings
     )
     if follow_up is None:
         return EXIT_ATTENTION if attention or report.late else EXIT_OK
@@ -74,14 +99,71 @@ def exit_code(report: PrepareReport, follow_up: FollowUp | None = None) -> int:
     return EXIT_OK
 
 
-def run(config: Config, day: date, *, no_send: bool, sending: Sending, events: RunEvents) -> RunOutcome:
+def today(config: Config, clock: Callable[[], date]) -> date:
+    """The day it is for the date rules: `clock()`, or `UWVCLI_TODAY` for the simulator."""
+    value = os.environ.get(TODAY_VARIABLE, "").strip()
+    if not value or config.digipoort.environment != "simulator":
+        return clock()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UwvcliError(f"{TODAY_VARIABLE} is {value!r}: write YYYY-MM-DD, or unset it") from None
+
+
+def check_future(day: date, today: date, *, no_send: bool) -> None:
+    """CONTRACT §1: a run never submits for a date after today; `--no-send` only previews."""
+    if day > today and not no_send:
+        raise RunDateRefused(
+            f"the run date {day.isoformat()} is after today ({today.isoformat()}): a run never submits "
+            "what is not due yet. Add --no-send to preview that day's outbox without submitting"
+        )
+
+
+def check_not_before_last_run(day: date, last_run: date | None, *, force: bool) -> None:
+    """A run for an earlier date than the last run would withdraw (delete from the outbox) every
+    message that run prepared and that was not yet due on the earlier date."""
+    if last_run is not None and day < last_run and not force:
+        raise RunDateRefused(
+            f"the run date {day.isoformat()} is before the date of the last run ({last_run.isoformat()}): "
+            f"it would withdraw the prepared messages that were not yet due on {day.isoformat()}. "
+            "Give --force if you really mean to go back"
+        )
+
+
+def catch_up(day: date, today: date) -> str | None:
+    """The catch-up note (English, for the output) when `day` is more than CATCH_UP_DAYS back."""
+    days = (today - day).days
+    if days <= CATCH_UP_DAYS:
+        return None
+    return (
+        f"catch-up run: the run date {day.isoformat()} is {days} days ago; what is due since then is "
+        "prepared now, and what passed its deadline is late"
+    )
+
+
+def run(
+    config: Config,
+    day: date,
+    *,
+    today: date,
+    no_send: bool,
+    sending: Sending,
+    events: RunEvents,
+    force: bool = False,
+) -> RunOutcome:
     """One run under the run lock, recorded in the journal's runs table with its exit code (also
-    when it fails or is interrupted)."""
+    when it fails or is interrupted). Refused (exit 2, nothing done) for a future date unless
+    `no_send`, and for a date before the last run's unless `force`."""
+    check_future(day, today, no_send=no_send)
     with run_lock(config.paths.state), Journal.open(config.paths.state) as journal:
+        last_run = journal.last_run_date(up_to=today, ignore=(EXIT_UNUSABLE, EXIT_LOCKED))
+        check_not_before_last_run(day, last_run, force=force)
         run_id = journal.start_run(day)
         code: int | None = None
         try:
-            outcome = _run(config, day, journal, no_send=no_send, sending=sending, events=events)
+            outcome = _run(
+                config, day, journal, run_id, today=today, no_send=no_send, sending=sending, events=events
+            )
             code = outcome.exit_code
             return outcome
         except UwvcliError as error:
@@ -96,8 +178,19 @@ def run(config: Config, day: date, *, no_send: bool, sending: Sending, events: R
 
 
 def _run(
-    config: Config, day: date, journal: Journal, *, no_send: bool, sending: Sending, events: RunEvents
+    config: Config,
+    day: date,
+    journal: Journal,
+    run_id: int,
+    *,
+    today: date,
+    no_send: bool,
+    sending: Sending,
+    events: RunEvents,
 ) -> RunOutcome:
+    catch_up_text = catch_up(day, today)
+    if catch_up_text:
+        events.note(catch_up_text)
     credentials = load_credentials(
         config.sender, environment=config.digipoort.environment, state_dir=config.paths.state.parent
     )
@@ -113,8 +206,14 @@ def _run(
             progress=progress,
             workers=workers_from_environment(),
         )
+    counts = report.export_rows
+    previous = journal.previous_export_rows(run_id)
+    warnings = tuple(f"{source}: {problem}" for source, problem in export_warnings(counts, previous))
+    journal.record_export_rows(run_id, [(c.source, c.rows, c.unusable) for c in counts])
+    for warning in warnings:
+        events.warning(warning)
     if no_send:
-        return RunOutcome(report)
+        return RunOutcome(report, export_warnings=warnings, catch_up=catch_up_text)
     events.sending(report)
     follow_up = deliver_and_recap(
         config,
@@ -126,8 +225,9 @@ def _run(
         dossiers=report.dossiers,
         parallelism=sending.parallelism,
         poll_seconds=sending.poll_seconds,
+        notes=(catch_up_note(day, today),) if catch_up_text else (),
     )
-    return RunOutcome(report, follow_up)
+    return RunOutcome(report, follow_up, export_warnings=warnings, catch_up=catch_up_text)
 
 
 def workers_from_environment() -> int | None:

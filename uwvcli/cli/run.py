@@ -16,7 +16,7 @@ from rich.table import Table
 
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
-from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date
+from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date, today_in_amsterdam
 from uwvcli.cli.output import write_json
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Notification
@@ -52,12 +52,21 @@ def run(
             "--poll-seconds", min=0, help="How long to follow Digipoort statuses before the recap is written."
         ),
     ] = 120.0,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Run for a date before the last run's, although that withdraws what was prepared since.",
+        ),
+    ] = False,
 ) -> None:
     """Compute what is due on the date, build, check and sign each message into the outbox, then
     send it, follow its statuses and mail each employer a recap.
 
-    Safe to repeat: a second run the same day writes nothing new. Exit code 1 when something
-    needs attention, 2 when nothing could be done, 75 when another run holds the lock."""
+    Safe to repeat: a second run the same day writes nothing new. A date after today is refused
+    unless --no-send (a preview); a date before the last run's is refused unless --force; a date
+    more than 7 days back is a catch-up. Exit code 1 when something needs attention, 2 when
+    nothing could be done, 75 when another run holds the lock."""
     from uwvcli.app import run as use_case  # slow imports: only when a run really starts
 
     app = get_app(ctx)
@@ -69,6 +78,8 @@ def run(
     outcome = use_case.run(
         cfg,
         day,
+        today=use_case.today(cfg, today_in_amsterdam),
+        force=force,
         no_send=no_send,
         sending=use_case.Sending(parallelism=parallelism, poll_seconds=poll_seconds),
         events=Events(app.terminal, as_json=as_json),
@@ -88,6 +99,9 @@ class Events:
     def warning(self, text: str) -> None:
         self.terminal.warning(text)
 
+    def note(self, text: str) -> None:
+        self.terminal.info(text)
+
     def preparing(self) -> ProgressBar:
         return ProgressBar(self.terminal, "Preparing messages")
 
@@ -103,13 +117,13 @@ def render_outcome(terminal: Terminal, outcome: RunOutcome, *, as_json: bool) ->
 
     report, follow_up = outcome.report, outcome.follow_up
     if follow_up is None:
-        render(terminal, report, as_json=as_json, exit_code=outcome.exit_code)
+        render(terminal, report, as_json=as_json, outcome=outcome)
         return
     if not as_json:
         render_report(terminal, follow_up.send)
     report_recaps(terminal, follow_up)
     if as_json:
-        render_json(terminal, report, follow_up, outcome.exit_code)
+        render_json(terminal, outcome)
 
 
 def report_recaps(terminal: Terminal, follow_up: FollowUp) -> None:
@@ -131,9 +145,11 @@ def report_recaps(terminal: Terminal, follow_up: FollowUp) -> None:
         terminal.warning(warning)
 
 
-def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, exit_code: int) -> None:
+def render_json(terminal: Terminal, outcome: RunOutcome) -> None:
     """One JSON object on stdout for the whole run: the prepare result plus what Digipoort said."""
-    document = to_json(report, exit_code)
+    report, follow_up = outcome.report, outcome.follow_up
+    assert follow_up is not None
+    document = to_json(report, outcome)
     document["deliveries"] = [
         {
             "key": line.key,
@@ -161,10 +177,12 @@ def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, 
 # ---------------------------------------------------------------- rendering
 
 
-def render(terminal: Terminal, report: PrepareReport, *, as_json: bool, exit_code: int | None = None) -> None:
+def render(
+    terminal: Terminal, report: PrepareReport, *, as_json: bool, outcome: RunOutcome | None = None
+) -> None:
     if as_json:
-        assert exit_code is not None
-        write_json(to_json(report, exit_code))
+        assert outcome is not None
+        write_json(to_json(report, outcome))
     elif terminal.out.is_terminal:
         render_table(terminal, report)
     else:
@@ -273,7 +291,7 @@ def summary(report: PrepareReport) -> str:
     return f"run {report.run_date.isoformat()}: {text}"
 
 
-def to_json(report: PrepareReport, exit_code: int) -> dict[str, object]:
+def to_json(report: PrepareReport, outcome: RunOutcome) -> dict[str, object]:
     def prepared(p: Prepared) -> dict[str, object]:
         return {
             **p.notification.to_json(),
@@ -293,7 +311,9 @@ def to_json(report: PrepareReport, exit_code: int) -> dict[str, object]:
         "changed_after_sending": [n.to_json() for n in report.changed_after_sending],
         "withdrawn": [e.key for e in report.withdrawn],
         "input_errors": [e.to_json() for e in report.input_errors],
-        "exit_code": exit_code,
+        "export_warnings": list(outcome.export_warnings),
+        "catch_up": outcome.catch_up is not None,
+        "exit_code": outcome.exit_code,
     }
 
 

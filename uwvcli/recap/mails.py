@@ -196,6 +196,14 @@ def recap_folder(paths: PathSettings) -> Path:
 # ---------------------------------------------------------------- Dutch wording
 
 
+def catch_up_note(run_date: date, today: date) -> str:
+    """The recap's line for a catch-up run (CONTRACT §1: a run date more than a week back)."""
+    return (
+        f"Inhaalrun: dit overzicht hoort bij {dutch_date(run_date)} en is op {dutch_date(today)} gemaakt, "
+        f"{(today - run_date).days} dagen later."
+    )
+
+
 def dutch_date(day: date, *, weekday: bool = False) -> str:
     """`1 december 2026` (or `dinsdag 1 december 2026`), whatever the system locale is."""
     text = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
