@@ -52,6 +52,7 @@ class FollowUp:
     send: SendReport
     recaps: list[Path]  # recap files written this run
     mail: DeliveryReport
+    news: Sequence[EmployerRecap] = ()  # what each employer's recap says (written or not)
 
 
 def deliver_and_recap(
@@ -87,7 +88,7 @@ def deliver_and_recap(
     from_address = config.mail.from_address if config.mail else "uwvcli@localhost"
     written = write_recaps(folder, recaps, from_address=from_address)
     mail = deliver_pending(folder, config.mail)
-    return FollowUp(send=send, recaps=written, mail=mail)
+    return FollowUp(send=send, recaps=written, mail=mail, news=recaps)
 
 
 def build_recaps(

@@ -16,6 +16,7 @@ from uwvcli.app.credentials import load_credentials
 from uwvcli.app.daily import FollowUp, deliver_and_recap
 from uwvcli.app.planning import export_warnings
 from uwvcli.app.prepare import PrepareReport, prepare
+from uwvcli.delivery.loop import NOT_SENT
 from uwvcli.domain.models import Config
 from uwvcli.errors import EXIT_ATTENTION, EXIT_LOCKED, EXIT_OK, EXIT_UNUSABLE, UwvcliError
 from uwvcli.recap.mails import catch_up_note
@@ -228,6 +229,65 @@ def _run(
         notes=(catch_up_note(day, today),) if catch_up_text else (),
     )
     return RunOutcome(report, follow_up, export_warnings=warnings, catch_up=catch_up_text)
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    """One notification a person must act on, as the log file says it (the cron job's stdout
+    goes to /dev/null): its key, its state, the Digipoort code, what to do and by when."""
+
+    key: str
+    state: str
+    code: str | None  # Digipoort's status code or foutcode
+    action: str  # `{by}` marks where the day goes
+    by: date | None = None
+
+    @property
+    def text(self) -> str:
+        code = f" (Digipoort code {self.code})" if self.code else ""
+        action = self.action.format(by=f" by {self.by.isoformat()}" if self.by else "")
+        return f"{self.key}: {self.state}{code}: {action}"
+
+
+#: What to do about a message in each state that needs a person (the recap's section of it says
+#: the same in Dutch).
+ACTIONS = {
+    "rejected": "correct the data in the export{by}; the next run sends a new revision",
+    "failed": "correct what `uwvcli explain CODE` names{by}; the next run sends it again",
+    "refused": "correct what `uwvcli explain CODE` names{by}; the next run sends it again",
+    "parked": "may or may not have arrived: look it up with `uwvcli status` and decide with `uwvcli resolve`",
+    "in_doubt": "may or may not have arrived: the next run asks Digipoort; if it stays, use `uwvcli resolve`",
+    NOT_SENT: "Digipoort could not be reached; the next run sends it",
+}
+
+
+def attention(outcome: RunOutcome) -> list[Attention]:
+    """The notifications of the run that need a person and that preparing did not report already
+    (rejected and unchanged, changed after sending: `PrepareReport`), in the recap's order of
+    urgency: what Digipoort refused or may not have (correct by the recap's `fix_by` day), what is
+    blocked (before its deadline), and with --no-send what is late and unsent."""
+    report, follow_up = outcome.report, outcome.follow_up
+    found: list[Attention] = []
+    if follow_up is not None:
+        items = {
+            item.key: item
+            for recap in follow_up.news
+            for section in ("rejected", "failed", "parked")
+            for item in getattr(recap, section)
+        }
+        for d in follow_up.send.lines:
+            if d.needs_attention:
+                item = items.get(d.key)
+                by = item.fix_by if item else None
+                found.append(Attention(d.key, d.state, d.foutcode or d.code, ACTIONS.get(d.state, ""), by))
+    for n in report.blocked:
+        problems = "; ".join(map(str, n.problems))
+        found.append(Attention(n.key, "blocked", None, f"fix what blocks it{{by}}: {problems}", n.deadline))
+    if follow_up is None:
+        for p in report.late:
+            late = "past its deadline and not sent (--no-send): send it now with `uwvcli send`"
+            found.append(Attention(p.notification.key, "late", None, late))
+    return found
 
 
 def workers_from_environment() -> int | None:

@@ -118,12 +118,32 @@ def render_outcome(terminal: Terminal, outcome: RunOutcome, *, as_json: bool) ->
     report, follow_up = outcome.report, outcome.follow_up
     if follow_up is None:
         render(terminal, report, as_json=as_json, outcome=outcome)
-        return
-    if not as_json:
-        render_report(terminal, follow_up.send)
-    report_recaps(terminal, follow_up)
-    if as_json:
-        render_json(terminal, outcome)
+    else:
+        if not as_json:
+            render_report(terminal, follow_up.send)
+        report_recaps(terminal, follow_up)
+        if as_json:
+            render_json(terminal, outcome)
+    report_attention(terminal, outcome)
+
+
+def report_attention(terminal: Terminal, outcome: RunOutcome) -> None:
+    """Under cron stdout goes nowhere: every notification that needs a person is a WARNING line
+    (stderr and the log file), and the run's last line is its summary with the exit code."""
+    from uwvcli.app.run import attention
+
+    for item in attention(outcome):
+        terminal.warning(item.text)
+    text = summary(outcome.report).removeprefix(f"run {outcome.report.run_date.isoformat()}: ")
+    if outcome.follow_up is not None:
+        sent = ", ".join(
+            f"{count} {state}" for state, count in sorted(outcome.follow_up.send.counts().items())
+        )
+        text += f"; Digipoort: {sent or 'nothing to send'}"
+    catch_up = " (catch-up)" if outcome.catch_up else ""
+    terminal.info(
+        f"run {outcome.report.run_date.isoformat()}{catch_up} done, exit code {outcome.exit_code}: {text}"
+    )
 
 
 def report_recaps(terminal: Terminal, follow_up: FollowUp) -> None:
