@@ -25,6 +25,7 @@ import os
 import re
 import smtplib
 import ssl
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -740,6 +741,41 @@ def _connect(mail: MailSettings, context: ssl.SSLContext, timeout: float) -> smt
         smtp.close()
         raise _Unavailable(f"the SMTP server {where} failed: {type(error).__name__}: {error}") from None
     return smtp
+
+
+def check_smtp(
+    mail: MailSettings, *, deadline: float = 15.0, ssl_context: ssl.SSLContext | None = None
+) -> str | None:
+    """Whether the SMTP server answers as the recaps need it (`check --smtp`): the conversation
+    the mailing starts with (EHLO, STARTTLS and login when configured), then NOOP and QUIT, all
+    within `deadline` seconds. None when it does; else what is wrong. Sends no mail."""
+    outcome: list[str | None] = []
+
+    def talk() -> None:
+        try:
+            smtp = _connect(mail, ssl_context or ssl.create_default_context(), deadline)
+            with smtp:
+                code, _ = smtp.noop()
+                if code != 250:
+                    outcome.append(
+                        f"the SMTP server {mail.smtp_host}:{mail.smtp_port} answered NOOP with {code}"
+                    )
+                    return
+            outcome.append(None)
+        except _Unavailable as error:
+            outcome.append(str(error))
+        except (OSError, smtplib.SMTPException) as error:
+            outcome.append(
+                f"the SMTP server {mail.smtp_host}:{mail.smtp_port} failed: {type(error).__name__}"
+            )
+
+    worker = threading.Thread(target=talk, name="check-smtp", daemon=True)
+    worker.start()
+    worker.join(deadline)
+    if not outcome:
+        where = f"{mail.smtp_host}:{mail.smtp_port}"
+        return f"the SMTP server {where} did not finish answering within {deadline:g} s"
+    return outcome[0]
 
 
 def _move_to_sent(path: Path, folder: Path) -> Path:
