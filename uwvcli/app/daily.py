@@ -9,6 +9,7 @@ what the killed one sent (and what it sent late), and an undisturbed rerun adds 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -68,9 +69,14 @@ def deliver_and_recap(
     poll_seconds: float = 60.0,
     progress: Callable[[Delivery], None] | None = None,
     notes: Sequence[str] = (),
+    should_stop: Callable[[], bool] = lambda: False,
+    polled: Callable[[int, int], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> FollowUp:
     """Send the outbox, follow statuses, write every employer's recap (with `notes`, general
-    remarks for every employer) and mail what is pending."""
+    remarks for every employer) and mail what is pending. Once `should_stop()` (a signal) the
+    messages in flight are finished and recorded and no recap is written: the next run of the day
+    sends the rest and reports what this one did."""
     with open_digipoort(config) as client:
         send = send_outbox(
             config,
@@ -80,7 +86,12 @@ def deliver_and_recap(
             poll_seconds=poll_seconds,
             progress=progress,
             signer=credentials.certificate,
+            should_stop=should_stop,
+            polled=polled,
+            sleep=sleep,
         )
+    if should_stop():
+        return FollowUp(send=send, recaps=[], mail=DeliveryReport(config.mail is not None))
     recaps = build_recaps(
         config, day, journal, prepared, send, upcoming=upcoming, dossiers=dossiers or {}, notes=notes
     )

@@ -6,9 +6,11 @@ recorded in the journal's runs table with its exit code, and that exit code is d
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from dataclasses import dataclass
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
@@ -23,7 +25,8 @@ from uwvcli.recap.mails import catch_up_note
 from uwvcli.state.journal import Journal
 from uwvcli.state.locking import run_lock
 
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 #: A run date further back than this many days is a catch-up (CONTRACT §1): allowed, and said so.
 CATCH_UP_DAYS = 7
 #: `UWVCLI_TODAY=YYYY-MM-DD` stands in for the clock, with `environment: simulator` only: a
@@ -35,6 +38,62 @@ class RunDateRefused(UwvcliError):
     """A run date that would submit what is not due yet, or undo a later run's work."""
 
     exit_code = EXIT_UNUSABLE
+
+
+@dataclass
+class Stop:
+    """Ctrl-C or SIGTERM: the first one asks the run to stop after its current step (the message
+    in flight finished and recorded); a second one interrupts at once (the journal still keeps
+    every state change durable, so even that loses nothing)."""
+
+    signal: int | None = None
+    event: threading.Event = field(default_factory=threading.Event)
+
+    def requested(self) -> bool:
+        return self.signal is not None
+
+    def wait(self, seconds: float) -> None:
+        """A sleep that a signal ends early."""
+        self.event.wait(seconds)
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signal or signal.SIGINT)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signal or signal.SIGINT).name
+
+
+class Stopped(UwvcliError):
+    """The run stopped on a signal before it had prepared the outbox: nothing was sent."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@contextmanager
+def stop_on_signals(stop: Stop, events: RunEvents) -> Iterator[None]:
+    """SIGINT and SIGTERM set `stop` for the duration of the run (main thread only: elsewhere a
+    signal handler cannot be installed, and the caller keeps its own)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum: int, frame: object) -> None:
+        if stop.requested():
+            raise KeyboardInterrupt
+        stop.signal = signum
+        stop.event.set()
+        events.stopping(signal.Signals(signum).name)
+
+    previous = {number: signal.signal(number, handle) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @dataclass(frozen=True)
@@ -54,8 +113,12 @@ class RunEvents(Protocol):
     def note(self, text: str) -> None:
         """Something the person should know about this run (it is a catch-up)."""
 
-    def preparing(self) -> AbstractContextManager[Callable[[int, int], None]]:
-        """Around preparing the outbox: a `progress(done, total)` callback."""
+    def progress(self, step: str) -> AbstractContextManager[Callable[[int, int], None]]:
+        """Around a long step (preparing, sending, following statuses): a `progress(done, total)`
+        callback."""
+
+    def stopping(self, signal_name: str) -> None:
+        """A signal arrived: the run stops after the current step."""
 
     def sending(self, report: PrepareReport) -> None:
         """The outbox is prepared and its messages go to Digipoort now (not called with --no-send)."""
@@ -69,9 +132,13 @@ class RunOutcome:
     follow_up: FollowUp | None = None  # None: --no-send
     export_warnings: tuple[str, ...] = ()  # an export without (usable) rows, or one that shrank
     catch_up: str | None = None  # the note when the run date is more than CATCH_UP_DAYS back
+    stopped: Stop | None = None  # a signal stopped the run after a step
+    left_to_send: int = 0  # when stopped: outbox messages the next run submits
 
     @property
     def exit_code(self) -> int:
+        if self.stopped is not None:
+            return self.stopped.exit_code
         return exit_code(self.report, self.follow_up, export_warnings=self.export_warnings)
 
 
@@ -161,10 +228,20 @@ def run(
         check_not_before_last_run(day, last_run, force=force)
         run_id = journal.start_run(day)
         code: int | None = None
+        stop = Stop()
         try:
-            outcome = _run(
-                config, day, journal, run_id, today=today, no_send=no_send, sending=sending, events=events
-            )
+            with stop_on_signals(stop, events):
+                outcome = _run(
+                    config,
+                    day,
+                    journal,
+                    run_id,
+                    today=today,
+                    no_send=no_send,
+                    sending=sending,
+                    events=events,
+                    stop=stop,
+                )
             code = outcome.exit_code
             return outcome
         except UwvcliError as error:
@@ -188,6 +265,7 @@ def _run(
     no_send: bool,
     sending: Sending,
     events: RunEvents,
+    stop: Stop,
 ) -> RunOutcome:
     catch_up_text = catch_up(day, today)
     if catch_up_text:
@@ -198,13 +276,13 @@ def _run(
     expiry = credentials.expiry_warning()
     if expiry:
         events.warning(expiry)
-    with events.preparing() as progress:
+    with events.progress("preparing") as progress:
         report = prepare(
             config,
             day,
             journal,
             credentials=credentials,
-            progress=progress,
+            progress=_stoppable(progress, stop),
             workers=workers_from_environment(),
         )
     counts = report.export_rows
@@ -213,22 +291,65 @@ def _run(
     journal.record_export_rows(run_id, [(c.source, c.rows, c.unusable) for c in counts])
     for warning in warnings:
         events.warning(warning)
-    if no_send:
-        return RunOutcome(report, export_warnings=warnings, catch_up=catch_up_text)
+    stopped = stop if stop.requested() else None
+    if no_send or stopped:
+        left = len(journal.to_submit()) if stopped else 0
+        return RunOutcome(
+            report, export_warnings=warnings, catch_up=catch_up_text, stopped=stopped, left_to_send=left
+        )
     events.sending(report)
-    follow_up = deliver_and_recap(
-        config,
-        day,
-        journal,
-        credentials,
+    to_send = len(journal.to_submit())
+    with events.progress("sending") as sent, events.progress("following statuses") as polled:
+        done = 0
+
+        def one_sent(delivery: object) -> None:
+            nonlocal done
+            done += 1
+            sent(min(done, to_send), to_send)
+
+        follow_up = deliver_and_recap(
+            config,
+            day,
+            journal,
+            credentials,
+            report,
+            upcoming=report.upcoming,
+            dossiers=report.dossiers,
+            parallelism=sending.parallelism,
+            poll_seconds=sending.poll_seconds,
+            notes=(catch_up_note(day, today),) if catch_up_text else (),
+            progress=one_sent,
+            should_stop=stop.requested,
+            polled=lambda still_open, total: polled(total - still_open, total),
+            sleep=stop.wait,
+        )
+    stopped = stop if stop.requested() else None
+    left = len(journal.to_submit()) if stopped else 0
+    return RunOutcome(
         report,
-        upcoming=report.upcoming,
-        dossiers=report.dossiers,
-        parallelism=sending.parallelism,
-        poll_seconds=sending.poll_seconds,
-        notes=(catch_up_note(day, today),) if catch_up_text else (),
+        follow_up,
+        export_warnings=warnings,
+        catch_up=catch_up_text,
+        stopped=stopped,
+        left_to_send=left,
     )
-    return RunOutcome(report, follow_up, export_warnings=warnings, catch_up=catch_up_text)
+
+
+def _stoppable(progress: Callable[[int, int], None], stop: Stop) -> Callable[[int, int], None]:
+    """Preparing stops at the next notification once a signal came: the batch being prepared is
+    not recorded (its signed files stay temporaries, which the next run removes) and nothing of
+    it was sent; the next run prepares it again."""
+
+    def report(done: int, total: int) -> None:
+        progress(done, total)
+        if stop.requested():
+            raise Stopped(
+                f"stopped by {stop.name} while preparing the outbox ({done} of {total} looked at): "
+                "nothing was sent; the next run prepares and sends everything due",
+                stop.exit_code,
+            )
+
+    return report
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ stdout gets one line (or table row) per notification the run dealt with, or one 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -28,6 +30,8 @@ if TYPE_CHECKING:  # signing, messages and the Digipoort stack load only when a 
 
 #: Below this many notifications a progress bar would only flicker.
 PROGRESS_THRESHOLD = 50
+#: Without a terminal, a long step says how far it is at most this often (seconds).
+PLAIN_EVERY = 10.0
 
 
 @command("run")
@@ -75,15 +79,19 @@ def run(
         raise typer.BadParameter("run writes lines, a table or json, not csv", param_hint="--format")
     cfg = app.load_config(config)
     as_json = output is OutputFormat.json
-    outcome = use_case.run(
-        cfg,
-        day,
-        today=use_case.today(cfg, today_in_amsterdam),
-        force=force,
-        no_send=no_send,
-        sending=use_case.Sending(parallelism=parallelism, poll_seconds=poll_seconds),
-        events=Events(app.terminal, as_json=as_json),
-    )
+    try:
+        outcome = use_case.run(
+            cfg,
+            day,
+            today=use_case.today(cfg, today_in_amsterdam),
+            force=force,
+            no_send=no_send,
+            sending=use_case.Sending(parallelism=parallelism, poll_seconds=poll_seconds),
+            events=Events(app.terminal, as_json=as_json),
+        )
+    except KeyboardInterrupt:  # a second signal: at once; the journal kept every step durable
+        app.terminal.error("interrupted: the next run picks up where this one stopped")
+        raise typer.Exit(use_case.EXIT_INTERRUPTED) from None
     render_outcome(app.terminal, outcome, as_json=as_json)
     raise typer.Exit(outcome.exit_code)
 
@@ -102,8 +110,14 @@ class Events:
     def note(self, text: str) -> None:
         self.terminal.info(text)
 
-    def preparing(self) -> ProgressBar:
-        return ProgressBar(self.terminal, "Preparing messages")
+    def progress(self, step: str) -> ProgressBar:
+        return ProgressBar(self.terminal, step.capitalize())
+
+    def stopping(self, signal_name: str) -> None:
+        self.terminal.warning(
+            f"{signal_name}: stopping after the current step (the message in flight is finished and "
+            "recorded); a second signal stops at once"
+        )
 
     def sending(self, report: PrepareReport) -> None:
         if not self.as_json:
@@ -141,6 +155,13 @@ def report_attention(terminal: Terminal, outcome: RunOutcome) -> None:
         )
         text += f"; Digipoort: {sent or 'nothing to send'}"
     catch_up = " (catch-up)" if outcome.catch_up else ""
+    if outcome.stopped is not None:
+        terminal.warning(
+            f"stopped by {outcome.stopped.name}: {outcome.left_to_send} message(s) in the outbox not sent "
+            "yet; the next run sends them and follows the statuses"
+            + ("" if outcome.follow_up is None else "; its recap reports what this run sent")
+        )
+        text = f"stopped by {outcome.stopped.name}; {text}"
     terminal.info(
         f"run {outcome.report.run_date.isoformat()}{catch_up} done, exit code {outcome.exit_code}: {text}"
     )
@@ -338,21 +359,27 @@ def to_json(report: PrepareReport, outcome: RunOutcome) -> dict[str, object]:
 
 
 class ProgressBar:
-    """A Rich progress bar on stderr, on a terminal and for large batches only (cron logs get
-    no animation)."""
+    """A Rich progress bar on stderr, on a terminal and for large batches only; without a
+    terminal (cron) no animation but a plain line at most every PLAIN_EVERY seconds, with counts
+    and the time left, so a long step is never silent."""
 
-    def __init__(self, terminal: Terminal, description: str):
+    def __init__(self, terminal: Terminal, description: str, clock: Callable[[], float] = time.monotonic):
         self.terminal = terminal
         self.description = description
         self.progress: Progress | None = None
         self.task = None
+        self.clock = clock
+        self.started = self.last_line = clock()
 
     def __enter__(self) -> ProgressBar:
         return self
 
     def __call__(self, done: int, total: int) -> None:
+        if not self.terminal.interactive:
+            self._plain(done, total)
+            return
         if self.progress is None:
-            if not self.terminal.interactive or total < PROGRESS_THRESHOLD:
+            if total < PROGRESS_THRESHOLD:
                 return
             self.progress = Progress(
                 TextColumn("{task.description}"),
@@ -365,6 +392,21 @@ class ProgressBar:
             self.progress.start()
             self.task = self.progress.add_task(self.description, total=total)
         self.progress.update(self.task, completed=done, total=total)
+
+    def _plain(self, done: int, total: int) -> None:
+        now = self.clock()
+        if now - self.last_line < PLAIN_EVERY or done >= total:
+            return
+        self.last_line = now
+        left = ""
+        if done:
+            seconds = (now - self.started) / done * (total - done)
+            left = (
+                f", about {round(seconds / 60)} min left"
+                if seconds >= 90
+                else f", about {seconds:.0f} s left"
+            )
+        self.terminal.info(f"{self.description}: {done} of {total}{left}")
 
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:

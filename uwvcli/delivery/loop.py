@@ -290,9 +290,15 @@ def send_outbox(
     policy: DeliveryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     signer: x509.Certificate | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    polled: Callable[[int, int], None] | None = None,
 ) -> SendReport:
     """Submit every `written` outbox message exactly once, settle in-doubt attempts, then follow
     the statuses of every open process for at most `poll_seconds`.
+
+    Once `should_stop()` (a signal) no new message is posted and no new status round begins: the
+    messages in flight are finished and recorded, the rest goes with the next run. `polled(open,
+    total)` after each status round.
 
     `signer` (an x509 certificate) is the certificate outbox files must be signed with; None accepts
     the certificate embedded in each file. One message's trouble never raises: it becomes a line
@@ -303,10 +309,13 @@ def send_outbox(
         loop = _SendLoop(
             config, journal, client, policy, report, pool, parallelism, progress, now, sleep, signer
         )
+        loop.should_stop = should_stop
         loop.settle_interrupted()
         loop.reconcile_in_doubt()
         loop.submit_outbox()
         loop.reconcile_in_doubt(only=loop.new_in_doubt)
+        if should_stop():
+            return report
         follow_statuses(
             journal,
             client=client,
@@ -316,6 +325,8 @@ def send_outbox(
             policy=policy,
             sleep=sleep,
             pool=pool,
+            should_stop=should_stop,
+            polled=polled,
         )
     return report
 
@@ -352,6 +363,7 @@ class _SendLoop:
         # Once one message exhausted its retries without reaching Digipoort, the others would only
         # wait out the same backoff: they are left for the next run instead.
         self.unreachable: str | None = None
+        self.should_stop: Callable[[], bool] = lambda: False
 
     def note(self, delivery: Delivery) -> None:
         self.report.note(delivery)
@@ -462,12 +474,12 @@ class _SendLoop:
         held: list[tuple[str, str]] = []  # employees whose next message waits for its sender
         flights: dict[Future[AanleverResult], _Flight] = {}
         while True:
-            while ready and len(flights) < self.parallelism:
+            while ready and len(flights) < self.parallelism and not self.should_stop():
                 employee = ready.popleft()
                 if not self._launch(queues[employee], unresolved, flights, busy):
                     held.append(employee)
             if not flights:
-                for employee in held:  # only senders still in doubt hold them now
+                for employee in held if not self.should_stop() else ():  # only senders in doubt hold them
                     self._hold_for_doubt(queues[employee], unresolved)
                 return
             done, _ = wait(flights, return_when=FIRST_COMPLETED)
@@ -634,8 +646,11 @@ def follow_statuses(
     policy: DeliveryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     pool: ThreadPoolExecutor | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    polled: Callable[[int, int], None] | None = None,
 ) -> SendReport:
-    """Poll every open process until each reaches an end state or `poll_seconds` have passed.
+    """Poll every open process until each reaches an end state or `poll_seconds` have passed (or
+    `should_stop()`; `polled(open, total)` after each round).
 
     Every status is journalled (idempotently) before it is interpreted, so nothing Digipoort said is
     lost even when the outcome stays open; processes still open go on with the next invocation."""
@@ -646,10 +661,15 @@ def follow_statuses(
     budget_end = time.monotonic() + poll_seconds
     try:
         while True:
+            total = len(journal.open_processes())
             still_open = _poll_round(journal, client, pool, report, now(), policy)
+            if polled is not None:
+                polled(still_open, total)
             if not still_open or time.monotonic() + policy.poll_interval_seconds > budget_end:
                 return report
             sleep(policy.poll_interval_seconds)
+            if should_stop():
+                return report
     finally:
         if own_pool:
             pool.shutdown()
