@@ -22,6 +22,7 @@ from uwvcli.app.run import today
 from uwvcli.cli import app
 from uwvcli.inputs.config import load_config
 from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.state.journal import Journal
 
 runner = CliRunner()
 #: Two more dossiers like Z1 and P1: four rows, so that one row is less than half.
@@ -85,6 +86,37 @@ def test_a_future_run_date_with_no_send_only_previews(tmp_path: Path, test_pki: 
     assert result.exit_code == 0, result.output
     assert outbox(config)  # the preview's files, in the outbox for a later run or send
     assert not (config.parent / "var" / "simulator").exists()  # no Digipoort was contacted
+
+
+def test_send_does_not_submit_what_a_future_preview_wrote_before_its_day(
+    tmp_path: Path, test_pki: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Z-4 falls sick tomorrow: a preview of next Monday writes its ziekmelding into the outbox,
+    and `send` today must leave it there (it used to submit every written message)."""
+    z4 = {
+        "employee_id": "1006",
+        "dossier_id": "Z-4",
+        "dossier_type": "ziekte",
+        "first_sick_day": "2026-11-27",
+        "sick_reason": "zwangerschap",
+    }
+    config = setup(tmp_path, test_pki, [P1, z4])
+    assert run(config, "--no-send", date="2026-11-30").exit_code == 0
+    assert "WG001-Z-4-ZM.xml" in outbox(config)
+
+    sent = runner.invoke(app, ["send", "--config", str(config), "--poll-seconds", "0"])
+
+    assert sent.exit_code == 0, sent.output
+    assert "due on 2026-11-27: not sent before that day" in sent.output
+    with Journal.open(config.parent / "var" / "uwvcli.sqlite") as journal:
+        states = {e.key: str(e.state) for e in journal.entries()}
+    assert states.pop("WG001/Z-4/zw-ziekmelding") == "written"
+    assert set(states.values()) == {"accepted"}, states
+
+    monkeypatch.setenv("UWVCLI_TODAY", "2026-11-27")  # its day has come
+    assert runner.invoke(app, ["send", "--config", str(config), "--poll-seconds", "0"]).exit_code == 0
+    with Journal.open(config.parent / "var" / "uwvcli.sqlite") as journal:
+        assert str(journal.entry("WG001/Z-4/zw-ziekmelding").state) != "written"
 
 
 def test_an_earlier_date_than_the_last_run_is_refused_and_discards_nothing(

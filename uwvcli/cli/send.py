@@ -12,7 +12,7 @@ from rich.text import Text
 
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
-from uwvcli.cli.options import ConfigOption
+from uwvcli.cli.options import ConfigOption, today_in_amsterdam
 
 if TYPE_CHECKING:  # the Digipoort stack is imported only when a command talks to it
     from uwvcli.delivery.loop import Delivery, SendReport
@@ -57,11 +57,13 @@ def send(
     signing), in doubt, parked (in doubt and not reconcilable) or not sent; 75 when another run
     holds the lock."""
     from uwvcli.app import send as use_case  # the Digipoort stack: only when a command talks to it
+    from uwvcli.app.run import today
 
     app = get_app(ctx)
     cfg = app.load_config(config)
     report = use_case.send(
         cfg,
+        today=today(cfg, today_in_amsterdam),
         parallelism=parallelism,
         poll_seconds=poll_seconds,
         progress=lambda line: _progress(app.terminal, line),

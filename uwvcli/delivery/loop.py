@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -292,9 +292,11 @@ def send_outbox(
     signer: x509.Certificate | None = None,
     should_stop: Callable[[], bool] = lambda: False,
     polled: Callable[[int, int], None] | None = None,
+    due_by: date | None = None,
 ) -> SendReport:
     """Submit every `written` outbox message exactly once, settle in-doubt attempts, then follow
-    the statuses of every open process for at most `poll_seconds`.
+    the statuses of every open process for at most `poll_seconds`. With `due_by` (today), a
+    message due later (written by a preview, `run --no-send --date`) waits for its day.
 
     Once `should_stop()` (a signal) no new message is posted and no new status round begins: the
     messages in flight are finished and recorded, the rest goes with the next run. `polled(open,
@@ -310,6 +312,7 @@ def send_outbox(
             config, journal, client, policy, report, pool, parallelism, progress, now, sleep, signer
         )
         loop.should_stop = should_stop
+        loop.due_by = due_by
         loop.settle_interrupted()
         loop.reconcile_in_doubt()
         loop.submit_outbox()
@@ -364,6 +367,7 @@ class _SendLoop:
         # wait out the same backoff: they are left for the next run instead.
         self.unreachable: str | None = None
         self.should_stop: Callable[[], bool] = lambda: False
+        self.due_by: date | None = None
 
     def note(self, delivery: Delivery) -> None:
         self.report.note(delivery)
@@ -525,6 +529,13 @@ class _SendLoop:
                 self.note(
                     _line(entry, NOT_SENT, reason=f"not tried: {self.unreachable}; goes on the next run")
                 )
+                continue
+            if self.due_by is not None and entry.due_date > self.due_by:
+                unresolved.add(entry.key)
+                reason = (
+                    f"due on {entry.due_date.isoformat()}: not sent before that day (written by a preview)"
+                )
+                self.note(_line(entry, WAITING, reason=reason))
                 continue
             waits_for = unresolved.predecessor_of(entry.key)
             if waits_for is not None:
