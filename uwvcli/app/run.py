@@ -58,7 +58,7 @@ class Stop:
 
     @property
     def exit_code(self) -> int:
-        return 128 + (self.signal or signal.SIGINT)
+        return EXIT_TERMINATED if self.signal == signal.SIGTERM else EXIT_INTERRUPTED
 
     @property
     def name(self) -> str:
@@ -137,19 +137,26 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
-        if self.stopped is not None:
-            return self.stopped.exit_code
-        return exit_code(self.report, self.follow_up, export_warnings=self.export_warnings)
+        return exit_code(
+            self.report, self.follow_up, export_warnings=self.export_warnings, stopped=self.stopped
+        )
 
 
 def exit_code(
-    report: PrepareReport, follow_up: FollowUp | None = None, *, export_warnings: tuple[str, ...] = ()
+    report: PrepareReport,
+    follow_up: FollowUp | None = None,
+    *,
+    export_warnings: tuple[str, ...] = (),
+    stopped: Stop | None = None,
 ) -> int:
-    """CONTRACT §1 for a run: 1 when a person must act — blocked, rejected unchanged, changed after
-    sending, unreadable rows, an export that looks broken (no usable rows, or less than half of
-    the previous run's); then, for a run that stops after preparing, late messages still unsent;
-    for a full run, a message rejected, failed, refused, parked, in doubt or not sent, or a recap
-    that could not be mailed — else 0."""
+    """CONTRACT §1 for a run: 130 (SIGINT) or 143 (SIGTERM) when a signal stopped it; 1 when a
+    person must act — blocked, rejected unchanged, changed after sending, unreadable rows, an
+    export that looks broken (no usable rows, or less than half of the previous run's); then, for
+    a run that stops after preparing, late messages still unsent; for a full run, a message
+    rejected, failed, refused, parked, in doubt or not sent, or a recap that could not be mailed
+    — else 0."""
+    if stopped is not None:
+        return stopped.exit_code
     attention = (
         report.blocked
         or report.still_unsuccessful
