@@ -174,9 +174,13 @@ def setup_samples(
 
 def cron_environment(**extra: str) -> dict[str, str]:
     """What cron gives a job: no terminal, a colour-capable TERM and no NO_COLOR, so any escape
-    sequence that slips out would show."""
+    sequence that slips out would show. With the simulator, today is RUN_DATE (`UWVCLI_TODAY`):
+    the samples' dates are fixed, and neither a catch-up nor a future date may depend on the clock."""
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "UWVCLI_CONFIG")}
-    env.update({"TERM": "xterm-256color", "TZ": "Europe/Amsterdam", "UWVCLI_WORKERS": "1", **extra})
+    env.update(
+        {"TERM": "xterm-256color", "TZ": "Europe/Amsterdam", "UWVCLI_WORKERS": "1", "UWVCLI_TODAY": RUN_DATE}
+    )
+    env.update(extra)
     return env
 
 
@@ -197,10 +201,14 @@ def uwvcli(
     return done
 
 
-def run_day(config: Path, day: str = RUN_DATE, *extra: str) -> subprocess.CompletedProcess:
+def run_day(
+    config: Path, day: str = RUN_DATE, *extra: str, today: str | None = None
+) -> subprocess.CompletedProcess:
+    """`uwvcli run` for `day`, on the day `today` (default: RUN_DATE, with the simulator)."""
     return uwvcli(
-        "run", "--config", str(config), "--date", day, "--poll-seconds", "10", *extra, cwd=config.parent
-    )
+        "run", "--config", str(config), "--date", day, "--poll-seconds", "10", *extra, cwd=config.parent,
+        env=cron_environment(UWVCLI_TODAY=today or RUN_DATE),
+    )  # fmt: skip
 
 
 def due_notifications(config: Path, day: str = RUN_DATE) -> list[dict]:

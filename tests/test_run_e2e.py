@@ -151,7 +151,7 @@ def test_a_run_after_days_without_one_catches_up_and_flags_what_is_late(
     late = {n["key"] for n in due_notifications(config, catch_up_day) if n["state"] == "late"}
     assert caught_up and not caught_up & first and late, "the samples no longer show a late catch-up"
 
-    done = run_day(config, catch_up_day, "--format", "json")
+    done = run_day(config, catch_up_day, "--format", "json", today=catch_up_day)
 
     assert done.returncode == 1  # the blocked ones still are
     document = json.loads(done.stdout)  # stdout is exactly one JSON object

@@ -7,14 +7,21 @@ or after it, which the previous system should have sent."""
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from uwvcli.app import planning
+from uwvcli.app.connection import service_certificate
+from uwvcli.app.credentials import load_credentials
+from uwvcli.app.planning import export_warnings
+from uwvcli.digipoort.client import check_trust
 from uwvcli.domain.models import Config, Notification
-from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, ConfigError, InputFileError
+from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, EXIT_UNUSABLE, ConfigError, InputFileError, UwvcliError
 from uwvcli.inputs import exports
 from uwvcli.inputs.config import blocking_values
+from uwvcli.recap.mails import check_smtp
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +59,12 @@ class CheckResult:
     handover: list[Notification] = field(default_factory=list)
     dossiers: int | None = None  # None: the configuration or an export could not be read
     files_missing: bool = False  # a configured certificate or key file does not exist
+    run_would_stop: bool = False  # credentials, trust files or folders `run` cannot use
 
     @property
     def unusable(self) -> bool:
         """The configuration, an export or a certificate file cannot be used."""
-        return self.files_missing or self.dossiers is None
+        return self.files_missing or self.run_would_stop or self.dossiers is None
 
     @property
     def errors(self) -> int:
@@ -73,26 +81,44 @@ def unusable_config(error: ConfigError, source: str, day: date) -> CheckResult:
     return CheckResult(source, day, findings)
 
 
-def check(config: Config, source: str, day: date) -> CheckResult:
-    """Every problem of a loadable configuration and its exports, and the hand-over list."""
+def check(config: Config, source: str, day: date, *, smtp: bool = False) -> CheckResult:
+    """Every problem of a loadable configuration and its exports, and the hand-over list; and the
+    go-live checks: whatever `run` would stop on (credentials, trust files, folders), and with
+    `smtp` whether the mail server answers."""
     findings = missing_files(config, source) + state_findings(config)
     files_missing = any(f.severity == "error" for f in findings)
+    stops = [] if files_missing else credentials_and_trust(config, source, day)
+    stops += folders(config, source)
+    run_would_stop = any(f.severity == "error" for f in stops)
+    findings += stops
+    if smtp:
+        findings += mail_server(config, source)
     findings += [Finding("warning", source, None, p.path, p.message) for p in blocking_values(config)]
     try:
         plan = planning.plan(config, day, names=False)
     except InputFileError:
         findings += unreadable_exports(config)
-        return CheckResult(source, day, findings)
+        return CheckResult(source, day, findings, run_would_stop=run_would_stop)
     findings += [Finding("error", e.source, e.line, e.field, e.message) for e in plan.input_errors]
     findings += [Finding("warning", e.source, e.line, e.field, e.message) for e in plan.warnings]
+    findings += [
+        Finding("warning", file, None, None, text) for file, text in export_warnings(plan.export_rows)
+    ]
     return CheckResult(
-        source, day, findings, plan.handover, dossiers=len(plan.dossiers), files_missing=files_missing
+        source,
+        day,
+        findings,
+        plan.handover,
+        dossiers=len(plan.dossiers),
+        files_missing=files_missing,
+        run_would_stop=run_would_stop,
     )
 
 
 def exit_code(result: CheckResult) -> int:
     """CONTRACT §1: 2 when something is unusable (the configuration, an export, a certificate
-    file), 1 for fixable rows and values, 0 otherwise (the hand-over list is information)."""
+    file, what `run` would stop on), 1 for fixable rows and values and a mail server that does
+    not answer, 0 otherwise (the hand-over list is information)."""
     if result.unusable:
         return EXIT_UNUSABLE
     return EXIT_ATTENTION if result.findings else EXIT_OK
@@ -138,6 +164,71 @@ def missing_files(config: Config, source: str) -> list[Finding]:
                 )
             )
     return findings
+
+
+def credentials_and_trust(config: Config, source: str, day: date) -> list[Finding]:
+    """The sender's key and certificate as `run` loads them (a key of another certificate, a
+    test certificate for preprod/production, outside its validity; a warning 30 days before it
+    expires), and the CA bundle and service certificate as the Digipoort client reads them."""
+    findings = []
+    sender, environment = config.sender, config.digipoort.environment
+    generated = environment == "simulator" and sender.certificate is None and sender.private_key is None
+    password_unset = sender.private_key_password_env and sender.private_key_password_env not in os.environ
+    if not generated and not password_unset:  # the test PKI is made by the first run; no password: warned
+        try:
+            credentials = load_credentials(
+                sender, environment=environment, state_dir=config.paths.state.parent
+            )
+        except UwvcliError as error:
+            findings.append(Finding("error", source, None, "sender", str(error)))
+        else:
+            expiry = credentials.expiry_warning(day)
+            if expiry:
+                findings.append(Finding("warning", source, None, "sender.certificate", expiry))
+    if environment != "simulator":
+        try:
+            check_trust(config.digipoort.ca_bundle, service_certificate(config.digipoort))
+        except UwvcliError as error:
+            findings.append(Finding("error", source, None, "digipoort", str(error)))
+    return findings
+
+
+def folders(config: Config, source: str) -> list[Finding]:
+    """The state and outbox folders must be writable (or creatable): `run` writes both."""
+    findings = []
+    for key, folder in (("paths.state", config.paths.state.parent), ("paths.outbox", config.paths.outbox)):
+        problem = _not_writable(folder)
+        if problem:
+            findings.append(Finding("error", source, None, key, problem))
+    return findings
+
+
+def _not_writable(folder: Path) -> str | None:
+    """Why `folder` cannot be written, by trying: a temporary file in it (or in the nearest
+    existing folder above it, when `run` would create it)."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{folder} cannot be created: {existing} is not a folder"
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        return f"{folder} cannot be written ({error.strerror}): give the user of the cron job write access"
+    return None
+
+
+def mail_server(config: Config, source: str) -> list[Finding]:
+    """`check --smtp`: a real SMTP conversation with the configured server, no mail sent."""
+    if config.mail is None:
+        return [
+            Finding(
+                "warning", source, None, "mail", "no mail: section: recaps are only written as .eml files"
+            )
+        ]
+    problem = check_smtp(config.mail)
+    return [Finding("error", source, None, "mail", problem)] if problem else []
 
 
 def unreadable_exports(config: Config) -> list[Finding]:

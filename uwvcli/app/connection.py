@@ -38,7 +38,7 @@ def open_digipoort(config: Config) -> Iterator[DigipoortClient]:
             status_url,
             credentials,
             ca_bundle=settings.ca_bundle,
-            service_certificate=_service_certificate(settings),
+            service_certificate=service_certificate(settings),
             **options,
         ) as client:
             yield client
@@ -65,7 +65,7 @@ def open_digipoort(config: Config) -> Iterator[DigipoortClient]:
         yield client
 
 
-def _service_certificate(settings: DigipoortSettings) -> Path:
+def service_certificate(settings: DigipoortSettings) -> Path:
     """Responses are believed only when signed by Digipoort's service certificate: without one
     configured nothing Digipoort says could be trusted, so refuse to start."""
     if settings.service_certificate is None:

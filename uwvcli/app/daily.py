@@ -9,6 +9,7 @@ what the killed one sent (and what it sent late), and an undisturbed rerun adds 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,6 +54,7 @@ class FollowUp:
     send: SendReport
     recaps: list[Path]  # recap files written this run
     mail: DeliveryReport
+    news: Sequence[EmployerRecap] = ()  # what each employer's recap says (written or not)
 
 
 def deliver_and_recap(
@@ -67,8 +69,15 @@ def deliver_and_recap(
     parallelism: int = 4,
     poll_seconds: float = 60.0,
     progress: Callable[[Delivery], None] | None = None,
+    notes: Sequence[str] = (),
+    should_stop: Callable[[], bool] = lambda: False,
+    polled: Callable[[int, int], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> FollowUp:
-    """Send the outbox, follow statuses, write every employer's recap and mail what is pending."""
+    """Send the outbox, follow statuses, write every employer's recap (with `notes`, general
+    remarks for every employer) and mail what is pending. Once `should_stop()` (a signal) the
+    messages in flight are finished and recorded and no recap is written: the next run of the day
+    sends the rest and reports what this one did."""
     with open_digipoort(config) as client:
         send = send_outbox(
             config,
@@ -78,13 +87,20 @@ def deliver_and_recap(
             poll_seconds=poll_seconds,
             progress=progress,
             signer=credentials.certificate,
+            should_stop=should_stop,
+            polled=polled,
+            sleep=sleep,
         )
-    recaps = build_recaps(config, day, journal, prepared, send, upcoming=upcoming, dossiers=dossiers or {})
+    if should_stop():
+        return FollowUp(send=send, recaps=[], mail=DeliveryReport(config.mail is not None))
+    recaps = build_recaps(
+        config, day, journal, prepared, send, upcoming=upcoming, dossiers=dossiers or {}, notes=notes
+    )
     folder = recap_folder(config.paths)
     from_address = config.mail.from_address if config.mail else "uwvcli@localhost"
     written = write_recaps(folder, recaps, from_address=from_address)
     mail = deliver_pending(folder, config.mail)
-    return FollowUp(send=send, recaps=written, mail=mail)
+    return FollowUp(send=send, recaps=written, mail=mail, news=recaps)
 
 
 def build_recaps(
@@ -96,6 +112,7 @@ def build_recaps(
     *,
     upcoming: Iterable[Notification] = (),
     dossiers: Mapping[str, Dossier],
+    notes: Sequence[str] = (),
 ) -> list[EmployerRecap]:
     """One recap per configured employer with the run's news sorted into the recap's sections.
     Employers without news get a recap object too; `write_recaps` skips those."""
@@ -154,9 +171,9 @@ def build_recaps(
 
     recaps = []
     for employer_id, employer in config.employers.items():
-        notes = []
+        remarks = list(notes)
         if unreachable.get(employer_id):
-            notes.append(
+            remarks.append(
                 f"{unreachable[employer_id]} bericht(en) konden Digipoort vandaag niet bereiken; "
                 "ze gaan bij de volgende run automatisch mee."
             )
@@ -175,7 +192,7 @@ def build_recaps(
             EmployerRecap(
                 employer=employer,
                 run_date=day,
-                notes=tuple(notes),
+                notes=tuple(remarks),
                 **{section: tuple(items) for section, items in sections[employer_id].items()},
             )
         )

@@ -94,6 +94,7 @@ class PrepareReport:
     set_aside: list[Path] = field(default_factory=list)  # files moved out of the outbox
     upcoming: list[Notification] = field(default_factory=list)  # due within UPCOMING_DAYS (for the recap)
     dossiers: Mapping[str, Dossier] = field(default_factory=dict, repr=False)  # by dossier_id
+    export_rows: tuple[planning.ExportRows, ...] = ()  # per configured export
 
     @property
     def late(self) -> list[Prepared]:
@@ -134,6 +135,7 @@ def prepare(
         temporaries_removed=temporaries_removed,
         upcoming=[n for n in plan.notifications if n.state is State.UPCOMING],
         dossiers=plan.dossiers,
+        export_rows=plan.export_rows,
     )
     plan = replace(plan, notifications=[n for n in plan.notifications if n.state is not State.UPCOMING])
     report.input_errors.extend(plan.input_errors)

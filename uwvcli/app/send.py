@@ -4,6 +4,7 @@ by Digipoort, exactly once, and fetch the statuses of the submitted ones (`deliv
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from uwvcli.app.connection import open_digipoort
 from uwvcli.app.credentials import sender_certificate
@@ -17,11 +18,13 @@ from uwvcli.state.locking import run_lock
 def send(
     config: Config,
     *,
+    today: date,
     parallelism: int,
     poll_seconds: float,
     progress: Callable[[Delivery], None] | None = None,
 ) -> SendReport:
-    """Send the outbox and follow the open messages for up to `poll_seconds`."""
+    """Send the outbox and follow the open messages for up to `poll_seconds`. A message due after
+    `today` (a preview's) is not sent before its day (CONTRACT §1)."""
     with (
         run_lock(config.paths.state),
         open_journal(config) as journal,
@@ -35,6 +38,7 @@ def send(
             poll_seconds=poll_seconds,
             progress=progress,
             signer=sender_certificate(config),
+            due_by=today,
         )
 
 

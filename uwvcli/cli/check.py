@@ -46,8 +46,16 @@ def check(
     config: ConfigOption = None,
     run_date: DateOption = "today",
     output: CheckFormatOption = CheckFormat.table,
+    smtp: Annotated[
+        bool,
+        typer.Option("--smtp", help="Also talk to the configured SMTP server (EHLO, NOOP, QUIT; no mail)."),
+    ] = False,
 ) -> None:
     """Validate the configuration and the dossier exports; list every problem with file and line.
+
+    The go-live check too: what `run` would stop on (the sender's key and certificate, the CA
+    bundle and service certificate, the state and outbox folders), a certificate that expires
+    within 30 days, and with --smtp whether the mail server answers.
 
     Exit code 2 when the configuration or an export file is unusable, 1 when rows or configured
     values need fixing, 0 when nothing is wrong."""
@@ -59,7 +67,7 @@ def check(
     except ConfigError as error:
         result = use_case.unusable_config(error, source, day)
     else:
-        result = use_case.check(cfg, source, day)
+        result = use_case.check(cfg, source, day, smtp=smtp)
     finish(app.terminal, output, result)
 
 

@@ -6,6 +6,8 @@ stdout gets one line (or table row) per notification the run dealt with, or one 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
-from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date
+from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date, today_in_amsterdam
 from uwvcli.cli.output import write_json
 from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.labels import kind_label
@@ -28,6 +30,8 @@ if TYPE_CHECKING:  # signing, messages and the Digipoort stack load only when a 
 
 #: Below this many notifications a progress bar would only flicker.
 PROGRESS_THRESHOLD = 50
+#: Without a terminal, a long step says how far it is at most this often (seconds).
+PLAIN_EVERY = 10.0
 
 
 @command("run", tables=True)
@@ -52,12 +56,21 @@ def run(
             "--poll-seconds", min=0, help="How long to follow Digipoort statuses before the recap is written."
         ),
     ] = 120.0,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Run for a date before the last run's, although that withdraws what was prepared since.",
+        ),
+    ] = False,
 ) -> None:
     """Compute what is due on the date, build, check and sign each message into the outbox, then
     send it, follow its statuses and mail each employer a recap.
 
-    Safe to repeat: a second run the same day writes nothing new. Exit code 1 when something
-    needs attention, 2 when nothing could be done, 75 when another run holds the lock."""
+    Safe to repeat: a second run the same day writes nothing new. A date after today is refused
+    unless --no-send (a preview); a date before the last run's is refused unless --force; a date
+    more than 7 days back is a catch-up. Exit code 1 when something needs attention, 2 when
+    nothing could be done, 75 when another run holds the lock."""
     from uwvcli.app import run as use_case  # slow imports: only when a run really starts
 
     app = get_app(ctx)
@@ -66,13 +79,19 @@ def run(
         raise typer.BadParameter("run writes lines, a table or json, not csv", param_hint="--format")
     cfg = app.load_config(config)
     as_json = output is OutputFormat.json
-    outcome = use_case.run(
-        cfg,
-        day,
-        no_send=no_send,
-        sending=use_case.Sending(parallelism=parallelism, poll_seconds=poll_seconds),
-        events=Events(app.terminal, as_json=as_json),
-    )
+    try:
+        outcome = use_case.run(
+            cfg,
+            day,
+            today=use_case.today(cfg, today_in_amsterdam),
+            force=force,
+            no_send=no_send,
+            sending=use_case.Sending(parallelism=parallelism, poll_seconds=poll_seconds),
+            events=Events(app.terminal, as_json=as_json),
+        )
+    except KeyboardInterrupt:  # a second signal: at once; the journal kept every step durable
+        app.terminal.error("interrupted: the next run picks up where this one stopped")
+        raise typer.Exit(use_case.EXIT_INTERRUPTED) from None
     render_outcome(app.terminal, outcome, as_json=as_json)
     raise typer.Exit(outcome.exit_code)
 
@@ -88,8 +107,17 @@ class Events:
     def warning(self, text: str) -> None:
         self.terminal.warning(text)
 
-    def preparing(self) -> ProgressBar:
-        return ProgressBar(self.terminal, "Preparing messages")
+    def note(self, text: str) -> None:
+        self.terminal.info(text)
+
+    def progress(self, step: str) -> ProgressBar:
+        return ProgressBar(self.terminal, step.capitalize())
+
+    def stopping(self, signal_name: str) -> None:
+        self.terminal.warning(
+            f"{signal_name}: stopping after the current step (the message in flight is finished and "
+            "recorded); a second signal stops at once"
+        )
 
     def sending(self, report: PrepareReport) -> None:
         if not self.as_json:
@@ -103,13 +131,40 @@ def render_outcome(terminal: Terminal, outcome: RunOutcome, *, as_json: bool) ->
 
     report, follow_up = outcome.report, outcome.follow_up
     if follow_up is None:
-        render(terminal, report, as_json=as_json, exit_code=outcome.exit_code)
-        return
-    if not as_json:
-        render_report(terminal, follow_up.send)
-    report_recaps(terminal, follow_up)
-    if as_json:
-        render_json(terminal, report, follow_up, outcome.exit_code)
+        render(terminal, report, as_json=as_json, outcome=outcome)
+    else:
+        if not as_json:
+            render_report(terminal, follow_up.send)
+        report_recaps(terminal, follow_up)
+        if as_json:
+            render_json(terminal, outcome)
+    report_attention(terminal, outcome)
+
+
+def report_attention(terminal: Terminal, outcome: RunOutcome) -> None:
+    """Under cron stdout goes nowhere: every notification that needs a person is a WARNING line
+    (stderr and the log file), and the run's last line is its summary with the exit code."""
+    from uwvcli.app.run import attention
+
+    for item in attention(outcome):
+        terminal.warning(item.text)
+    text = summary(outcome.report).removeprefix(f"run {outcome.report.run_date.isoformat()}: ")
+    if outcome.follow_up is not None:
+        sent = ", ".join(
+            f"{count} {state}" for state, count in sorted(outcome.follow_up.send.counts().items())
+        )
+        text += f"; Digipoort: {sent or 'nothing to send'}"
+    catch_up = " (catch-up)" if outcome.catch_up else ""
+    if outcome.stopped is not None:
+        terminal.warning(
+            f"stopped by {outcome.stopped.name}: {outcome.left_to_send} message(s) in the outbox not sent "
+            "yet; the next run sends them and follows the statuses"
+            + ("" if outcome.follow_up is None else "; its recap reports what this run sent")
+        )
+        text = f"stopped by {outcome.stopped.name}; {text}"
+    terminal.info(
+        f"run {outcome.report.run_date.isoformat()}{catch_up} done, exit code {outcome.exit_code}: {text}"
+    )
 
 
 def report_recaps(terminal: Terminal, follow_up: FollowUp) -> None:
@@ -131,9 +186,11 @@ def report_recaps(terminal: Terminal, follow_up: FollowUp) -> None:
         terminal.warning(warning)
 
 
-def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, exit_code: int) -> None:
+def render_json(terminal: Terminal, outcome: RunOutcome) -> None:
     """One JSON object on stdout for the whole run: the prepare result plus what Digipoort said."""
-    document = to_json(report, exit_code)
+    report, follow_up = outcome.report, outcome.follow_up
+    assert follow_up is not None
+    document = to_json(report, outcome)
     document["deliveries"] = [
         {
             "key": str(line.key),
@@ -161,10 +218,12 @@ def render_json(terminal: Terminal, report: PrepareReport, follow_up: FollowUp, 
 # ---------------------------------------------------------------- rendering
 
 
-def render(terminal: Terminal, report: PrepareReport, *, as_json: bool, exit_code: int | None = None) -> None:
+def render(
+    terminal: Terminal, report: PrepareReport, *, as_json: bool, outcome: RunOutcome | None = None
+) -> None:
     if as_json:
-        assert exit_code is not None
-        write_json(to_json(report, exit_code))
+        assert outcome is not None
+        write_json(to_json(report, outcome))
     elif terminal.out.is_terminal:
         render_table(terminal, report)
     else:
@@ -300,7 +359,7 @@ def summary(report: PrepareReport) -> str:
     return f"run {report.run_date.isoformat()}: {text}"
 
 
-def to_json(report: PrepareReport, exit_code: int) -> dict[str, object]:
+def to_json(report: PrepareReport, outcome: RunOutcome) -> dict[str, object]:
     def prepared(p: Prepared) -> dict[str, object]:
         return {
             **p.notification.to_json(),
@@ -320,26 +379,34 @@ def to_json(report: PrepareReport, exit_code: int) -> dict[str, object]:
         "changed_after_sending": [n.to_json() for n in report.changed_after_sending],
         "withdrawn": [str(e.key) for e in report.withdrawn],
         "input_errors": [e.to_json() for e in report.input_errors],
-        "exit_code": exit_code,
+        "export_warnings": list(outcome.export_warnings),
+        "catch_up": outcome.catch_up is not None,
+        "exit_code": outcome.exit_code,
     }
 
 
 class ProgressBar:
-    """A Rich progress bar on stderr, on a terminal and for large batches only (cron logs get
-    no animation)."""
+    """A Rich progress bar on stderr, on a terminal and for large batches only; without a
+    terminal (cron) no animation but a plain line at most every PLAIN_EVERY seconds, with counts
+    and the time left, so a long step is never silent."""
 
-    def __init__(self, terminal: Terminal, description: str):
+    def __init__(self, terminal: Terminal, description: str, clock: Callable[[], float] = time.monotonic):
         self.terminal = terminal
         self.description = description
         self.progress: Progress | None = None
         self.task = None
+        self.clock = clock
+        self.started = self.last_line = clock()
 
     def __enter__(self) -> ProgressBar:
         return self
 
     def __call__(self, done: int, total: int) -> None:
+        if not self.terminal.interactive:
+            self._plain(done, total)
+            return
         if self.progress is None:
-            if not self.terminal.interactive or total < PROGRESS_THRESHOLD:
+            if total < PROGRESS_THRESHOLD:
                 return
             self.progress = Progress(
                 TextColumn("{task.description}"),
@@ -352,6 +419,21 @@ class ProgressBar:
             self.progress.start()
             self.task = self.progress.add_task(self.description, total=total)
         self.progress.update(self.task, completed=done, total=total)
+
+    def _plain(self, done: int, total: int) -> None:
+        now = self.clock()
+        if now - self.last_line < PLAIN_EVERY or done >= total:
+            return
+        self.last_line = now
+        left = ""
+        if done:
+            seconds = (now - self.started) / done * (total - done)
+            left = (
+                f", about {round(seconds / 60)} min left"
+                if seconds >= 90
+                else f", about {seconds:.0f} s left"
+            )
+        self.terminal.info(f"{self.description}: {done} of {total}{left}")
 
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:

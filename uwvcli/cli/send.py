@@ -11,7 +11,7 @@ from rich.text import Text
 
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
-from uwvcli.cli.options import ConfigOption
+from uwvcli.cli.options import ConfigOption, today_in_amsterdam
 from uwvcli.cli.tables import Column, print_fitted, print_left_out
 
 if TYPE_CHECKING:  # the Digipoort stack is imported only when a command talks to it
@@ -63,11 +63,13 @@ def send(
     cannot be verified, or overdue (submitted days ago, no final status); 75 when another run holds
     the lock."""
     from uwvcli.app import send as use_case  # the Digipoort stack: only when a command talks to it
+    from uwvcli.app.run import today
 
     app = get_app(ctx)
     cfg = app.load_config(config)
     report = use_case.send(
         cfg,
+        today=today(cfg, today_in_amsterdam),
         parallelism=parallelism,
         poll_seconds=poll_seconds,
         progress=lambda line: _progress(app.terminal, line),

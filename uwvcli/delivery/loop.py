@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -345,9 +345,17 @@ def send_outbox(
     policy: DeliveryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     signer: x509.Certificate | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    polled: Callable[[int, int], None] | None = None,
+    due_by: date | None = None,
 ) -> SendReport:
     """Submit every `written` outbox message exactly once, settle in-doubt attempts, then follow
-    the statuses of every open process for at most `poll_seconds`.
+    the statuses of every open process for at most `poll_seconds`. With `due_by` (today), a
+    message due later (written by a preview, `run --no-send --date`) waits for its day.
+
+    Once `should_stop()` (a signal) no new message is posted and no new status round begins: the
+    messages in flight are finished and recorded, the rest goes with the next run. `polled(open,
+    total)` after each status round.
 
     `signer` (an x509 certificate) is the certificate outbox files must be signed with; None accepts
     the certificate embedded in each file. One message's trouble never raises: it becomes a line
@@ -358,9 +366,13 @@ def send_outbox(
         loop = _SendLoop(
             config, journal, client, policy, report, pool, parallelism, progress, now, sleep, signer
         )
+        loop.should_stop = should_stop
+        loop.due_by = due_by
         loop.settle_interrupted()
         loop.reconcile_in_doubt()
         loop.submit_outbox()
+        if should_stop():
+            return report
         follow_statuses(
             journal,
             client=client,
@@ -370,6 +382,8 @@ def send_outbox(
             policy=policy,
             sleep=sleep,
             pool=pool,
+            should_stop=should_stop,
+            polled=polled,
         )
     return report
 
@@ -407,6 +421,8 @@ class _SendLoop:
         # Once one message exhausted its retries without reaching Digipoort, the others would only
         # wait out the same backoff: they are left for the next run instead.
         self.unreachable: str | None = None
+        self.should_stop: Callable[[], bool] = lambda: False
+        self.due_by: date | None = None
 
     def note(self, delivery: Delivery) -> None:
         self.report.note(delivery)
@@ -549,16 +565,18 @@ class _SendLoop:
         flights: dict[Future[AanleverResult], _Flight] = {}
         asking: dict[Future[Any], _Check] = {}
         while True:
-            while ready and len(flights) < self.parallelism:
+            while ready and len(flights) < self.parallelism and not self.should_stop():
                 employee = ready.popleft()
                 if not self._launch(queues[employee], unresolved, flights, busy):
                     held.append(employee)
             moment = time.monotonic()
+            if self.should_stop():
+                checks.clear()  # a signal: what is still in doubt is settled by the next run
             for check in [c for c in checks if c.due <= moment]:
                 checks.remove(check)
                 asking[self.pool.submit(self.client.get_processen, *check.sender)] = check
             if not flights and not asking and not checks:
-                for employee in held:  # only senders still in doubt hold them now
+                for employee in held if not self.should_stop() else ():  # only senders in doubt hold them
                     self._hold_for_doubt(queues[employee], unresolved)
                 return
             timeout = max(0.0, min(c.due for c in checks) - moment) if checks else None
@@ -682,6 +700,13 @@ class _SendLoop:
                 self.note(
                     _line(entry, NOT_SENT, reason=f"not tried: {self.unreachable}; goes on the next run")
                 )
+                continue
+            if self.due_by is not None and entry.due_date > self.due_by:
+                unresolved.add(entry.key)
+                reason = (
+                    f"due on {entry.due_date.isoformat()}: not sent before that day (written by a preview)"
+                )
+                self.note(_line(entry, WAITING, reason=reason))
                 continue
             waits_for = unresolved.predecessor_of(entry.key)
             if waits_for is not None:
@@ -812,8 +837,11 @@ def follow_statuses(
     policy: DeliveryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
     pool: ThreadPoolExecutor | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    polled: Callable[[int, int], None] | None = None,
 ) -> SendReport:
-    """Poll every open process until each reaches an end state or `poll_seconds` have passed.
+    """Poll every open process until each reaches an end state or `poll_seconds` have passed (or
+    `should_stop()`; `polled(open, total)` after each round).
 
     Every status is journalled (idempotently) before it is interpreted, so nothing Digipoort said is
     lost even when the outcome stays open; processes still open go on with the next invocation."""
@@ -824,10 +852,15 @@ def follow_statuses(
     budget_end = time.monotonic() + poll_seconds
     try:
         while True:
+            total = len(journal.open_processes())
             still_open = _poll_round(journal, client, pool, report, now(), policy)
+            if polled is not None:
+                polled(still_open, total)
             if not still_open or time.monotonic() + policy.poll_interval_seconds > budget_end:
                 return report
             sleep(policy.poll_interval_seconds)
+            if should_stop():
+                return report
     finally:
         if own_pool:
             pool.shutdown()

@@ -414,9 +414,23 @@ class _ContextAdapter(HTTPAdapter):
         conn.cert_reqs = "CERT_REQUIRED"
 
 
+def check_trust(ca_bundle: Path | None, service_certificate: Path | None) -> None:
+    """Raise DigipoortError when the CA bundle or the service certificate cannot be used, as the
+    client would on its first request (for `uwvcli check`)."""
+    _ca_context(ca_bundle)
+    if service_certificate is not None:
+        _load_certificates(service_certificate)
+
+
 def _tls_context(ca_bundle: Path | None, credentials: Credentials) -> ssl.SSLContext:
     """Verification always on: hostname and chain, against the configured CA bundle (the
     system's trust store only when none is configured)."""
+    context = _ca_context(ca_bundle)
+    credentials.load_into(context)
+    return context
+
+
+def _ca_context(ca_bundle: Path | None) -> ssl.SSLContext:
     try:
         context = ssl.create_default_context(
             ssl.Purpose.SERVER_AUTH, cafile=str(ca_bundle) if ca_bundle else None
@@ -428,7 +442,6 @@ def _tls_context(ca_bundle: Path | None, credentials: Credentials) -> ssl.SSLCon
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.check_hostname = True
     context.verify_mode = ssl.CERT_REQUIRED
-    credentials.load_into(context)
     return context
 
 

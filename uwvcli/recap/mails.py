@@ -197,6 +197,14 @@ def recap_folder(paths: PathSettings) -> Path:
 # ---------------------------------------------------------------- Dutch wording
 
 
+def catch_up_note(run_date: date, today: date) -> str:
+    """The recap's line for a catch-up run (CONTRACT §1: a run date more than a week back)."""
+    return (
+        f"Inhaalrun: dit overzicht hoort bij {dutch_date(run_date)} en is op {dutch_date(today)} gemaakt, "
+        f"{(today - run_date).days} dagen later."
+    )
+
+
 def dutch_date(day: date, *, weekday: bool = False) -> str:
     """`1 december 2026` (or `dinsdag 1 december 2026`), whatever the system locale is."""
     text = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
@@ -748,6 +756,30 @@ def _connect(mail: MailSettings, context: ssl.SSLContext, smtp: smtplib.SMTP) ->
         smtp.close()
         raise _Unavailable(f"the SMTP server {where} failed: {type(error).__name__}: {error}") from None
     return smtp
+
+
+def check_smtp(
+    mail: MailSettings, *, deadline: float = 15.0, ssl_context: ssl.SSLContext | None = None
+) -> str | None:
+    """Whether the SMTP server answers as the recaps need it (`check --smtp`): the conversation
+    the mailing starts with (EHLO, STARTTLS and login when configured), then NOOP and QUIT, all
+    within `deadline` seconds. None when it does; else what is wrong. Sends no mail."""
+    where = f"{mail.smtp_host}:{mail.smtp_port}"
+    smtp = smtplib.SMTP(timeout=deadline)
+    result: str | None
+    with Deadline(deadline, lambda: getattr(smtp, "sock", None)) as watch:
+        try:
+            _connect(mail, ssl_context or ssl.create_default_context(), smtp)
+            with smtp:
+                code, _ = smtp.noop()
+            result = None if code == 250 else f"the SMTP server {where} answered NOOP with {code}"
+        except _Unavailable as error:
+            result = str(error)
+        except (OSError, smtplib.SMTPException) as error:
+            result = f"the SMTP server {where} failed: {type(error).__name__}"
+    if watch.expired:
+        return f"the SMTP server {where} did not finish answering within {deadline:g} s"
+    return result
 
 
 def _move_to_sent(path: Path, folder: Path) -> Path:

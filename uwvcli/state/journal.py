@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -238,6 +238,7 @@ MIGRATIONS: tuple[str, ...] = (
         pid INTEGER NOT NULL
     );
     """,
+    # 2: what `uwvcli recover` did, so that only Digipoort processes newer than it stop a sender.
     """
     CREATE TABLE recoveries (
         id INTEGER PRIMARY KEY,
@@ -246,6 +247,16 @@ MIGRATIONS: tuple[str, ...] = (
         parked INTEGER NOT NULL,
         unsent INTEGER NOT NULL,
         note TEXT NOT NULL
+    );
+    """,
+    # 3: each run's row count per export file, so that an export that shrank is noticed.
+    """
+    CREATE TABLE export_rows (
+        run_id INTEGER NOT NULL REFERENCES runs (id),
+        source TEXT NOT NULL,
+        rows INTEGER NOT NULL CHECK (rows >= 0),
+        unusable INTEGER NOT NULL CHECK (unusable >= 0),
+        PRIMARY KEY (run_id, source)
     );
     """,
 )
@@ -1041,3 +1052,33 @@ class Journal:
             )
             for r in rows
         ]
+
+    def last_run_date(self, *, up_to: date, ignore: Container[int] = ()) -> date | None:
+        """The latest run date, not after `up_to`, of a run that did something: one that ended
+        with an exit code other than `ignore` (unusable, locked: nothing was done), or did not
+        end (killed). Later run dates are previews (a future date never submits)."""
+        found = None
+        for run in self.runs():
+            if (
+                run.run_date <= up_to
+                and run.exit_code not in ignore
+                and (found is None or run.run_date > found)
+            ):
+                found = run.run_date
+        return found
+
+    def record_export_rows(self, run_id: int, counts: Iterable[tuple[str, int, int]]) -> None:
+        """(source, rows, unusable) of each export this run read."""
+        with self.transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO export_rows (run_id, source, rows, unusable) VALUES (?, ?, ?, ?)",
+                [(run_id, source, rows, unusable) for source, rows, unusable in counts],
+            )
+
+    def previous_export_rows(self, run_id: int) -> dict[str, int]:
+        """Rows per export file as the latest run before `run_id` that read the exports counted them."""
+        row = self._db.execute("SELECT max(run_id) FROM export_rows WHERE run_id < ?", (run_id,)).fetchone()
+        if row[0] is None:
+            return {}
+        rows = self._db.execute("SELECT source, rows FROM export_rows WHERE run_id = ?", (row[0],))
+        return {r["source"]: r["rows"] for r in rows}
