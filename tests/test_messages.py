@@ -557,3 +557,14 @@ def test_check_message_survives_any_damage_and_never_echoes_personal_data(
     assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
     for problem in problems:
         assert BSN not in problem and "Testpersoon" not in problem and "19900203" not in problem
+
+
+@pytest.mark.parametrize("value", [BSN, "19900203", "Testpersoon"])
+def test_a_tag_run_together_with_personal_data_is_not_quoted_by_the_syntax_finding(value: str) -> None:
+    """`<Burgerservicenr x111222333…`: libxml2 calls the value an attribute name and quotes it
+    ("Specification mandates value for attribute x111222333"); the finding must not."""
+    at = ZW.index(f">{value}<".encode())
+    damaged = ZW[:at] + b" x" + ZW[at + 1 :]
+    (problem,) = check_message(damaged)
+    assert "not well-formed" in problem
+    assert value not in problem and value[1:] not in problem

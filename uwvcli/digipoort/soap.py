@@ -131,7 +131,8 @@ def parse_xml(data: bytes) -> etree._Element:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as error:
-        raise SoapFormatError(f"the message is not well-formed XML ({error.msg})") from None
+        reason = xmlsafe.syntax_reason(error)
+        raise SoapFormatError(f"the message is not well-formed XML ({reason})") from None
     if root.getroottree().docinfo.doctype:
         raise SoapFormatError("the message carries a DOCTYPE, which SOAP forbids")
     return root

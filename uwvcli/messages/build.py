@@ -360,7 +360,7 @@ def check_message(xml: bytes) -> list[str]:
     try:
         root = etree.fromstring(xml, xmlsafe.parser(keep_comments=False))
     except etree.XMLSyntaxError as error:
-        return [f"the message is not well-formed XML (line {error.lineno}): {_syntax_reason(error)}"]
+        return [f"the message is not well-formed XML: {xmlsafe.syntax_reason(error)}"]
     tree = root.getroottree()
     problems: list[str] = []
     if tree.docinfo.doctype:
@@ -373,11 +373,6 @@ def check_message(xml: bytes) -> list[str]:
     if not problems:
         problems.extend(_check_combinations(root))
     return problems
-
-
-def _syntax_reason(error: etree.XMLSyntaxError) -> str:
-    """lxml's reason without any quoted content from the document."""
-    return re.sub(r"'[^']*'|\"[^\"]*\"", "…", str(error.msg or "").split(", line")[0])
 
 
 _Check = Callable[[str], str | None]  # returns what is wrong with a value, or None
