@@ -83,7 +83,7 @@ def test_a_lost_journal_stays_refused_until_recover_adopts_what_digipoort_has(
 
     again = run_day(config)
     assert again.returncode in (0, 1), again.stderr
-    later = run_day(config, "2026-12-02")
+    later = run_day(config, "2026-12-02", today="2026-12-02")
     assert later.returncode in (0, 1), later.stderr
     after = simulator_received(state / "simulator")
     assert {k: v for k, v in after.items() if k in received} == received, "nothing was sent twice"
@@ -116,7 +116,7 @@ def test_a_restored_old_backup_stops_its_senders_until_recover_adopts_what_was_s
     assert recovered.returncode in (0, 1), recovered.stderr
     assert "adopted" in recovered.stdout
     assert run_day(config, "2026-12-01").returncode in (0, 1)
-    assert run_day(config, "2026-12-02").returncode in (0, 1)
+    assert run_day(config, "2026-12-02", today="2026-12-02").returncode in (0, 1)
     after = simulator_received(state / "simulator")
     assert {k: v for k, v in after.items() if k in received} == received
     assert set(after.values()) == {1}, "nothing was sent twice"
