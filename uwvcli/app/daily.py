@@ -178,13 +178,13 @@ def build_recaps(
                 "ze gaan bij de volgende run automatisch mee."
             )
         if unsure.get((employer_id, UNVERIFIED)):
-            notes.append(
+            remarks.append(
                 f"Van {unsure[employer_id, UNVERIFIED]} verzonden bericht(en) kon de status bij Digipoort "
                 "niet worden gecontroleerd (het antwoord was niet te verifiëren); uwvcli vraagt het bij "
                 "de volgende run opnieuw. Blijft dit zo, vraag dan het Logius Servicecentrum."
             )
         if unsure.get((employer_id, OVERDUE)):
-            notes.append(
+            remarks.append(
                 f"{unsure[employer_id, OVERDUE]} bericht(en) zijn al dagen geleden verzonden en hebben nog "
                 "geen eindstatus; vraag het Logius Servicecentrum naar het kenmerk (uwvcli status)."
             )
