@@ -76,9 +76,7 @@ class Found:
 @dataclass
 class RecoveryReport:
     adopted: list[tuple[NotificationKey, str]] = field(default_factory=list)  # (key, kenmerk)
-    parked: list[tuple[NotificationKey, tuple[str, ...]]] = field(
-        default_factory=list
-    )  # (key, candidate kenmerken)
+    parked: list[tuple[NotificationKey, tuple[str, ...]]] = field(default_factory=list)  # (key, candidates)
     unsent: list[NotificationKey] = field(default_factory=list)  # keys journalled `written`: nothing arrived
     unmatched: list[tuple[Path, str]] = field(default_factory=list)  # (file, why it was left alone)
     unexplained: list[str] = field(default_factory=list)  # unknown processes no outbox file may be

@@ -753,7 +753,8 @@ class _SendLoop:
     def _post(self, entry: Entry, payload: bytes) -> AanleverResult:
         """aanleveren, retried with backoff while the request provably never reached Digipoort."""
         # A written entry has all three: prepare writes only what the blocking rules let through.
-        assert entry.berichtsoort and entry.aanleverkenmerk and entry.loonheffingennummer
+        assert entry.berichtsoort is not None and entry.loonheffingennummer is not None
+        assert entry.aanleverkenmerk is not None
         delays = backoff_delays(self.policy)
         for attempt, delay in enumerate([*delays, None]):
             try:
