@@ -148,3 +148,23 @@ def test_unverifiable_and_overdue_statuses_are_named_in_the_recap(tmp_path: Path
     assert send.needs_attention
     assert any("niet worden gecontroleerd" in note for note in wg001.notes)
     assert any("geen eindstatus" in note for note in wg001.notes)
+
+
+def test_an_unverifiable_status_is_named_only_in_its_own_employers_recap(tmp_path: Path) -> None:
+    """Regression: the note was appended to the run's shared notes (after this employer's copy
+    was taken), so it reached the next employer's recap instead, and mutated the caller's list."""
+    from tests.helpers import employer
+    from uwvcli.delivery.loop import UNVERIFIED
+
+    config = load_config(write_setup(tmp_path, [], employers=[employer("WG001"), employer("WG002")]))
+    send = SendReport()
+    send.note(Delivery(key=parse_key("WG001/Z-1/zw-ziekmelding"), aanleverkenmerk="A1", state=UNVERIFIED))
+    run_notes = ["a note of the whole run"]
+    with Journal.open(tmp_path / "journal.sqlite") as journal:
+        journal.start_run(DAY)
+        wg001, wg002 = build_recaps(
+            config, DAY, journal, nothing_prepared(), send, dossiers={}, notes=run_notes
+        )
+    assert any("niet worden gecontroleerd" in note for note in wg001.notes)
+    assert not any("niet worden gecontroleerd" in note for note in wg002.notes)
+    assert run_notes == ["a note of the whole run"]

@@ -541,6 +541,22 @@ def test_the_summary_is_a_table_on_a_terminal_with_codes_explained() -> None:
     assert "Summary: 1 accepted, 1 rejected" in text
 
 
+def test_a_narrow_table_names_the_notification_by_its_key_under_it() -> None:
+    """Regression: with the Explanation column left out, the lines under the table showed the key
+    value's repr (`NotificationKey(employer_id=...)`) instead of its text."""
+    terminal = _terminal(tty=True)
+    terminal.out.width = 30
+    report = SendReport()
+    report.note(
+        Delivery(parse_key("WG1/D1/wazo"), "WG1-D1-WAZO", "rejected", code="ALS100", foutcode="ALS100")
+    )
+    render_report(terminal, report)
+    text = terminal.out.file.getvalue()
+    assert "Explanation" not in text  # the column was left out: its text is under the table
+    assert "\nWG1/D1/wazo\n" in text
+    assert "NotificationKey" not in text
+
+
 def test_the_summary_is_one_plain_line_per_message_otherwise(capsys: pytest.CaptureFixture[str]) -> None:
     terminal = _terminal(tty=False)
     render_report(terminal, _report())

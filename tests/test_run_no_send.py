@@ -465,6 +465,28 @@ def test_a_terminal_gets_a_table_and_a_progress_bar_for_big_batches_only(setup: 
         assert cron.progress is None
 
 
+def test_a_narrow_table_names_a_withdrawn_notification_by_its_key_under_it(setup: Setup) -> None:
+    """Regression: with the Details column left out, the line under the table showed a journal
+    entry's key as its repr (`NotificationKey(employer_id=...)`) instead of its text."""
+    from uwvcli.app.prepare import PrepareReport
+
+    class NarrowTerminal:
+        interactive = False
+        out = Console(force_terminal=True, record=True, width=40)
+
+    config = load_config(setup.config)
+    credentials = load_credentials(config.sender, environment="simulator", state_dir=setup.state.parent)
+    with Journal.open(setup.state) as journal:
+        prepare(config, date.fromisoformat(RUN_DATE), journal, credentials=credentials)
+        entry = journal.entries()[0]
+    report = PrepareReport(run_date=date.fromisoformat(RUN_DATE), withdrawn=[entry])
+    terminal = NarrowTerminal()
+    render_table(terminal, report)
+    text = terminal.out.export_text()
+    assert "Details" not in text  # left out: what it would have said is under the table
+    assert f"\n{entry.key}\n" in text and "NotificationKey" not in text
+
+
 def test_temporaries_of_an_interrupted_run_are_removed(setup: Setup) -> None:
     setup.run()
     (setup.outbox / ".WG001-Z-1-ZM.xml.0123456789ab.tmp").write_bytes(b"<UwvZwMeldingInternBody")

@@ -7,12 +7,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypedDict
 
 from uwvcli.app.credentials import load_credentials
 from uwvcli.digipoort.addresses import berichtsoort_for, endpoints_for
 from uwvcli.digipoort.client import DigipoortClient
 from uwvcli.domain.models import Config, DigipoortSettings, Kind
 from uwvcli.errors import UwvcliError
+
+
+class _ClientOptions(TypedDict):
+    """The `DigipoortClient` settings that are the same for both kinds of Digipoort."""
+
+    signature_algorithm: str
+    timeout: float
+    deadline: float | None
 
 
 @contextmanager
@@ -26,7 +35,7 @@ def open_digipoort(config: Config) -> Iterator[DigipoortClient]:
     settings = config.digipoort
     state_dir = config.paths.state.parent
     credentials = load_credentials(config.sender, environment=settings.environment, state_dir=state_dir)
-    options = {
+    options: _ClientOptions = {
         "signature_algorithm": settings.signature_algorithm,
         "timeout": settings.timeout_seconds,
         "deadline": settings.delivery.request_deadline_seconds,

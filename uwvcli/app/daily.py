@@ -14,12 +14,13 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from uwvcli.app.connection import open_digipoort
 from uwvcli.app.prepare import PrepareReport
 from uwvcli.delivery.loop import NOT_SENT, OVERDUE, UNVERIFIED, Delivery, SendReport, send_outbox
 from uwvcli.domain.keys import NotificationKey
-from uwvcli.domain.models import Config, Dossier, Notification, State
+from uwvcli.domain.models import Config, Dossier, Notification, State, StatusRecord
 from uwvcli.messages.signing import Credentials
 from uwvcli.recap.mails import (
     DeliveryReport,
@@ -123,8 +124,8 @@ def build_recaps(
         if employer_id in sections:
             sections[employer_id].setdefault(section, []).append(item)
 
-    def item_for(n: Notification, **status: object) -> RecapItem:
-        return RecapItem.from_notification(n, dossiers.get(n.dossier_id), **status)  # type: ignore[arg-type]
+    def item_for(n: Notification, **status: Unpack[_StatusFields]) -> RecapItem:
+        return RecapItem.from_notification(n, dossiers.get(n.dossier_id), **status)
 
     for n in prepared.blocked:
         add(n.employer_id, "blocked", item_for(n))
@@ -258,9 +259,18 @@ def _attempted_since(journal: Journal, key: NotificationKey, since: datetime) ->
     return any(attempt.started >= since for attempt in journal.attempts(key))
 
 
+class _StatusFields(TypedDict, total=False):
+    """What `_status_fields` gives `RecapItem.from_notification`: the status, or the fault."""
+
+    status: StatusRecord
+    foutcode: str | None
+    foutbeschrijving: str | None
+    reported_on: date
+
+
 def _status_fields(
     journal: Journal, entry: Entry | None, delivery: Delivery | None, day: date
-) -> dict[str, object]:
+) -> _StatusFields:
     """The Digipoort status that ended a message (its code, foutcode, verbatim text and
     statusdetails, which `RecapItem` keeps only as redacted findings), or the synchronous fault
     when there was no process (a fault has no statusdetails)."""
@@ -284,7 +294,7 @@ def _status_fields(
     }
 
 
-def _item_from_entry(entry: Entry, dossier: Dossier | None, **status: object) -> RecapItem:
+def _item_from_entry(entry: Entry, dossier: Dossier | None, **status: Unpack[_StatusFields]) -> RecapItem:
     """A recap item for a message that is not in today's plan (sent on an earlier run)."""
     notification = Notification(
         key=entry.key,
@@ -297,4 +307,4 @@ def _item_from_entry(entry: Entry, dossier: Dossier | None, **status: object) ->
         state=State.DUE,  # not shown in the recap
         variant=entry.variant,
     )
-    return RecapItem.from_notification(notification, dossier, **status)  # type: ignore[arg-type]
+    return RecapItem.from_notification(notification, dossier, **status)

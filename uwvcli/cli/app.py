@@ -293,7 +293,9 @@ def _readable(parameter: inspect.Parameter) -> inspect.Parameter:
         return parameter
     info = infos[0]
     if isinstance(info, OptionInfo):
-        names = [n for n in (info.default, *info.param_decls) if isinstance(n, str) and n.startswith("--")]
+        names = [
+            n for n in (info.default, *(info.param_decls or ())) if isinstance(n, str) and n.startswith("--")
+        ]
         metavar = metavar_for(names[0] if names else f"--{parameter.name}", base)
     else:  # an argument: its name, as the usage line shows it
         metavar = parameter.name.upper()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
@@ -299,7 +299,7 @@ def render_table(terminal: Terminal, report: PrepareReport) -> None:
             )
         )
     for entry in (*report.still_unsuccessful, *report.withdrawn):
-        keys.append(entry.key)
+        keys.append(str(entry.key))
         table_rows.append(
             (
                 str(entry.state) if entry in report.still_unsuccessful else "withdrawn",
@@ -394,7 +394,7 @@ class ProgressBar:
         self.terminal = terminal
         self.description = description
         self.progress: Progress | None = None
-        self.task = None
+        self.task: TaskID | None = None
         self.clock = clock
         self.started = self.last_line = clock()
 
@@ -418,6 +418,7 @@ class ProgressBar:
             )
             self.progress.start()
             self.task = self.progress.add_task(self.description, total=total)
+        assert self.task is not None  # added with the progress bar
         self.progress.update(self.task, completed=done, total=total)
 
     def _plain(self, done: int, total: int) -> None:

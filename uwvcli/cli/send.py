@@ -139,7 +139,7 @@ def render_report(terminal: Terminal, report: SendReport) -> None:
                 continue  # done: its kenmerk is in `uwvcli status`; under the table only what needs a person
             kenmerk = "" if "Kenmerk" in shown or not line.kenmerk else f"kenmerk {line.kenmerk}"
             said = "" if "Explanation" in shown else one_line(explanation(line))
-            print_left_out(terminal.out, line.key, [kenmerk, said])
+            print_left_out(terminal.out, str(line.key), [kenmerk, said])
     else:
         for line in lines:
             fields = [

@@ -752,6 +752,9 @@ class _SendLoop:
 
     def _post(self, entry: Entry, payload: bytes) -> AanleverResult:
         """aanleveren, retried with backoff while the request provably never reached Digipoort."""
+        # A written entry has all three: prepare writes only what the blocking rules let through.
+        assert entry.berichtsoort is not None and entry.loonheffingennummer is not None
+        assert entry.aanleverkenmerk is not None
         delays = backoff_delays(self.policy)
         for attempt, delay in enumerate([*delays, None]):
             try:
@@ -820,7 +823,14 @@ class _SendLoop:
         return "submitted"
 
 
+def _kenmerk(entry: Entry) -> str:
+    """The process id of an open process (`submitted` and `delivered` rows always have one)."""
+    assert entry.kenmerk is not None
+    return entry.kenmerk
+
+
 def _line(entry: Entry, state: str, **fields: Any) -> Delivery:
+    assert entry.aanleverkenmerk is not None  # the loop sees only written entries and later ones
     return Delivery(key=entry.key, aanleverkenmerk=entry.aanleverkenmerk, state=state, **fields)
 
 
@@ -876,7 +886,7 @@ def _poll_round(
 ) -> int:
     """One getStatussenProces per open process; returns how many stay open."""
     entries = list(journal.open_processes())
-    futures = {pool.submit(client.get_statussen_proces, entry.kenmerk): entry for entry in entries}
+    futures = {pool.submit(client.get_statussen_proces, _kenmerk(entry)): entry for entry in entries}
     still_open = 0
     for future, entry in futures.items():
         try:
@@ -893,8 +903,8 @@ def _poll_round(
             previous = report.deliveries.get(entry.key) or _line(entry, entry.state, kenmerk=entry.kenmerk)
             report.note(replace(previous, reason=f"statuses not fetched ({error}): asked again next run"))
             continue
-        journal.add_statuses(entry.kenmerk, statuses)
-        history = journal.status_history(entry.kenmerk)
+        journal.add_statuses(_kenmerk(entry), statuses)
+        history = journal.status_history(_kenmerk(entry))
         verdict, decisive = history_outcome(history, moment, policy.delivered_after, codes.outcome)
         overdue = verdict is None and is_overdue(entry.submitted, history, moment, policy.overdue_after)
         if verdict is not None:

@@ -116,7 +116,7 @@ def relevant(
         owners = column("employee_id")
         found = _overlapping(owners, employer_ids, is_ziekte, first_sick, recovered)
         if found is None:
-            numbers: dict[tuple[str, str], int] = {}
+            numbers: dict[tuple[str, Hashable], int] = {}
             owners = list(map(numbers.setdefault, zip(employer_ids, owners, strict=True), count()))
             found = _overlapping(owners, employer_ids, is_ziekte, first_sick, recovered)
             assert found is not None  # one employer per key now
@@ -198,13 +198,13 @@ def _uneventful(
 
 def _overlapping_runs(
     runs: Sequence[int], is_ziekte: list[bool], first_sick: list[int], recovered: list[int]
-) -> tuple[set[int], set[int]]:
+) -> tuple[set[Hashable], set[Hashable]]:
     """`_overlapping` for rows grouped in runs of one employee_id: the runs with two ziekte
     dossiers that might overlap, and the runs with three or more (`crowded`). A run's ziekte
     dossiers follow each other among the ziekte rows, so a run with two has them as neighbours.
     A run may hold two people (one employee_id at two employers, side by side): two dossiers of
     different people compared here can only make the run kept, which is safe."""
-    owners = list(compress(runs, is_ziekte))
+    owners: list[Hashable] = list(compress(runs, is_ziekte))
     pairs = list(map(eq, islice(owners, 1, None), owners))  # ziekte dossiers j and j+1: one run
     if not any(pairs):
         return set(), set()
@@ -222,7 +222,7 @@ def _overlapping_runs(
     return set(compress(owners, map(not_, map(and_, apart, sound)))) - crowded, crowded
 
 
-def _ordinals(values: list, run_date: date, *, absent: int, open_after: bool = False) -> list[int]:
+def _ordinals(values: Sequence, run_date: date, *, absent: int, open_after: bool = False) -> list[int]:
     """Dates as day numbers through a table of the few distinct dates: `absent` for None, _EDGE
     near the ends of the calendar, and (`open_after`, for recovery dates) _OPEN after the run
     date, because a planned return is not yet a return."""

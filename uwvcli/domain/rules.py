@@ -93,7 +93,7 @@ def evaluate(
         found = employees.get(dossier.employee_id)
         if found is None:
             employees[dossier.employee_id] = dossier
-        elif type(found) is list:
+        elif isinstance(found, list):
             found.append(dossier)
         else:
             employees[dossier.employee_id] = [found, dossier]
@@ -106,12 +106,12 @@ def evaluate(
         live = evaluator.start_employer(employer)
         for found in employees.values():
             try:
-                if type(found) is list:
+                if isinstance(found, list):
                     evaluator.employee(found, live)
                 elif live:
                     evaluator.lone_dossier(found)
             except OverflowError:  # a date near 9999-12-31: its terms lie beyond the calendar
-                evaluator.discard_employee(found if type(found) is list else [found])
+                evaluator.discard_employee(found if isinstance(found, list) else [found])
     return evaluator.result()
 
 
@@ -291,6 +291,7 @@ class _Evaluator:
         kept = [ziekte[0]]
         for dossier in ziekte[1:]:
             previous = kept[-1]
+            assert dossier.first_sick_day is not None  # `employee` keeps only dossiers with one
             if previous.recovery_date is None:
                 reason = (
                     f"dossier {previous.dossier_id} of the same employee is still open (no recovery_date)"
@@ -318,12 +319,14 @@ class _Evaluator:
         run_date = self.run_date
         leaves = sorted((p.leave_start, p.leave_end) for p in pregnancies) if pregnancies else None
         chain_first = ziekte[0].first_sick_day
+        assert chain_first is not None  # `employee` keeps only dossiers with a first sick day
         chain_ao_days = 0  # AO days of the chain before the current dossier
         periods: list[tuple[date, date]] = []  # (first, last AO day) of the chain's earlier dossiers
         previous_end: date | None = None
         last = len(ziekte) - 1
         for index, dossier in enumerate(ziekte):
-            first_sick_day: date = dossier.first_sick_day
+            first_sick_day = dossier.first_sick_day
+            assert first_sick_day is not None
             recovered = dossier.recovery_date
             if recovered is not None and recovered > run_date:
                 recovered = None  # a planned return is not yet a return
@@ -355,7 +358,8 @@ class _Evaluator:
         """Emit the dossier's zw-ziekmelding and werkhervattingen (RULES §4.1, §4.2). Returns the
         day from which the dossier is in the ZW safety net (None: it is not), which suppresses
         an MLA due on or after it."""
-        first_sick_day: date = dossier.first_sick_day
+        first_sick_day = dossier.first_sick_day
+        assert first_sick_day is not None  # both callers pass only dossiers with one
         employment_end = dossier.employment_end_date
         if pregnancies:
             if _in_any_leave(first_sick_day, pregnancies):
@@ -562,6 +566,7 @@ class _Evaluator:
     def _entity(self, org_unit_id: str) -> EntityCheck:
         found = self._entities.get(org_unit_id)
         if found is None:
+            assert self.employer is not None  # set by `start_employer` before any dossier
             found = self._entities[org_unit_id] = check_entity(self.employer, org_unit_id)
         return found
 

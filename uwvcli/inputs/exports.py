@@ -257,7 +257,9 @@ class _Loader:
         self.employers = employers
         self.columns = _columns(names)
         self.units = {(employer.id, unit) for employer in employers.values() for unit in employer.org_units}
-        self.units_of = {employer.id: frozenset(employer.org_units) for employer in employers.values()}
+        self.units_of: dict[str | None, frozenset[str]] = {
+            employer.id: frozenset(employer.org_units) for employer in employers.values()
+        }
         self.table = table
         self.dossiers: list[Dossier] = []
         self.errors: list[InputError] = []
@@ -329,7 +331,7 @@ class _Loader:
         return list(map(self.units.__contains__, zip(employer_ids, unit_ids, strict=True)))
 
     @staticmethod
-    def convert(column: _Column, cells: tuple[str, ...], suspect: set[int]) -> Sequence:
+    def convert(column: _Column, cells: Sequence[str], suspect: set[int]) -> Sequence:
         """One column of a chunk as field values; rows whose cell cannot be read join `suspect`."""
         if column.ignored or not any(cells):  # many optional columns are empty in almost every row
             return _constant(_DEFAULTS[column.position], len(cells))
@@ -436,6 +438,7 @@ class _Loader:
         second: dict[str, tuple[str, int]] = {}
         for source, lines, ids in self.dossier_ids:
             for line, dossier_id in compress(zip(lines, ids, strict=True), map(repeated.__contains__, ids)):
+                assert dossier_id is not None  # `repeated` holds no None
                 if dossier_id not in first:
                     first[dossier_id] = (source, line)
                     continue
@@ -824,7 +827,9 @@ class _CsvChunks:
         self.too_long: list[int] = []  # lines of rows skipped for a field over the csv module's limit
         self.reader: Any = None  # the csv module's reader of the chunk it parses
 
-    def __iter__(self) -> Iterator[tuple[Sequence[int], list[list[str]] | None, list[list[str]] | None]]:
+    def __iter__(
+        self,
+    ) -> Iterator[tuple[Sequence[int], Sequence[Sequence[str]] | None, list[list[str]] | None]]:
         """(lines, columns, rows) per chunk; columns or rows may be None, never both."""
         limit = csv.field_size_limit()
         while lines := list(islice(self.handle, _CHUNK)):

@@ -48,7 +48,7 @@ SOORT_INDIENER = "WG"  # werkgever of namens de werkgever
 MAX_REFERENTIE = 64
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
-_REDEN_AANGIFTE_AO = {
+_REDEN_AANGIFTE_AO: dict[ZwReason | None, str] = {
     ZwReason.ZIEK_UIT_DIENST: "03",
     ZwReason.VANGNET: "04",
     ZwReason.ZWANGERSCHAP: "06",
@@ -57,7 +57,7 @@ _REDEN_AANGIFTE_AO = {
     ZwReason.ORGAANDONATIE: "08",
 }
 # Code 06 covers two situations; UWV is told which one in ToelichtingMelding.
-_TOELICHTING_06 = {
+_TOELICHTING_06: dict[ZwReason | None, str] = {
     ZwReason.ZWANGERSCHAP: "Arbeidsongeschikt door zwangerschap (ZW art. 29a lid 1).",
     ZwReason.PREGNANCY_WINDOW: (
         "Arbeidsongeschikt in de periode vóór het zwangerschapsverlof waarin het verlof had kunnen "
@@ -97,9 +97,8 @@ def loonheffingennummer_for(dossier: Dossier, employer: Employer) -> str | None:
     if own:
         return own
     entity = employer.legal_entity_for(dossier.org_unit_id)
-    if entity is None or not (entity.loonheffingennummer or "").strip():
-        return None
-    return entity.loonheffingennummer.strip()
+    number = (entity.loonheffingennummer or "").strip() if entity is not None else ""
+    return number or None
 
 
 def build_message(
@@ -427,7 +426,8 @@ def _fmt_timestamp(value: str) -> str | None:
     if _FOURTEEN_DIGITS.fullmatch(value):
         try:
             # fixed-width fields: datetime() refuses what strptime would (month 13, second 60…)
-            datetime(int(value[:4]), *(int(value[start : start + 2]) for start in range(4, 14, 2)))
+            month, day, hour, minute, second = (int(value[start : start + 2]) for start in range(4, 14, 2))
+            datetime(int(value[:4]), month, day, hour, minute, second)
             return None
         except ValueError:
             pass

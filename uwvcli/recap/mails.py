@@ -732,7 +732,8 @@ def _connect(mail: MailSettings, context: ssl.SSLContext, smtp: smtplib.SMTP) ->
     if login and not mail.starttls and not is_loopback(mail.smtp_host):
         raise _Unavailable("refusing to send the SMTP password unencrypted: set mail.starttls: true")
     where = f"{mail.smtp_host}:{mail.smtp_port}"
-    smtp._host = mail.smtp_host  # what SMTP(host) would keep: STARTTLS checks the certificate against it
+    # what SMTP(host) would keep: STARTTLS checks the certificate against it (typeshed lacks `_host`)
+    smtp._host = mail.smtp_host  # type: ignore[attr-defined]
     try:
         smtp.connect(mail.smtp_host, mail.smtp_port)
     except (OSError, smtplib.SMTPException) as error:
@@ -889,7 +890,8 @@ def _send_one(smtp: smtplib.SMTP, path: Path, from_address: str) -> dict[str, ob
     except smtplib.SMTPRecipientsRefused:
         raise _Refused("the SMTP server refused every recipient") from None
     except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
-        answer = _clean(error.smtp_error.decode("utf-8", "replace"))[:200]
+        reply = error.smtp_error  # bytes from the server; typed `bytes | str`
+        answer = _clean(reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply)[:200]
         raise _Refused(f"the SMTP server refused the message: {error.smtp_code} {answer}") from None
     except (OSError, smtplib.SMTPException) as error:
         raise _Unavailable(f"the SMTP connection failed: {type(error).__name__}") from None

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from uwvcli import __version__
+from uwvcli.domain.keys import parse_key
 from uwvcli.domain.labels import KIND_LABELS, kind_label
 from uwvcli.recap.mails import AMSTERDAM, RecapItem, dutch_date, problem_in_dutch
 from uwvcli.report import assets
@@ -410,7 +411,7 @@ def _explanation(day: date, group: Group, row: Row) -> Markup:
         lines.append(row.reason)
     if group is REJECTED and row.status is not None:
         reported = RecapItem(
-            row.key,
+            parse_key(row.key),
             row.kind,
             row.employee_id,
             row.dossier_id,
@@ -589,7 +590,7 @@ def _chart(overview: Overview, employer_id: str | None) -> Markup:
         ]
     for index, week in enumerate(weeks):
         x = _LEFT + index * slot + slot * 0.15
-        base = _HEIGHT - _BOTTOM
+        base: float = _HEIGHT - _BOTTOM
         bars = []
         for group in reversed(GROUPS):  # done at the bottom, attention on top
             count = week.counts.get(group.id, 0)

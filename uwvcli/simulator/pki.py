@@ -149,7 +149,7 @@ def _generate(pki: TestPki) -> None:
         .sign(ca_key, hashes.SHA256())
     )
 
-    def issue(common_name: str, usage: ExtendedKeyUsageOID, *extensions: x509.ExtensionType):
+    def issue(common_name: str, usage: x509.ObjectIdentifier, *extensions: x509.ExtensionType):
         key = _new_key()
         builder = (
             _builder(_name(common_name), ca_name, key, now, years=_LEAF_YEARS)

@@ -40,6 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from lxml import etree
 
 from uwvcli.digipoort import soap
@@ -226,7 +227,9 @@ class Simulator:
         self.faults = faults or RandomFaults()
         _private_folder(folder)
         self.pki: TestPki = ensure_test_pki(pki_folder or simulator_pki_folder(folder.parent))
-        self._service_key = serialization.load_pem_private_key(self.pki.service_key.read_bytes(), None)
+        service_key = serialization.load_pem_private_key(self.pki.service_key.read_bytes(), None)
+        assert isinstance(service_key, rsa.RSAPrivateKey)  # the test PKI makes RSA keys
+        self._service_key = service_key
         self._service_cert = x509.load_pem_x509_certificate(self.pki.service_cert.read_bytes())
         self._schema = _own_schema()
         self._schema_lock = threading.Lock()
@@ -435,8 +438,8 @@ class Simulator:
             raise Refusal("rolBelanghebbende moet Bedrijf of Intermediair zijn.")
         if soap.kv_text(payload, "berichtInhoud", "mimeType") != "application/xml":
             raise Refusal("berichtInhoud/mimeType moet application/xml zijn.")
-        if fault := _FAULT.search(markers):
-            raise Refusal(f"simulator: FAULT-{fault.group(1)}.", foutcode=fault.group(1))
+        if asked := _FAULT.search(markers):
+            raise Refusal(f"simulator: FAULT-{asked.group(1)}.", foutcode=asked.group(1))
         try:
             content = base64.b64decode(soap.kv_text(payload, "berichtInhoud", "inhoud") or "", validate=True)
         except (binascii.Error, ValueError):
@@ -616,7 +619,8 @@ class _Server(ThreadingHTTPServer):
         with self._open_lock:
             self._open.add(connection)
         try:
-            self.RequestHandlerClass(connection, client_address, self)
+            # typeshed types the third argument as `Self`, which `self` here cannot satisfy
+            self.RequestHandlerClass(connection, client_address, self)  # type: ignore[arg-type]
         except OSError:
             pass  # the client went away
         finally:
@@ -666,13 +670,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(_Answer(413, b"Request Entity Too Large\n", content_type="text/plain"))
             self.close_connection = True
             return
+        certificate = self.connection.getpeercert(binary_form=True)
+        assert certificate is not None  # the server's context requires a client certificate
         request = _Request(
             path=path,
             content_type=self.headers.get("Content-Type", ""),
             soap_action=self.headers.get("SOAPAction", "").strip().strip('"'),
             host_header=self.headers.get("Host", ""),
             body=self.rfile.read(int(length)),
-            peer_certificate=x509.load_der_x509_certificate(self.connection.getpeercert(binary_form=True)),
+            peer_certificate=x509.load_der_x509_certificate(certificate),
         )
         self._send(self.server.simulator.handle(request))
 

@@ -724,7 +724,7 @@ class Journal:
                 return
             self._insert_or_update(
                 n,
-                current,
+                current is not None,
                 {
                     "state": JournalState.BLOCKED,
                     "problems": json.dumps([p.to_json() for p in n.problems]),
