@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -239,3 +240,27 @@ def test_the_copy_names_the_dates_of_its_kind() -> None:
     assert notification_dates(Kind.WAZO, None, dossier) == [
         ("vermoedelijke bevallingsdatum", date(2027, 3, 1))
     ]
+
+
+def test_a_json_export_has_employee_email_too(tmp_path: Path) -> None:
+    config = load_config(configured(tmp_path))
+    export = tmp_path / "dossiers.json"
+    common = {
+        "employer_id": "WG001",
+        "org_unit_id": "OE2",
+        "dossier_type": "ziekte",
+        "first_sick_day": "2026-11-30",
+    }
+    export.write_text(
+        json.dumps(
+            [
+                {**common, "employee_id": "1", "dossier_id": "Z-1", "employee_email": "jan@example.org"},
+                {**common, "employee_id": "2", "dossier_id": "Z-2", "employee_email": "@example.org"},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    table, errors = load_table([export], config.employers)
+    assert errors == []
+    assert [d.employee_email for d in table.dossiers()] == ["jan@example.org", "@example.org"]
+    assert [(w.line, w.field) for w in table.invalid_emails()] == [(1, "employee_email")]
