@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TypedDict, Unpack
 
 from uwvcli.app.connection import open_digipoort
 from uwvcli.app.prepare import PrepareReport
+from uwvcli.app.sharing import share_accepted
 from uwvcli.delivery.loop import NOT_SENT, OVERDUE, UNVERIFIED, Delivery, SendReport, send_outbox
 from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, Dossier, Notification, State, StatusRecord
@@ -97,6 +98,8 @@ def deliver_and_recap(
     recaps = build_recaps(
         config, day, journal, prepared, send, upcoming=upcoming, dossiers=dossiers or {}, notes=notes
     )
+    shared = share_accepted(config, journal, dossiers or {}, _start_of_the_day_runs(journal, day))
+    recaps = [replace(r, notes=(*r.notes, *shared.get(r.employer.id, ()))) for r in recaps]
     folder = recap_folder(config.paths)
     from_address = config.mail.from_address if config.mail else "uwvcli@localhost"
     written = write_recaps(folder, recaps, from_address=from_address)

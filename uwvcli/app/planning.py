@@ -134,7 +134,7 @@ def plan(
         handover=evaluation.handover,
         input_errors=input_errors,
         dossiers=DossiersById(table),
-        warnings=table.ignored_fields(),
+        warnings=[*table.ignored_fields(), *table.invalid_emails()],
         export_rows=count_rows(config, table, export_errors, evaluation.input_errors),
     )
 

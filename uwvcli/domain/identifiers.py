@@ -85,3 +85,13 @@ def default_risicocode(sector: str | None) -> str:
     """UWV's prescribed risicocode when none is configured: `07` for sector 052, `03` for
     sector 009, `01` otherwise."""
     return _DEFAULT_RISICOCODES.get(sector or "", _DEFAULT_RISICOCODE)
+
+
+#: The shape of an address uwvcli mails an employee's copy to: one local part, one domain with a
+#: dot, no spaces or separators that could add a second recipient.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def is_email_address(value: str | None) -> bool:
+    """Whether `value` looks like a single e-mail address (no display name, at most 254 chars)."""
+    return value is not None and len(value) <= 254 and _EMAIL.fullmatch(value) is not None

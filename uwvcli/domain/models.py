@@ -62,9 +62,14 @@ class Employer:
     recap_email: str | None
     notifications: Mapping[Kind, bool]  # every Kind present; default True
     org_units: Mapping[str, OrgUnit]  # by id, in configuration order
+    share_with_employee: Mapping[Kind, bool] = field(default_factory=dict)  # default False
 
     def enabled(self, kind: Kind) -> bool:
         return self.notifications.get(kind, True)
+
+    def shares(self, kind: Kind) -> bool:
+        """Whether the employee gets a copy once UWV accepted a notification of `kind`."""
+        return self.share_with_employee.get(kind, False)
 
     def legal_entity_for(self, org_unit_id: str) -> OrgUnit | None:
         """The nearest org unit at or above `org_unit_id` with legal_entity: true (RULES §7)."""
@@ -181,6 +186,7 @@ class Dossier:
     expected_delivery_date: date | None = None
     leave_start_date: date | None = None
     multiple_birth: bool = False
+    employee_email: str | None = None  # for the employee's copy (share_with_employee)
 
     @property
     def employee(self) -> tuple[str, str]:

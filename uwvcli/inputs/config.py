@@ -73,7 +73,7 @@ _DELIVERY_SECONDS = (
 _DELIVERY_COUNTS = {"settle_checks": (1, 20), "retries": (0, 10), "overdue_after_days": (1, 365)}
 _PATHS_KEYS = ("dossiers", "outbox", "state")
 _MAIL_KEYS = ("smtp_host", "smtp_port", "from", "starttls", "username_env", "password_env")
-_EMPLOYER_KEYS = ("id", "name", "uwv_interface", "notifications", "org_units")
+_EMPLOYER_KEYS = ("id", "name", "uwv_interface", "notifications", "share_with_employee", "org_units")
 _INTERFACE_KEYS = ("active", "start_date", "recap_email")
 _ORG_UNIT_KEYS = (
     "id",
@@ -644,7 +644,8 @@ def _employer(reader: _Reader, item: _Mapping, path: str) -> Employer | None:
                 "must be an e-mail address",
                 reader.line(interface, "recap_email"),
             )
-    notifications = _notifications(reader, item, f"{path}.notifications")
+    notifications = _per_kind(reader, item, "notifications", f"{path}.notifications", True)
+    shared = _per_kind(reader, item, "share_with_employee", f"{path}.share_with_employee", False)
     units = _org_units(reader, item, f"{path}.org_units")
     if employer_id is None or name is None:
         return None
@@ -656,18 +657,21 @@ def _employer(reader: _Reader, item: _Mapping, path: str) -> Employer | None:
         recap_email=recap_email,
         notifications=notifications,
         org_units=units,
+        share_with_employee=shared,
     )
 
 
-def _notifications(reader: _Reader, employer: _Mapping, path: str) -> dict[Kind, bool]:
-    enabled = dict.fromkeys(Kind, True)
-    section = reader.section(employer, "notifications", path, required=False)
+def _per_kind(reader: _Reader, employer: _Mapping, name: str, path: str, default: bool) -> dict[Kind, bool]:
+    """A yes/no per notification kind (`notifications:`, `share_with_employee:`): every kind
+    present, an absent one `default`; an unknown kind or a non-boolean is a problem at its path."""
+    enabled = dict.fromkeys(Kind, default)
+    section = reader.section(employer, name, path, required=False)
     if section is None:
         return enabled
     reader.keys(section, path, _KINDS)
     for key in section:
         if key in _KINDS:
-            enabled[Kind(key)] = reader.flag(section, key, f"{path}.{key}", True)
+            enabled[Kind(key)] = reader.flag(section, key, f"{path}.{key}", default)
     return enabled
 
 

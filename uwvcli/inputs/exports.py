@@ -32,13 +32,24 @@ from typing import Any
 
 from uwvcli.common.privacy import looks_personal
 from uwvcli.domain import keys
+from uwvcli.domain.identifiers import is_email_address
 from uwvcli.domain.models import Dossier, Employer, InputError
 from uwvcli.errors import InputFileError
 from uwvcli.inputs import jsonitems
 
 REQUIRED = ("employer_id", "org_unit_id", "employee_id", "dossier_id", "dossier_type")
 PERSONAL = frozenset(
-    ("bsn", "initials", "first_name", "name_prefix", "last_name", "birth_date", "gender", "iban")
+    (
+        "bsn",
+        "initials",
+        "first_name",
+        "name_prefix",
+        "last_name",
+        "birth_date",
+        "gender",
+        "iban",
+        "employee_email",
+    )
 )
 TEXT = (
     "employee_id",
@@ -49,6 +60,7 @@ TEXT = (
     "last_name",
     "loonheffingennummer",
     "iban",
+    "employee_email",
 )
 DATES = (
     "birth_date",
@@ -71,7 +83,7 @@ CHOICES = {
 AMOUNTS = ("partial_daily_wage",)
 # Free text without a domain: there is nothing to check in them, and only the UWV message uses
 # them, so a preview (`due`, `check`) need not read them at all (`load_table(names=False)`).
-NAMES = ("initials", "first_name", "name_prefix", "last_name")
+NAMES = ("initials", "first_name", "name_prefix", "last_name", "employee_email")
 IDS = ("employer_id", "org_unit_id", "dossier_id")
 FIELDS = (*IDS, *TEXT, *DATES, *BOOLEANS, *CHOICES, *AMOUNTS)
 
@@ -223,6 +235,10 @@ SICKNESS = (
     "partial_daily_wage",
 )
 _SICKNESS = tuple((name, _POSITION[name], _DEFAULTS[_POSITION[name]]) for name in SICKNESS)
+_BAD_EMAIL = (
+    "employee_email is not an e-mail address (value not shown: it is personal data): the employee "
+    "gets no copy of the notification until the HR system export has a valid one"
+)
 _IGNORED = (
     "{name} is ignored: it belongs to a ziekte dossier, and this is a zwangerschap dossier "
     "(sickness during the pregnancy is a ziekte dossier of its own, sick_reason zwangerschap); "
@@ -569,6 +585,20 @@ class DossierTable:
                     for name, position, default in _SICKNESS
                     if columns[position][row] != default
                 )
+        return found
+
+    def invalid_emails(self) -> list[InputError]:
+        """An `employee_email` that is not an e-mail address: a warning (the row is used; the
+        employee's copy cannot go). The value is personal data and never quoted."""
+        position = _POSITION["employee_email"]
+        found: list[InputError] = []
+        for columns, size in zip(self._chunks, self._counts, strict=True):
+            emails = columns[position]
+            if not any(emails):
+                continue
+            for row in range(size):
+                if emails[row] is not None and not is_email_address(emails[row]):
+                    found.append(InputError(columns[0][row], columns[1][row], _BAD_EMAIL, "employee_email"))
         return found
 
     def positions(self) -> dict[str, int]:
