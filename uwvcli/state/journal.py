@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -205,7 +205,18 @@ MIGRATIONS: tuple[str, ...] = (
         pid INTEGER NOT NULL
     );
     """,
+    # 2: indexes for the read paths, so that a run and `status --since` read only what they need
+    # however long the history grows (issue 14): changes since a moment, files the outbox holds,
+    # whether an aanleverkenmerk was ever attempted (asked for every message written).
+    """
+    CREATE INDEX notifications_updated ON notifications (updated);
+    CREATE INDEX notifications_file ON notifications (file);
+    CREATE INDEX attempts_file ON attempts (file);
+    CREATE INDEX attempts_aanleverkenmerk ON attempts (aanleverkenmerk)
+    """,
 )
+#: Keys per `IN (...)` query when entries are read by key (well below SQLite's variable limit).
+_KEYS_PER_QUERY = 500
 
 _NOTIFICATION_COLUMNS = (
     "key, kind, employer_id, employee_id, dossier_id, due_date, deadline, state, problems, file, sha256, "
@@ -292,6 +303,21 @@ def _owner_only() -> Iterator[None]:
         yield
     finally:
         os.umask(previous)
+
+
+class SentKeys(Container[NotificationKey]):
+    """The keys in flight or sent (`NEVER_AGAIN`), looked up one at a time in the journal."""
+
+    _STATES = ", ".join(f"'{s}'" for s in sorted(NEVER_AGAIN))
+    _QUERY = f"SELECT 1 FROM notifications WHERE key = ? AND state IN ({_STATES})"
+
+    def __init__(self, connection: sqlite3.Connection):
+        self._db = connection
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, NotificationKey):
+            return False
+        return self._db.execute(self._QUERY, (str(key),)).fetchone() is not None
 
 
 class Journal:
@@ -448,6 +474,22 @@ class Journal:
         )
         return [_entry(r) for r in rows]
 
+    def entries_for(self, keys: Iterable[NotificationKey]) -> dict[NotificationKey, Entry]:
+        """The entries of these keys (those the journal has), by key: read through the key's
+        index, so the cost follows the keys asked for, not the journal's history."""
+        texts = list(dict.fromkeys(map(str, keys)))
+        found: dict[NotificationKey, Entry] = {}
+        for start in range(0, len(texts), _KEYS_PER_QUERY):
+            part = texts[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join("?" * len(part))
+            rows = self._db.execute(
+                f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE key IN ({marks})", part
+            )
+            for row in rows:
+                entry = _entry(row)
+                found[entry.key] = entry
+        return found
+
     def is_empty(self) -> bool:
         """No notification was ever recorded."""
         return self._db.execute("SELECT 1 FROM notifications LIMIT 1").fetchone() is None
@@ -459,6 +501,12 @@ class Journal:
             f"SELECT key FROM notifications WHERE state IN ({', '.join('?' * len(states))})", states
         )
         return {parse_key(r[0]) for r in rows}
+
+    def sent_lookup(self) -> SentKeys:
+        """`sent_keys()` as a container that asks the journal per key (its unique index) instead
+        of reading every key ever sent: what the rules look up is bounded by the exports, the
+        history is not. Valid while the journal is open."""
+        return SentKeys(self._db)
 
     def to_submit(self) -> list[Entry]:
         """Written messages waiting for their POST, predecessors first."""
@@ -504,6 +552,16 @@ class Journal:
         row = self._db.execute(
             "SELECT 1 FROM attempts WHERE aanleverkenmerk = ? AND outcome != ?",
             (aanleverkenmerk, AttemptOutcome.NOT_SENT),
+        ).fetchone()
+        return row is not None
+
+    def references(self, path: Path) -> bool:
+        """Whether a notification or an attempt points at exactly this file (their file indexes)."""
+        text = str(path)
+        row = self._db.execute(
+            "SELECT 1 FROM notifications WHERE file = ? "
+            "UNION ALL SELECT 1 FROM attempts WHERE file = ? LIMIT 1",
+            (text, text),
         ).fetchone()
         return row is not None
 
