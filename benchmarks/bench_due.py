@@ -73,11 +73,11 @@ class Run:
     cpu: float
 
 
-def timed(command: list[str], stdout: Path | None = None) -> Run:
+def timed(command: list[str], stdout: Path | None = None, environment: dict[str, str] | None = None) -> Run:
     """Wall-clock seconds, exit code, peak RSS (KiB) and CPU seconds (user + system) of one child."""
     with open(stdout or os.devnull, "wb") as out:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=environment)
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - started
     return Run(elapsed, os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
@@ -95,6 +95,8 @@ class Result:
     peak_mib: float
     notifications: int
     load: str
+    base_cpu: float | None = None  # `due` of the --baseline code, CPU seconds
+    base_peak_mib: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -109,19 +111,20 @@ def load_average() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def measure(shape: Shape, rows: int, repeat: int, folder: Path) -> Result:
+def measure(shape: Shape, rows: int, repeat: int, folder: Path, baseline: Path | None = None) -> Result:
     folder.mkdir(parents=True, exist_ok=True)
     config = write_config(folder, shape)
     export = folder / "dossiers.csv"
     print(f"generating {rows:,} {shape.name} rows …", file=sys.stderr, flush=True)
     write_rows(export, rows, shape=shape)
     output = folder / "due.json"
-    bare, due = [], []
+    bare, due, base = [], [], []
+    command = [sys.executable, "-c", DUE, *DUE_ARGUMENTS, str(config)]
     for number in range(repeat):  # alternating, so that a change in the load hits both alike
         bare.append(timed([sys.executable, "-c", BARE_PASS, str(export)]))
-        due.append(
-            timed([sys.executable, "-c", DUE, *DUE_ARGUMENTS, str(config)], output if not number else None)
-        )
+        due.append(timed(command, output if not number else None))
+        if baseline is not None:
+            base.append(timed(command, environment={**os.environ, "PYTHONPATH": str(baseline)}))
     codes = {run.code for run in due}
     if not codes <= {0, 1}:
         sys.exit(f"uwvcli due failed (exit codes {sorted(codes)}): run it by hand on {folder} to see why")
@@ -138,6 +141,8 @@ def measure(shape: Shape, rows: int, repeat: int, folder: Path) -> Result:
         peak_mib=max(r.rss_kib for r in due) / 1024,
         notifications=listed,
         load=load_average(),
+        base_cpu=statistics.median(r.cpu for r in base) if base else None,
+        base_peak_mib=max(r.rss_kib for r in base) / 1024 if base else None,
     )
 
 
@@ -156,6 +161,16 @@ def print_results(results: list[Result], repeat: int) -> bool:
             f"| {r.due_wall:.2f} / {r.due_cpu:.2f} s | {r.ratio:.2f} | {r.cpu_ratio:.2f} "
             f"| {r.due_cpu / r.rows * 1e6:.2f} | {r.peak_mib:.0f} MiB | {r.notifications:,} | {r.load} |"
         )
+    if any(r.base_cpu is not None for r in results):
+        print("\n| shape | rows | baseline due CPU | × CPU | peak RSS | this due CPU | × CPU | peak RSS |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in results:
+            if r.base_cpu is not None and r.base_peak_mib is not None:
+                print(
+                    f"| {r.shape} | {r.rows:,} | {r.base_cpu:.2f} s | {r.base_cpu / r.bare_cpu:.2f} "
+                    f"| {r.base_peak_mib:.0f} MiB | {r.due_cpu:.2f} s | {r.cpu_ratio:.2f} "
+                    f"| {r.peak_mib:.0f} MiB |"
+                )
     met = True
     print()
     for name in dict.fromkeys(r.shape for r in results):
@@ -198,6 +213,11 @@ def main() -> int:
         "--keep", type=Path, help="generate into this folder and keep it (default: a temp dir)"
     )
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time `due` of another checkout (its root, first on PYTHONPATH), in the same alternation",
+    )
+    parser.add_argument(
         "--phases", action="store_true", help="also time the steps of planning in one process"
     )
     args = parser.parse_args()
@@ -209,7 +229,7 @@ def main() -> int:
         for shape in shapes:
             for rows in sizes:
                 folder = (args.keep or Path(scratch)) / f"{shape.name}-{rows}"
-                results.append(measure(shape, rows, args.repeat, folder))
+                results.append(measure(shape, rows, args.repeat, folder, args.baseline))
                 if args.phases and rows == sizes[-1]:
                     print(f"phases, {shape.name}, {rows:,} rows:")
                     print_phases(folder / "uwvcli.yaml", args.repeat)

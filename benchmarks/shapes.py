@@ -190,7 +190,7 @@ def _write_scattered(path: Path, rows: int, seed: int, shape: Shape) -> None:
                 record += ["ziekte", first.isoformat(), first.isoformat(), "", "", "", "", "", "", "", ""]
             else:
                 # closed; when the next case is the open one, this one lies in the first third
-                room = slot // 3 - 30 if has_open and case == last - 1 else slot - 70
+                room = slot // 3 - 70 if has_open and case == last - 1 else slot - 70  # ends before it
                 first = slot_start + timedelta(days=rng.randrange(max(room, 1)))
                 length = 1 + (rng.randrange(14) if rng.random() < 0.9 else rng.randrange(14, 60))
                 recovery = first + timedelta(days=length)

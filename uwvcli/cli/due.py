@@ -17,7 +17,7 @@ from uwvcli.app import due as use_case
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
-from uwvcli.cli.output import write_json
+from uwvcli.cli.output import Streamed, write_json
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, InputError, Notification, State
 
@@ -79,7 +79,7 @@ def write_due_json(day: date, notifications: list[Notification], errors: list[In
     """CONTRACT §4: one object on stdout, nothing else."""
     document = {
         "date": day.isoformat(),
-        "notifications": [n.to_json() for n in notifications],
+        "notifications": Streamed(n.to_json() for n in notifications),
         "input_errors": [e.to_json() for e in errors],
     }
     write_json(document)
