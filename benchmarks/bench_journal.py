@@ -24,6 +24,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -111,13 +112,8 @@ def prepare_base(folder: Path, past: int) -> Path:
     return config_path
 
 
-def once(base: Path, scratch: Path) -> tuple[Run, Run]:
-    """`run --no-send` then `status --since` on a fresh copy of `base`."""
-    work = scratch / "work"
-    if work.exists():
-        shutil.rmtree(work)
-    shutil.copytree(base, work)
-    os.sync()  # else the run's own syncfs pays for writing the copy (a gigabyte at 1M past notifications)
+def once(work: Path) -> tuple[Run, Run]:
+    """`run --no-send` then `status --since` on `work`, a fresh copy of a base state."""
     config = str(work / "uwvcli.yaml")
     day = RUN_DATE.isoformat()
     run = timed(
@@ -149,9 +145,18 @@ def main() -> int:
         }
         size = (root / "big" / "var" / "uwvcli.sqlite").stat().st_size / 2**20
         results: dict[str, list[tuple[Run, Run]]] = {"empty": [], "big": []}
-        for _ in range(args.repeat):
-            for name, base in bases.items():
-                results[name].append(once(base, root))
+        # Every copy is made and on disk before the first clock starts: the run's syncfs would
+        # otherwise pay for writing (and deleting) gigabytes of copies, which is this script's
+        # doing, not the run's.
+        copies = {
+            name: [Path(shutil.copytree(base, root / f"{name}-{n}")) for n in range(args.repeat)]
+            for name, base in bases.items()
+        }
+        os.sync()
+        time.sleep(5)
+        for n in range(args.repeat):
+            for name in bases:
+                results[name].append(once(copies[name][n]))
     print(f"\n{NEW} new notifications; big journal: {args.past:,} past ones ({size:.0f} MiB); "
           f"median of {args.repeat}, alternating; load {load_average()}\n")  # fmt: skip
     print(
