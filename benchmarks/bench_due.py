@@ -1,43 +1,40 @@
-"""How fast is `uwvcli due` on a big export, compared with merely reading the same CSV?
+"""How fast and how lean is `uwvcli due` on big exports of three shapes, compared with merely
+reading the same CSV?
 
-Generates N realistic dossier rows (default 1,000,000) and a configuration in a temporary folder,
-then times, each in its own process and a few times over (the median counts):
+For each shape (friendly, realistic, adversarial: see `shapes.py`) and each size (default 100,000,
+300,000 and 1,000,000 rows) it generates the export and a configuration in a temporary folder,
+then times, each in its own process, alternating, `--repeat` times (the median counts):
   * a bare `csv.reader` pass over the file (the standard library's cost of merely parsing it), and
-  * `uwvcli due --format json` over the same file,
-and prints the ratio (wall clock, and CPU seconds: steadier on a busy machine) and the peak RSS of
-the `due` process. Target: ratio ≤ 5, peak RSS < 1 GB.
+  * `uwvcli due --date 2026-12-01 --format json` over the same file,
+and reports the ratio of the wall-clock medians and of the CPU-second medians (user + system:
+steadier on a busy machine), the peak RSS of the `due` process (`wait4`), the notifications listed,
+and the CPU seconds per million rows at each size (linear growth).
 
-    .venv/bin/python benchmarks/bench_due.py --rows 1000000 --repeat 3
+    .venv/bin/python benchmarks/bench_due.py                                  # everything
+    .venv/bin/python benchmarks/bench_due.py --rows 100000 --repeat 1         # quick
+    .venv/bin/python benchmarks/bench_due.py --shape realistic --keep /tmp/b  # keep the files
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
-RUN_DATE = date(2026, 12, 1)
-# uwvcli went live two weeks before the run date: like a daily run in steady state, the rules look at
-# every dossier but only a few days' notifications are listed (no journal needed to simulate "sent").
-GO_LIVE = RUN_DATE - timedelta(days=15)
-EMPLOYERS = 40
-UNITS_PER_EMPLOYER = 4
-FIELDS = (
-    "employer_id", "org_unit_id", "employee_id", "bsn", "initials", "first_name", "name_prefix",
-    "last_name", "birth_date", "gender", "loonheffingennummer", "iban", "direct_payment",
-    "vangnet_status", "employment_end_date", "dossier_id", "dossier_type", "first_sick_day",
-    "sick_reported_date", "sick_reason", "recovery_date", "recovery_reported_date",
-    "partial_recovery_date", "partial_daily_wage", "expected_delivery_date", "leave_start_date",
-    "multiple_birth",
-)  # fmt: skip
+from shapes import FIELDS, RUN_DATE, SHAPES, Shape, valid_bsn, write_config, write_rows
+
+__all__ = ["FIELDS", "RUN_DATE", "valid_bsn", "write_config", "write_rows"]  # the tests' generator
+
+#: Targets per shape (issue 14): (ratio to the bare pass, peak RSS in MiB).
+TARGETS = {"friendly": (5.0, 1024), "realistic": (4.0, 400), "adversarial": (8.0, 600)}
+SIZES = (100_000, 300_000, 1_000_000)
 BARE_PASS = "import csv, sys\nfor _ in csv.reader(open(sys.argv[1], encoding='utf-8', newline='')): pass\n"
 DUE = "import sys\nfrom uwvcli.cli import main\nsys.argv[0] = 'uwvcli'\nmain()\n"
 DUE_ARGUMENTS = ("due", "--date", RUN_DATE.isoformat(), "--format", "json", "--config")
@@ -68,142 +65,125 @@ print(loaded - started, filtered - loaded, built - filtered, done - built, len(d
 """
 
 
-def valid_bsn(number: int) -> str:
-    """A 9-digit number passing the BSN 11-check, derived from `number` (fictitious people)."""
-    digits = [int(c) for c in f"{number % 10**8:08d}"]
-    total = sum(d * w for d, w in zip(digits, range(9, 1, -1), strict=True))
-    for last in range(10):
-        if (total - last) % 11 == 0:
-            return "".join(map(str, digits)) + str(last)
-    return valid_bsn(number + 1)
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    code: int
+    rss_kib: int
+    cpu: float
 
 
-def write_config(folder: Path) -> Path:
-    lines = [
-        "sender: {name: Benchmark Verzuimdiensten BV, role: Intermediair}",
-        "digipoort: {environment: simulator}",
-        "paths: {dossiers: [dossiers.csv], outbox: var/outbox, state: var/uwvcli.sqlite}",
-        "employers:",
-    ]
-    for e in range(EMPLOYERS):
-        lines += [
-            f"  - id: WG{e:03d}",
-            f"    name: Benchmarkbedrijf {e} BV",
-            f"    uwv_interface: {{active: true, start_date: {GO_LIVE.isoformat()}}}",
-            "    org_units:",
-            f"      - {{id: OE0, name: Hoofdkantoor, legal_entity: true, loonheffingennummer: 111222333L01, "
-            f'uwv_aansluitnummer: "0130000001{e:05d}", uwv_sector: "013"}}',
-        ]
-        lines += [
-            f"      - {{id: OE{u}, name: Afdeling {u}, parent: OE0}}" for u in range(1, UNITS_PER_EMPLOYER)
-        ]
-    path = folder / "uwvcli.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+def timed(command: list[str], stdout: Path | None = None, environment: dict[str, str] | None = None) -> Run:
+    """Wall-clock seconds, exit code, peak RSS (KiB) and CPU seconds (user + system) of one child."""
+    with open(stdout or os.devnull, "wb") as out:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=environment)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+    return Run(elapsed, os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 
 
-def write_rows(path: Path, rows: int, seed: int = 42) -> None:
-    """Two dossiers per employee: a closed sickness case in the first year, then a second case
-    (closed, or open in 10%: some reach week 42) or, for every fifth employee, a pregnancy."""
-    rng = random.Random(seed)
-    start = RUN_DATE - timedelta(days=730)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(FIELDS)
-        for n in range(rows):
-            employee = n // 2
-            record = dict.fromkeys(FIELDS, "")
-            record.update(
-                employer_id=f"WG{employee % EMPLOYERS:03d}",
-                org_unit_id=f"OE{employee % UNITS_PER_EMPLOYER}",
-                employee_id=str(100000 + employee),
-                bsn=valid_bsn(100000000 + employee),
-                initials=f"{'ABCDEFGHIJKLMNOPRSTW'[employee % 20]}.",
-                first_name=f"Test{employee % 400}",  # as many distinct names as a real workforce
-                last_name=f"Testpersoon-{employee % 8000}",
-                birth_date=(date(1960, 1, 1) + timedelta(days=employee % 15000)).isoformat(),
-                gender="MVX"[employee % 3],
-                dossier_id=f"D-{n}",
-            )
-            if n % 10 == 9:
-                record.update(
-                    dossier_type="zwangerschap",
-                    expected_delivery_date=(start + timedelta(days=rng.randrange(900))).isoformat(),
-                )
-            else:
-                first = start + timedelta(days=(n % 2) * 370 + rng.randrange(340))
-                record.update(
-                    dossier_type="ziekte",
-                    first_sick_day=first.isoformat(),
-                    sick_reported_date=first.isoformat(),
-                )
-                if n % 2 == 0 or rng.random() < 0.9:  # an employee's earlier case is closed: no overlaps
-                    record["recovery_date"] = (first + timedelta(days=1 + rng.randrange(25))).isoformat()
-                if rng.random() < 0.05:
-                    record["vangnet_status"] = "no_risk"
-            writer.writerow(record.values())
+@dataclass(frozen=True)
+class Result:
+    shape: str
+    rows: int
+    mib: float
+    bare_wall: float
+    bare_cpu: float
+    due_wall: float
+    due_cpu: float
+    peak_mib: float
+    notifications: int
+    load: str
+    base_cpu: float | None = None  # `due` of the --baseline code, CPU seconds
+    base_peak_mib: float | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.due_wall / self.bare_wall
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.due_cpu / self.bare_cpu
 
 
-def timed(command: list[str]) -> tuple[float, int, int, float]:
-    """Wall-clock seconds, exit code, peak RSS (KiB) and CPU seconds (user + system) of one child
-    process."""
-    started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - started
-    return elapsed, os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+def load_average() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+def measure(shape: Shape, rows: int, repeat: int, folder: Path, baseline: Path | None = None) -> Result:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = write_config(folder, shape)
+    export = folder / "dossiers.csv"
+    print(f"generating {rows:,} {shape.name} rows …", file=sys.stderr, flush=True)
+    write_rows(export, rows, shape=shape)
+    output = folder / "due.json"
+    bare, due, base = [], [], []
+    command = [sys.executable, "-c", DUE, *DUE_ARGUMENTS, str(config)]
+    for number in range(repeat):  # alternating, so that a change in the load hits both alike
+        bare.append(timed([sys.executable, "-c", BARE_PASS, str(export)]))
+        due.append(timed(command, output if not number else None))
+        if baseline is not None:
+            base.append(timed(command, environment={**os.environ, "PYTHONPATH": str(baseline)}))
+    codes = {run.code for run in due}
+    if not codes <= {0, 1}:
+        sys.exit(f"uwvcli due failed (exit codes {sorted(codes)}): run it by hand on {folder} to see why")
+    listed = len(json.loads(output.read_bytes())["notifications"])
+    output.unlink()
+    return Result(
+        shape=shape.name,
+        rows=rows,
+        mib=export.stat().st_size / 2**20,
+        bare_wall=statistics.median(r.wall for r in bare),
+        bare_cpu=statistics.median(r.cpu for r in bare),
+        due_wall=statistics.median(r.wall for r in due),
+        due_cpu=statistics.median(r.cpu for r in due),
+        peak_mib=max(r.rss_kib for r in due) / 1024,
+        notifications=listed,
+        load=load_average(),
+        base_cpu=statistics.median(r.cpu for r in base) if base else None,
+        base_peak_mib=max(r.rss_kib for r in base) / 1024 if base else None,
     )
-    parser.add_argument(
-        "--rows", type=int, default=1_000_000, help="dossier rows to generate (default 1,000,000)"
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each command; the median counts")
-    parser.add_argument(
-        "--keep", type=Path, help="generate into this folder and keep it (default: a temp dir)"
-    )
-    parser.add_argument(
-        "--phases",
-        action="store_true",
-        help="also time the steps of planning in one process: loading, pre-filter, dossiers, rules",
-    )
-    args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="bench-due-") as scratch:
-        folder = args.keep or Path(scratch)
-        folder.mkdir(parents=True, exist_ok=True)
-        config = write_config(folder)
-        export = folder / "dossiers.csv"
-        print(f"generating {args.rows:,} rows …", file=sys.stderr)
-        write_rows(export, args.rows)
-        size = export.stat().st_size / 2**20
 
-        # Alternating, so that a change in the machine's load hits both alike.
-        bare, due_runs = [], []
-        for _ in range(args.repeat):
-            bare.append(timed([sys.executable, "-c", BARE_PASS, str(export)]))
-            due_runs.append(timed([sys.executable, "-c", DUE, *DUE_ARGUMENTS, str(config)]))
-        codes = {code for _, code, _, _ in due_runs}
-        if not codes <= {0, 1}:
-            sys.exit(f"uwvcli due failed (exit codes {sorted(codes)}): run it by hand on {folder} to see why")
-        bare_wall, bare_cpu = (statistics.median(run[i] for run in bare) for i in (0, 3))
-        due_wall, due_cpu = (statistics.median(run[i] for run in due_runs) for i in (0, 3))
-        peak_mib = max(rss for _, _, rss, _ in due_runs) / 1024
-        ratio, cpu_ratio = due_wall / bare_wall, due_cpu / bare_cpu
-        print(f"rows:               {args.rows:,} ({size:.0f} MiB CSV)")
-        print(f"bare csv.reader:    {bare_wall:.2f} s, {bare_cpu:.2f} s CPU (median of {args.repeat})")
-        print(f"uwvcli due --json:  {due_wall:.2f} s, {due_cpu:.2f} s CPU (median of {args.repeat})")
-        print(f"ratio:              {ratio:.2f}x  (target ≤ 5x)  {'OK' if ratio <= 5 else 'MISSED'}")
-        print(f"ratio, CPU seconds: {cpu_ratio:.2f}x  {'OK' if cpu_ratio <= 5 else 'MISSED'}")
+def print_results(results: list[Result], repeat: int) -> bool:
+    """The report as a Markdown table; True when every shape met its targets at its largest size."""
+    print(
+        f"\n`due --format json` ÷ bare `csv.reader` pass, median of {repeat}, alternating; "
+        f"{os.cpu_count()} CPUs"
+    )
+    print("\n| shape | rows | CSV | bare wall / CPU | due wall / CPU | × wall | × CPU | CPU s per M rows "
+          "| peak RSS | notifications | load 1/5/15 |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in results:
         print(
-            f"peak RSS of due:    {peak_mib:.0f} MiB  (target < 1024 MiB)  "
-            f"{'OK' if peak_mib < 1024 else 'MISSED'}"
+            f"| {r.shape} | {r.rows:,} | {r.mib:.0f} MiB | {r.bare_wall:.2f} / {r.bare_cpu:.2f} s "
+            f"| {r.due_wall:.2f} / {r.due_cpu:.2f} s | {r.ratio:.2f} | {r.cpu_ratio:.2f} "
+            f"| {r.due_cpu / r.rows * 1e6:.2f} | {r.peak_mib:.0f} MiB | {r.notifications:,} | {r.load} |"
         )
-        if args.phases:
-            print_phases(config, args.repeat)
+    if any(r.base_cpu is not None for r in results):
+        print("\n| shape | rows | baseline due CPU | × CPU | peak RSS | this due CPU | × CPU | peak RSS |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for r in results:
+            if r.base_cpu is not None and r.base_peak_mib is not None:
+                print(
+                    f"| {r.shape} | {r.rows:,} | {r.base_cpu:.2f} s | {r.base_cpu / r.bare_cpu:.2f} "
+                    f"| {r.base_peak_mib:.0f} MiB | {r.due_cpu:.2f} s | {r.cpu_ratio:.2f} "
+                    f"| {r.peak_mib:.0f} MiB |"
+                )
+    met = True
+    print()
+    for name in dict.fromkeys(r.shape for r in results):
+        largest = max((r for r in results if r.shape == name), key=lambda r: r.rows)
+        ratio, rss = TARGETS[name]
+        ok = largest.cpu_ratio <= ratio and largest.peak_mib <= rss
+        met &= ok
+        print(
+            f"{name} at {largest.rows:,} rows: {largest.ratio:.2f}× wall, {largest.cpu_ratio:.2f}× CPU "
+            f"(target ≤ {ratio:g}×), {largest.peak_mib:.0f} MiB (target ≤ {rss} MiB): "
+            f"{'OK' if ok else 'MISSED'}"
+        )
+    return met
 
 
 def print_phases(config: Path, repeat: int) -> None:
@@ -220,5 +200,44 @@ def print_phases(config: Path, repeat: int) -> None:
     print(f"  rules.evaluate:         {rules:.2f} s CPU")
 
 
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--shape", action="append", choices=sorted(SHAPES), help="repeatable; default all three"
+    )
+    parser.add_argument("--rows", type=int, action="append", help=f"repeatable; default {SIZES}")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each command; the median counts")
+    parser.add_argument(
+        "--keep", type=Path, help="generate into this folder and keep it (default: a temp dir)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="also time `due` of another checkout (its root, first on PYTHONPATH), in the same alternation",
+    )
+    parser.add_argument(
+        "--phases", action="store_true", help="also time the steps of planning in one process"
+    )
+    args = parser.parse_args()
+    shapes = [SHAPES[name] for name in args.shape or SHAPES]
+    sizes = sorted(args.rows or SIZES)
+    print(f"load average before: {load_average()}", file=sys.stderr)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-due-") as scratch:
+        for shape in shapes:
+            for rows in sizes:
+                folder = (args.keep or Path(scratch)) / f"{shape.name}-{rows}"
+                results.append(measure(shape, rows, args.repeat, folder, args.baseline))
+                if args.phases and rows == sizes[-1]:
+                    print(f"phases, {shape.name}, {rows:,} rows:")
+                    print_phases(folder / "uwvcli.yaml", args.repeat)
+                if not args.keep:
+                    (folder / "dossiers.csv").unlink()
+    met = print_results(results, args.repeat)
+    return 0 if met else 1
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -614,6 +614,20 @@ class JournalMachine(RuleBasedStateMachine):
             assert self.journal.entry(key).state in (JournalState.REJECTED, JournalState.FAILED)
         self.with_process = {e.key for e in self.journal.entries(state=SENT)}
 
+    @invariant()
+    def the_indexed_reads_agree_with_the_whole_reads(self) -> None:
+        """What a run reads by key (`entries_for`, `sent_lookup`, `references`) is exactly what
+        reading the whole journal would say, also for a key the journal does not know."""
+        everything = {e.key: e for e in self.journal.entries()}
+        asked = [*everything, NotificationKey("WG001", "Z-unknown", Kind.WAZO)]
+        assert self.journal.entries_for(asked) == everything
+        sent = self.journal.sent_keys()
+        for lookup in (self.journal.sent_lookup(), self.journal.sent_lookup(in_memory=0)):  # set, per key
+            assert [key in lookup for key in asked] == [key in sent for key in asked]
+        files = self.journal.referenced_files()
+        for path in [*files, self.folder / "unknown.xml"]:
+            assert self.journal.references(path) == (path in files)
+
     def teardown(self) -> None:
         self.journal.close()
 

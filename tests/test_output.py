@@ -9,7 +9,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from uwvcli.cli.output import write_json
+from uwvcli.cli.output import Streamed, write_json
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False)
 VALUES = st.recursive(
@@ -42,3 +42,16 @@ def test_a_notification_per_line_and_no_escaped_dutch() -> None:
     assert [json.loads(line.strip().rstrip(",")) for line in lines[3:6]] == notifications
     assert lines[-2] == '  "input_errors": []'
     assert "één" in text
+
+
+@given(
+    st.lists(
+        st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3), max_size=4
+    ),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+def test_a_streamed_list_of_objects_is_written_byte_for_byte_as_the_list(items, others) -> None:
+    """`due --format json` streams its notifications: the same bytes as the list written whole."""
+    document = {"notifications": items, **{k: v for k, v in others.items() if k != "notifications"}}
+    streamed = {k: Streamed(iter(v)) if k == "notifications" else v for k, v in document.items()}
+    assert written(streamed) == written(document)

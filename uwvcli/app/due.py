@@ -7,24 +7,20 @@ from datetime import date
 
 from uwvcli.app import planning
 from uwvcli.app.planning import Plan
-from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, State
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 
 
 def preview(config: Config, day: date, *, horizon: int) -> Plan:
-    """The plan for `day` (no names: the preview shows ids only), knowing what was already sent."""
-    return planning.plan(config, day, horizon=horizon, sent_keys=sent_keys_for_preview(config), names=False)
-
-
-def sent_keys_for_preview(config: Config) -> frozenset[NotificationKey]:
-    """Keys already sent, from the journal when there is one; a preview never creates state."""
+    """The plan for `day` (no names: the preview shows ids only), knowing what was already sent:
+    from the journal when there is one (asked per key, never read whole); a preview never
+    creates state."""
     if not config.paths.state.exists():
-        return frozenset()
+        return planning.plan(config, day, horizon=horizon, names=False)
     from uwvcli.state.journal import Journal
 
     with Journal.open(config.paths.state) as journal:
-        return frozenset(journal.sent_keys())
+        return planning.plan(config, day, horizon=horizon, sent_keys=journal.sent_lookup(), names=False)
 
 
 def exit_code(plan: Plan) -> int:

@@ -59,6 +59,8 @@ from uwvcli.state.outbox import Outbox, Staged
 _FINGERPRINT_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 #: Journal records and outbox renames are made durable together, this many notifications at a time.
 _BATCH = 50
+#: Journal states of a notification with nothing submitted, which a run withdraws when no longer due.
+_UNSENT = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
 #: From this many messages to build on, signing is spread over worker processes.
 PARALLEL_THRESHOLD = 500
 
@@ -129,7 +131,7 @@ def prepare(
     is refused when opened (`app.recovery.open_journal`)."""
     outbox = Outbox(config.paths.outbox)
     temporaries_removed = outbox.remove_temporaries()
-    plan = planning.plan(config, run_date, horizon=UPCOMING_DAYS, sent_keys=journal.sent_keys())
+    plan = planning.plan(config, run_date, horizon=UPCOMING_DAYS, sent_keys=journal.sent_lookup())
     report = PrepareReport(
         run_date=run_date,
         temporaries_removed=temporaries_removed,
@@ -309,7 +311,11 @@ class _Preparation:
         self.outbox = outbox
         self.report = report
         self.created = datetime.now(UTC)
-        self.entries = {e.key: e for e in journal.entries()}
+        # What this run can touch, read by index: the planned keys, and the unsent entries that
+        # `withdraw_the_rest` may withdraw. Never the whole history (issue 14).
+        planned = (n.key for n in (*plan.notifications, *plan.already_sent))
+        self.entries = journal.entries_for(planned)
+        self.entries.update((e.key, e) for e in journal.entries(state=_UNSENT) if e.key not in self.entries)
         self.held_back: set[NotificationKey] = set()  # not going out this run: successors must wait
         self.pending: list[tuple[Notification, Entry | None, _Job, _Rendered]] = []
 
@@ -430,9 +436,8 @@ class _Preparation:
         reason = Problem.of(Code.WITHDRAWN, day=run_date.isoformat())
         # This run only changed planned keys, so the snapshot taken at its start is current for
         # the others (and `withdraw` checks each again): no second read of the whole journal.
-        unsent = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
         for entry in self.entries.values():
-            if entry.key in planned or entry.state not in unsent:
+            if entry.key in planned or entry.state not in _UNSENT:
                 continue
             previous = self.journal.withdraw(entry.key, reason)
             if previous is not None and previous.state != JournalState.BLOCKED:
@@ -455,8 +460,12 @@ class _Preparation:
     def set_aside_orphans(self) -> None:
         """Files in the outbox the journal knows nothing of (written just before a crash, then no
         longer due) are moved to `orphaned/`, never deleted: they might be someone's evidence."""
-        known = {path.name for path in self.journal.referenced_files()}
+        known: set[str] | None = None  # every name the journal points at: read only when needed
         for path in self.outbox.messages():
+            if self.journal.references(path):  # the usual case, through the file indexes
+                continue
+            if known is None:  # a file not known by its path may still be known by its name
+                known = {p.name for p in self.journal.referenced_files()}
             if path.name not in known:
                 self.set_aside(path, "orphaned")
 

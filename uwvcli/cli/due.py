@@ -15,7 +15,15 @@ from uwvcli.app import due as use_case
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, FormatOption, OutputFormat, parse_run_date
-from uwvcli.cli.output import ExcelOption, OutputFileOption, csv_document, csv_or_json, deliver, json_document
+from uwvcli.cli.output import (
+    ExcelOption,
+    OutputFileOption,
+    Streamed,
+    csv_document,
+    csv_or_json,
+    deliver,
+    json_document,
+)
 from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, InputError, Notification, State
@@ -81,7 +89,7 @@ def due_document(day: date, notifications: list[Notification], errors: list[Inpu
     """CONTRACT §4: one object on stdout, nothing else."""
     return {
         "date": day.isoformat(),
-        "notifications": [n.to_json() for n in notifications],
+        "notifications": Streamed(n.to_json() for n in notifications),
         "input_errors": [e.to_json() for e in errors],
     }
 

@@ -45,13 +45,43 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 def write_json(document: Mapping[str, object] | list, out: TextIO | None = None) -> None:
     """One JSON document and a newline: a key per line, and each object in a list on a line of
     its own, compact (as CONTRACT §4 shows a notification). Easy to read and to grep, and
-    `json.loads` gives exactly `document` back."""
+    `json.loads` gives exactly `document` back.
+
+    A member's value may also be an iterator of objects (`Streamed`): it is written as a list,
+    one object at a time, so that the hundreds of thousands of notifications of a big export
+    are never all held as dictionaries and text at once."""
+    stream = out or sys.stdout
     if isinstance(document, list):
-        text = _lines(document, "")
-    else:
-        members = (f"  {_encode(key)}: {_value(value)}" for key, value in document.items())
-        text = "{\n" + ",\n".join(members) + "\n}" if document else "{}"
-    (out or sys.stdout).write(text + "\n")
+        stream.write(_lines(document, "") + "\n")
+        return
+    if not document:
+        stream.write("{}\n")
+        return
+    separator = "{\n"
+    for key, value in document.items():
+        stream.write(f"{separator}  {_encode(key)}: ")
+        if isinstance(value, Streamed):
+            _write_streamed(stream, value)
+        else:
+            stream.write(_value(value))
+        separator = ",\n"
+    stream.write("\n}\n")
+
+
+class Streamed:
+    """A list of objects for `write_json` produced while it is written."""
+
+    def __init__(self, items: Iterable[object]):
+        self.items = items
+
+
+def _write_streamed(stream: TextIO, value: Streamed) -> None:
+    """As `_value` lays out a list of objects (`[]` when there is none), item by item."""
+    separator = "[\n    "
+    for item in value.items:
+        stream.write(separator + _encode(item))
+        separator = ",\n    "
+    stream.write("[]" if separator == "[\n    " else "\n  ]")
 
 
 def _value(value: object) -> str:

@@ -259,7 +259,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, source)
     );
     """,
+    # 4: indexes for the read paths, so that a run and `status --since` read only what they need
+    # however long the history grows (issue 14): changes since a moment, files the outbox holds,
+    # whether an aanleverkenmerk was ever attempted (asked for every message written).
+    """
+    CREATE INDEX notifications_updated ON notifications (updated);
+    CREATE INDEX notifications_file ON notifications (file);
+    CREATE INDEX attempts_file ON attempts (file);
+    CREATE INDEX attempts_aanleverkenmerk ON attempts (aanleverkenmerk)
+    """,
 )
+#: Up to this many sent keys are read into a set for the rules (`Journal.sent_lookup`).
+SENT_IN_MEMORY = 100_000
+#: Keys per `IN (...)` query when entries are read by key (well below SQLite's variable limit).
+_KEYS_PER_QUERY = 500
 
 _NOTIFICATION_COLUMNS = (
     "key, kind, employer_id, employee_id, dossier_id, due_date, deadline, state, problems, file, sha256, "
@@ -378,6 +391,21 @@ def _owner_only() -> Iterator[None]:
         yield
     finally:
         os.umask(previous)
+
+
+class SentKeys(Container[NotificationKey]):
+    """The keys in flight or sent (`NEVER_AGAIN`), looked up one at a time in the journal."""
+
+    _STATES = ", ".join(f"'{s}'" for s in sorted(NEVER_AGAIN))
+    _QUERY = f"SELECT 1 FROM notifications WHERE key = ? AND state IN ({_STATES})"
+
+    def __init__(self, connection: sqlite3.Connection):
+        self._db = connection
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, NotificationKey):
+            return False
+        return self._db.execute(self._QUERY, (str(key),)).fetchone() is not None
 
 
 class Journal:
@@ -582,6 +610,26 @@ class Journal:
             row = self._db.execute("SELECT min(started) FROM runs").fetchone()
         return _moment(row[0])
 
+    def entries_for(self, keys: Iterable[NotificationKey]) -> dict[NotificationKey, Entry]:
+        """The entries of these keys (those the journal has), by key: read through the key's
+        index, so the cost follows the keys asked for, not the journal's history."""
+        texts = list(dict.fromkeys(map(str, keys)))
+        found: dict[NotificationKey, Entry] = {}
+        for start in range(0, len(texts), _KEYS_PER_QUERY):
+            part = texts[start : start + _KEYS_PER_QUERY]
+            marks = ", ".join("?" * len(part))
+            rows = self._db.execute(
+                f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE key IN ({marks})", part
+            )
+            for row in rows:
+                entry = _entry(row)
+                found[entry.key] = entry
+        return found
+
+    def is_empty(self) -> bool:
+        """No notification was ever recorded."""
+        return self._db.execute("SELECT 1 FROM notifications LIMIT 1").fetchone() is None
+
     def sent_keys(self) -> set[NotificationKey]:
         """Keys in flight or sent: never to be built or sent again."""
         states = list(NEVER_AGAIN)
@@ -589,6 +637,20 @@ class Journal:
             f"SELECT key FROM notifications WHERE state IN ({', '.join('?' * len(states))})", states
         )
         return {parse_key(r[0]) for r in rows}
+
+    def sent_lookup(self, in_memory: int = SENT_IN_MEMORY) -> Container[NotificationKey]:
+        """The keys of `sent_keys()` for the rules to look up, valid while the journal is open.
+        Up to `in_memory` of them are read into a set (≈3 µs per key, then a look-up is free);
+        a journal holding more is asked per key through the key's unique index (≈7 µs per
+        look-up): what the rules look up is bounded by the exports, the history is not, so
+        neither the time nor the memory of a run grows with the history."""
+        states = list(NEVER_AGAIN)
+        marks = ", ".join("?" * len(states))
+        found = self._db.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM notifications WHERE state IN ({marks}) LIMIT ?)",
+            [*states, in_memory + 1],
+        ).fetchone()[0]
+        return self.sent_keys() if found <= in_memory else SentKeys(self._db)
 
     def to_submit(self) -> list[Entry]:
         """Written messages waiting for their POST, predecessors first."""
@@ -634,6 +696,16 @@ class Journal:
         row = self._db.execute(
             "SELECT 1 FROM attempts WHERE aanleverkenmerk = ? AND outcome != ?",
             (aanleverkenmerk, AttemptOutcome.NOT_SENT),
+        ).fetchone()
+        return row is not None
+
+    def references(self, path: Path) -> bool:
+        """Whether a notification or an attempt points at exactly this file (their file indexes)."""
+        text = str(path)
+        row = self._db.execute(
+            "SELECT 1 FROM notifications WHERE file = ? "
+            "UNION ALL SELECT 1 FROM attempts WHERE file = ? LIMIT 1",
+            (text, text),
         ).fetchone()
         return row is not None
 
