@@ -68,15 +68,23 @@ def fill(state: Path, past: int) -> None:
                  "afgehandeld", moment),
             )  # fmt: skip
 
-    with sqlite3.connect(state) as db:
+    db = sqlite3.connect(state)
+    try:
         db.execute("PRAGMA synchronous=OFF")
         batch: list = []
         for row in rows():
             batch.append(row)
             if len(batch) == 50_000:
                 _insert(db, batch)
+                db.commit()
                 batch.clear()
         _insert(db, batch)
+        db.commit()
+        # A journal in use is checkpointed as it goes; without this, every copy would carry a
+        # gigabyte of write-ahead log that the first run after it replays (1.3 s of CPU).
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
 
 
 def _insert(db: sqlite3.Connection, batch: list) -> None:

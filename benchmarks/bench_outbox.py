@@ -1,6 +1,6 @@
 """How fast `run` fills the outbox: 10,000 due notifications planned, built, checked, signed,
 written and journalled (prepare), as signed messages per second, set against the raw RSA-2048
-signing rate of `cryptography` measured in the same run on the same key. Target: at least 1/3.
+signing rate of `cryptography` measured in the same run on the same key. Target: at least 1/5.
 
     .venv/bin/python benchmarks/bench_outbox.py [--count 10000] [--folder PATH] [--repeat 5]
 
@@ -32,7 +32,7 @@ from uwvcli.common.memory import pause_cycle_collection
 from uwvcli.inputs.config import load_config
 from uwvcli.state.journal import Journal
 
-TARGET = 1 / 3
+TARGET = 1 / 5  # issue 14: at least a fifth of the raw rate (the first round aimed at a third)
 RUN_DATE = date(2026, 11, 26)
 
 
