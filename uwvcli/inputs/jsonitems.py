@@ -177,7 +177,7 @@ class _Guard:
         self.handle = handle
         self.bom = 0
         self.head = b""  # read by `opening`, not yet given to the parser
-        self.pending = b""  # given, not scanned yet: a chunk's end that may cut an escape
+        self.pending = b""  # held back: a chunk's end that may cut an escape or a number
         self.inside = False  # the scanned text ends inside a string
         self.depth = 0
         self.line = 1  # the line where the scanned text ends
@@ -188,6 +188,7 @@ class _Guard:
         self.in_number = False  # inside a hostile number the last chunk cut
         self.nonce = secrets.token_hex(8).encode()  # no document can predict the mark
         self.marked: list[tuple[str, int]] = []  # per mark given: (reason, line)
+        self.counted = (0, 1)  # in the text `_replace` walks: (offset, its line)
 
     def opening(self) -> bytes:
         """The document's first character that is not whitespace (b"" when there is none)."""
@@ -291,10 +292,11 @@ class _Guard:
     def _replace(self, text: bytes, *, final: bool) -> bytes:
         """`text` with each hostile value (a lone surrogate escape, a number yajl cannot take,
         a list or object nested deeper than `MAX_DEPTH`) replaced by a marked string, which
-        `items` recognises in the item that holds it. Byte by byte in Python: only for chunks
+        `items` recognises in the item that holds it. Token by token in Python: only for chunks
         that hold something hostile, so an ordinary export keeps the fast path."""
         given = bytearray()
         at, end = 0, len(text)
+        self.counted = (0, self.line)
         while at < end:
             if self.in_number:  # the rest of a hostile number: dropped
                 stop = _NOT_NUMBER.search(text, at)
@@ -356,7 +358,11 @@ class _Guard:
     def _mark(self, reason: str, text: bytes, at: int) -> bytes:
         """What stands for a hostile value inside a JSON string: the guard's mark and the number
         of the record (reason, line) that `items` reports for the item holding it."""
-        self.marked.append((reason, self.line + text.count(b"\n", 0, at)))
+        since, line = self.counted
+        self.counted = (at, line + text.count(b"\n", since, at))  # each byte counted once
+        record = (reason, self.counted[1])
+        if not self.marked or self.marked[-1] != record:  # one record per reason and line: bounded
+            self.marked.append(record)
         return b"\\u0000" + self.nonce + b":" + str(len(self.marked) - 1).encode() + b";"
 
 
