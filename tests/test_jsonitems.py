@@ -14,10 +14,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.helpers import write_setup
+from tests.run_support import due_keys, make_test_pki, received_by_key, run_day, setup_samples
 from tests.test_exports import load
 from uwvcli.cli import app
 from uwvcli.errors import EXIT_UNUSABLE, InputFileError
-from uwvcli.inputs.jsonitems import MAX_DEPTH, REPEATED, JsonExportError, NotAList, items
+from uwvcli.inputs.jsonitems import MAX_DEPTH, REPEATED, JsonExportError, NotAList, Refused, items
 
 SCALARS = (
     st.none()
@@ -89,9 +90,7 @@ def outcome(read, text: str) -> tuple:
         return ("items", read(text))
     except NotAList:
         return ("not a list",)
-    except JsonExportError as error:
-        return ("lone surrogate",) if "surrogate" in str(error) else ("error",)
-    except json.JSONDecodeError:
+    except (JsonExportError, json.JSONDecodeError):
         return ("error",)
 
 
@@ -115,7 +114,8 @@ def test_valid_documents_give_what_json_load_gives(text: str) -> None:
 def test_broken_documents_fail_where_json_load_fails(text: str, edits) -> None:
     """Characters deleted or inserted anywhere: an error where `json.load` has one, else the same
     items. Except where the stream is stricter on purpose: an object with a repeated key (json
-    keeps the last value) and a lone surrogate escape (json gives a str that is no text)."""
+    keeps the last value), and an item with a lone surrogate escape (json gives a str that is no
+    text) or a number out of yajl's range, which is `Refused` (the others are what json gives)."""
     for where, how, char in edits:
         at = int(where * len(text))
         text = text[:at] + text[at + 1 :] if how == "delete" else text[:at] + char + text[at:]
@@ -123,9 +123,12 @@ def test_broken_documents_fail_where_json_load_fails(text: str, edits) -> None:
     got = outcome(streamed, text)
     if got[0] == "items" and any(isinstance(i, dict) and REPEATED in i for i in got[1]):
         return
-    if got == ("lone surrogate",):  # json.load gives a str that is not Unicode text
-        assert "\\ud" in text.lower()
-        return
+    if got[0] == "items" and any(isinstance(i, Refused) for i in got[1]):
+        assert expected[0] == "items" and len(expected[1]) == len(got[1])
+        got = (
+            "items",
+            [e if isinstance(g, Refused) else g for g, e in zip(got[1], expected[1], strict=True)],
+        )
     assert got == expected
 
 
@@ -185,45 +188,95 @@ def export(folder: Path, text: str) -> Path:
     return path
 
 
+#: Hostile values (as JSON text) that used to crash or refuse the whole file, and what names them.
+HOSTILE = {
+    "deep-nesting": ("[" * 100_000 + "]" * 100_000, f"deeper than {MAX_DEPTH} levels"),
+    "5000-digit-integer": ("9" * 5000, "number out of range"),
+    "integer-beyond-64-bits": (str(2**64), "number out of range"),
+    "float-out-of-range": ("1e999", "number out of range"),
+    "lone-surrogate": ('"Z-\\ud800"', "lone UTF-16 surrogate escape"),
+    "lone-surrogate-as-key": ('{"\\udc00": 1}', "lone UTF-16 surrogate escape"),
+}
+
+
+def three_dossiers(hostile: str) -> str:
+    """Three dossiers, one field per line; the middle one's `last_name` (line 19) is `hostile`."""
+    dossiers = [
+        {**ITEM, "org_unit_id": "OE2", "employee_id": f"{n}", "dossier_id": f"Z-{n}", "last_name": f"@{n}"}
+        for n in range(3)
+    ]
+    return json.dumps({"dossiers": dossiers}, indent=1).replace('"@1"', hostile)
+
+
+@pytest.mark.parametrize(("hostile", "message"), HOSTILE.values(), ids=HOSTILE.keys())
+def test_a_hostile_value_is_an_input_error_of_its_item_and_the_others_go_on(
+    tmp_path: Path, hostile: str, message: str
+) -> None:
+    """Issue 15: before, the file was refused whole (and before that, uwvcli crashed)."""
+    dossiers, errors = load(export(tmp_path, three_dossiers(hostile)), base=tmp_path)
+    assert [d.dossier_id for d in dossiers] == ["Z-0", "Z-2"]
+    assert [(e.source, e.line) for e in errors] == [("d.json", 1)]
+    assert errors[0].message.startswith("line 19: ") and message in errors[0].message
+    assert "export again" in errors[0].message
+    assert hostile[:8].strip('"') not in errors[0].message.replace(f"{MAX_DEPTH} levels", "")
+
+
 @pytest.mark.parametrize(
-    ("text", "message"),
+    "text",
     [
-        pytest.param("[" * 100_000, f"deeper than {MAX_DEPTH} levels near line 1", id="deep-nesting"),
-        pytest.param(
-            json.dumps([ITEM])[:-2] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}]",
-            f"deeper than {MAX_DEPTH} levels",
-            id="deep-nesting-in-an-item",
-        ),
-        pytest.param(
-            json.dumps([ITEM])[:-2] + ', "employee_id": ' + "9" * 5000 + "}]",
-            "(item 0, line 1",
-            id="5000-digit-integer",
-        ),
-        pytest.param(
-            json.dumps([ITEM, {**ITEM, "dossier_id": "Z-\\ud800"}]).replace("\\\\", "\\"),
-            "lone UTF-16 surrogate escape",
-            id="lone-surrogate",
-        ),
+        pytest.param("[" * 100_000, id="deep-nesting-never-closed"),
+        pytest.param(three_dossiers("9" * 5000)[:-40], id="truncated"),
+        pytest.param(three_dossiers('"\\ud800" oops'), id="garbage-after-a-hostile-value"),
     ],
 )
-def test_hostile_json_is_an_input_error_of_its_file(tmp_path: Path, text: str, message: str) -> None:
-    with pytest.raises(InputFileError) as raised:
+def test_a_document_that_is_not_json_stays_an_error_of_its_file(tmp_path: Path, text: str) -> None:
+    with pytest.raises(InputFileError, match=r"^d\.json: not valid JSON \("):
         load(export(tmp_path, text), base=tmp_path)
-    assert str(raised.value).startswith("d.json: ")
-    assert message in str(raised.value)
 
 
-def test_hostile_json_fails_check_and_due_with_one_clean_message(tmp_path: Path) -> None:
-    (tmp_path / "d.json").write_text(json.dumps([ITEM])[:-2] + ', "bsn": ' + "1" * 5000 + "}]")
+def test_due_and_check_evaluate_the_other_dossiers_of_a_file_with_a_hostile_item(tmp_path: Path) -> None:
+    (tmp_path / "d.json").write_text(three_dossiers("1" * 5000), encoding="utf-8")
     config = write_setup(
         tmp_path,
         [],
         paths={"dossiers": ["d.json"], "outbox": "var/outbox", "state": "var/uwvcli.sqlite"},
     )
-    for command in ("due", "check"):
-        result = CliRunner().invoke(app, [command, "--config", str(config)])
-        assert result.exit_code == EXIT_UNUSABLE, result.output
-        assert "integer overflow" in result.output and "Traceback" not in result.output
+    due = ["due", "--config", str(config), "--date", "2026-03-10", "--horizon", "366", "--format", "json"]
+    result = CliRunner().invoke(app, due)
+    assert result.exit_code == 1, result.output
+    shown = json.loads(result.stdout)
+    assert {n["dossier_id"] for n in shown["notifications"]} == {"Z-0", "Z-2"}
+    assert [(e["source"], e["line"]) for e in shown["input_errors"]] == [("d.json", 1)]
+    assert "number out of range" in shown["input_errors"][0]["message"]
+    checked = CliRunner().invoke(app, ["check", "--config", str(config), "--date", "2026-03-10"])
+    assert checked.exit_code != EXIT_UNUSABLE and "Traceback" not in checked.output
+    assert "d.json item 1: line 19" in checked.output and "1" * 20 not in checked.output
+
+
+@st.composite
+def documents_with_a_hostile_item(draw: st.DrawFn) -> tuple[str, int, list]:
+    """A well-formed export (a list, or an object's "dossiers") with one hostile item inserted at
+    a random place: (the text, the hostile item's index, the other items as json.loads reads them)."""
+    dossiers = draw(st.lists(DOSSIER | VALUES, max_size=5))
+    at = draw(st.integers(0, len(dossiers)))
+    hostile = draw(st.sampled_from(list(HOSTILE.values())))[0]
+    field = draw(st.sampled_from(["x", "\\u00e9", "dossier_id"]))
+    item = draw(st.sampled_from([hostile, "{" + f'"{field}": {hostile}' + "}", "[1, " + hostile + "]"]))
+    indent = draw(st.sampled_from([None, 0, 2]))
+    parts = [json.dumps(d, indent=indent) for d in dossiers]
+    parts.insert(at, item)
+    listed = "[" + ",\n".join(parts) + "]"
+    text = listed if draw(st.booleans()) else '{"meta": {"v": [1]},\n"dossiers": ' + listed + "}"
+    return text, at, json.loads(json.dumps(dossiers))
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=documents_with_a_hostile_item())
+def test_exactly_the_hostile_item_is_refused_and_the_others_read_as_json_load_reads_them(case) -> None:
+    text, at, others = case
+    got = streamed(text)
+    assert [n for n, item in enumerate(got) if isinstance(item, Refused)] == [at]
+    assert got[:at] + got[at + 1 :] == others
 
 
 def test_a_repeated_key_is_an_error_of_its_item_and_the_others_go_on(tmp_path: Path) -> None:
@@ -243,3 +296,28 @@ def test_dossiers_twice_is_refused_even_with_items_in_both(tmp_path: Path) -> No
     nested = '{"dossiers": {"item": ' + json.dumps(ITEM) + "}}"  # the path ijson reads as dossiers.item
     with pytest.raises(InputFileError, match="'dossiers' is not a list"):
         load(export(tmp_path, nested), base=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_test_pki(tmp_path_factory)
+
+
+def test_run_sends_the_other_employers_notifications_past_a_hostile_item(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    """Issue 15: before, `run` sent nothing for any employer when one export held a hostile value."""
+    config = setup_samples(tmp_path / "samples", test_pki, smtp_port=None)
+    sendable, _ = due_keys(config)
+    assert sendable, "the samples send nothing on RUN_DATE: this test would prove nothing"
+    export_path = config.parent / "exports" / "pregnancies.json"
+    text = export_path.read_text(encoding="utf-8")
+    first_item_end = text.index("\n    },\n") + len("\n    },\n")
+    hostile = '    {"dossier_id": "P-999", "employee_id": ' + "7" * 5000 + ', "x": "\\ud800"},\n'
+    export_path.write_text(text[:first_item_end] + hostile + text[first_item_end:], encoding="utf-8")
+
+    done = run_day(config)
+
+    assert done.returncode == 1, done.stderr
+    assert "exports/pregnancies.json:1: line " in done.stderr and "7" * 20 not in done.stderr
+    assert received_by_key(config, config.parent / "var" / "simulator") == dict.fromkeys(sendable, 1)

@@ -1013,6 +1013,9 @@ def _read_json_items(loader: _Loader, items: Iterable[object], source: str) -> N
     objects = 0
     lacking = dict.fromkeys(REQUIRED, 0)  # per required field: the objects without it
     for index, item in enumerate(items):
+        if isinstance(item, jsonitems.Refused):
+            loader.errors.append(InputError(source, index, f"line {item.line}: {item.reason}"))
+            continue
         if not isinstance(item, dict):
             loader.errors.append(InputError(source, index, "is not an object of field: value pairs"))
             continue
