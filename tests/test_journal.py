@@ -229,10 +229,10 @@ def test_a_sent_notification_can_never_be_blocked_or_rewritten(journal: Journal,
     assert journal.entry(n.key).state == JournalState.SUBMITTED
 
 
-def test_withdrawing_a_never_attempted_notification_forgets_it(journal: Journal, tmp_path: Path) -> None:
+def test_cancelling_a_never_attempted_notification_forgets_it(journal: Journal, tmp_path: Path) -> None:
     n = notification()
     write(journal, n, tmp_path)
-    previous = journal.withdraw(n.key, legacy("no longer due"))
+    previous = journal.cancel(n.key, legacy("no longer due"))
     assert previous is not None and previous.file == tmp_path / "WG001-Z-1-ZM.xml"
     assert journal.entry(n.key) is None
 
@@ -247,21 +247,101 @@ def test_a_used_aanleverkenmerk_is_never_written_again(journal: Journal, tmp_pat
     assert journal.entry(n.key).aanleverkenmerk == "WG001-Z-1-ZM-r2"
 
 
-def test_withdrawing_after_a_rejected_attempt_keeps_the_used_revision(
+def test_cancelling_after_a_rejected_attempt_keeps_the_used_revision(
     journal: Journal, tmp_path: Path
 ) -> None:
     n = notification()
     write(journal, n, tmp_path)
     journal.record_fault(journal.begin_attempt(n.key), "ALS100", "schema")
     write(journal, n, tmp_path, revision=2)
-    journal.withdraw(n.key, Problem.of(Code.WITHDRAWN, day="2026-11-28"))
+    journal.cancel(n.key, Problem.of(Code.CANCELLED, day="2026-11-28"))
     entry = journal.entry(n.key)
-    assert entry.state == JournalState.BLOCKED
+    assert entry.state == JournalState.CANCELLED
     assert entry.revision == 2
     (problem,) = entry.problems
-    assert str(problem) == "no longer due on 2026-11-28 according to the exports; not sent"
+    assert str(problem) == "no longer due on 2026-11-28 according to the exports; cancelled, not sent"
     assert journal.was_attempted("WG001-Z-1-ZM")
     assert not journal.was_attempted("WG001-Z-1-ZM-r2")
+
+
+def test_a_cancelled_notification_that_is_due_again_gets_a_new_revision(
+    journal: Journal, tmp_path: Path
+) -> None:
+    n = notification()
+    write(journal, n, tmp_path)
+    journal.record_fault(journal.begin_attempt(n.key), "ALS100", "schema")
+    journal.cancel(n.key, Problem.of(Code.CANCELLED, day="2026-11-28"))
+    write(journal, n, tmp_path, revision=2)
+    assert journal.entry(n.key).state == JournalState.WRITTEN
+
+
+def _journal_of_schema_1(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A state file as the uwvcli before corrections wrote it: schema 1, and a notification
+    that was no longer due after a rejected attempt stored as `blocked` with the problem code
+    `withdrawn` (and, older still, the English text itself)."""
+    import uwvcli.state.journal as journal_module
+
+    monkeypatch.setattr(journal_module, "MIGRATIONS", MIGRATIONS[:1])
+    with Journal.open(path) as old:
+        assert old.schema_version == 1
+        for dossier in ("Z-1", "Z-2"):
+            n = notification(dossier)
+            write(old, n, tmp_path)
+            old.record_fault(old.begin_attempt(n.key), "ALS100", "schema")
+        sent = notification("Z-3")
+        write(old, sent, tmp_path)
+        old.record_accepted(old.begin_attempt(sent.key), "KM-3", datetime(2026, 11, 3, tzinfo=UTC))
+        old.record_blocked(notification("Z-4", problems=("bsn missing",)))
+        with old.transaction() as db:  # what the old `Journal.withdraw` wrote
+            db.execute(
+                "UPDATE notifications SET state = 'blocked', problems = ?, file = NULL WHERE key = ?",
+                (
+                    json.dumps([{"code": "withdrawn", "params": {"day": "2026-11-28"}}]),
+                    "WG001/Z-1/zw-ziekmelding",
+                ),
+            )
+            db.execute(
+                "UPDATE notifications SET state = 'blocked', problems = ?, file = NULL WHERE key = ?",
+                (
+                    json.dumps(["no longer due on 2026-11-27 according to the exports; not sent"]),
+                    "WG001/Z-2/zw-ziekmelding",
+                ),
+            )
+    monkeypatch.undo()
+
+
+def test_a_journal_of_schema_1_is_upgraded_and_its_withdrawn_rows_are_cancelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "uwvcli.sqlite"
+    _journal_of_schema_1(path, tmp_path, monkeypatch)
+    with Journal.open(path) as journal:
+        assert journal.schema_version == len(MIGRATIONS)
+        states = {str(e.key): e.state for e in journal.entries()}
+        assert states == {
+            "WG001/Z-1/zw-ziekmelding": JournalState.CANCELLED,
+            "WG001/Z-2/zw-ziekmelding": JournalState.CANCELLED,
+            "WG001/Z-3/zw-ziekmelding": JournalState.SUBMITTED,
+            "WG001/Z-4/zw-ziekmelding": JournalState.BLOCKED,
+        }
+        cancelled = journal.entry(NotificationKey("WG001", "Z-1", Kind.ZW_ZIEKMELDING))
+        assert cancelled.problems == (Problem.of(Code.CANCELLED, day="2026-11-28"),)
+        sent = journal.entry(NotificationKey("WG001", "Z-3", Kind.ZW_ZIEKMELDING))
+        assert sent.kenmerk == "KM-3" and journal.attempts(sent.key)[0].kenmerk == "KM-3"
+        assert journal.was_attempted("WG001-Z-1-ZM")
+        # the rebuilt table still enforces its constraints and the attempts' reference
+        with pytest.raises(sqlite3.IntegrityError), journal.transaction() as db:
+            db.execute("UPDATE notifications SET state = 'sent-ish' WHERE key = 'WG001/Z-3/zw-ziekmelding'")
+        with pytest.raises(sqlite3.IntegrityError), journal.transaction() as db:
+            db.execute("DELETE FROM notifications WHERE key = 'WG001/Z-3/zw-ziekmelding'")
+    with Journal.open(path) as again:  # nothing left to do the second time
+        assert again.schema_version == len(MIGRATIONS)
+
+
+def test_a_stored_withdrawn_code_still_loads_as_cancelled() -> None:
+    assert Problem.from_json({"code": "withdrawn", "params": {"day": "2026-11-28"}}) == Problem.of(
+        Code.CANCELLED, day="2026-11-28"
+    )
 
 
 # ---------------------------------------------------------------- delivery transitions

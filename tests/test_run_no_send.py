@@ -210,13 +210,13 @@ def test_a_fixed_blocked_notification_is_written_on_the_next_run(setup: Setup) -
     assert setup.entry("WG001/Z-3/zw-ziekmelding").state == JournalState.WRITTEN
 
 
-def test_a_notification_that_is_no_longer_due_is_withdrawn_before_sending(setup: Setup) -> None:
+def test_a_notification_that_is_no_longer_due_is_cancelled_before_sending(setup: Setup) -> None:
     setup.run()
     setup.rewrite_rows([Z1, Z3])  # P-1 was exported by mistake
     result = setup.run()
     assert "WG001-P-1-WAZO.xml" not in setup.files()
     assert setup.entry("WG001/P-1/wazo") is None
-    assert any(line.startswith("withdrawn\tWG001/P-1/wazo") for line in result.stdout.splitlines())
+    assert any(line.startswith("cancelled\tWG001/P-1/wazo") for line in result.stdout.splitlines())
 
 
 def test_a_newly_blocked_unsent_file_is_removed(setup: Setup) -> None:

@@ -94,7 +94,7 @@ class PrepareReport:
     blocked: list[Notification] = field(default_factory=list)  # with problems; nothing written
     still_unsuccessful: list[Entry] = field(default_factory=list)  # rejected/failed, content unchanged
     changed_after_sending: list[Notification] = field(default_factory=list)
-    withdrawn: list[Entry] = field(default_factory=list)  # no longer due; unsent file removed
+    cancelled: list[Entry] = field(default_factory=list)  # no longer due before sending; file removed
     input_errors: list[InputError] = field(default_factory=list)
     temporaries_removed: int = 0
     set_aside: list[Path] = field(default_factory=list)  # files moved out of the outbox
@@ -166,7 +166,7 @@ def prepare(
                         progress(done, total)
                 work.flush()
     with journal.transaction():
-        work.withdraw_the_rest({n.key for n in ordered}, run_date)
+        work.cancel_the_rest({n.key for n in ordered}, run_date)
         outbox.sync()
     for n in plan.already_sent:
         work.compare_sent(n)
@@ -431,19 +431,20 @@ class _Preparation:
 
     # ------------------------------------------------------------------ the rest of the journal
 
-    def withdraw_the_rest(self, planned: set[NotificationKey], run_date: date) -> None:
+    def cancel_the_rest(self, planned: set[NotificationKey], run_date: date) -> None:
         """Unsent notifications the exports no longer make due (a correction, an employer set
-        inactive, a row that became unreadable) are withdrawn before `send` can submit them."""
-        reason = Problem.of(Code.WITHDRAWN, day=run_date.isoformat())
+        inactive, a row that became unreadable) are cancelled (vervallen) before `send` can
+        submit them. UWV never had them: nothing to withdraw."""
+        reason = Problem.of(Code.CANCELLED, day=run_date.isoformat())
         # This run only changed planned keys, so the snapshot taken at its start is current for
-        # the others (and `withdraw` checks each again): no second read of the whole journal.
+        # the others (and `cancel` checks each again): no second read of the whole journal.
         unsent = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
         for entry in self.entries.values():
             if entry.key in planned or entry.state not in unsent:
                 continue
-            previous = self.journal.withdraw(entry.key, reason)
+            previous = self.journal.cancel(entry.key, reason)
             if previous is not None and previous.state != JournalState.BLOCKED:
-                self.report.withdrawn.append(previous)
+                self.report.cancelled.append(previous)
             self.drop_unsent_file(previous)
 
     def compare_sent(self, n: Notification) -> None:

@@ -201,8 +201,8 @@ def lines(report: PrepareReport) -> list[str]:
     out = [f"{result}\t{n.key}\tdue {n.due_date.isoformat()}\t{detail}" for result, n, detail in rows(report)]
     for entry in report.still_unsuccessful:
         out.append(f"{entry.state}\t{entry.key}\tdue {entry.due_date.isoformat()}\t{entry.reason or ''}")
-    for entry in report.withdrawn:
-        out.append(f"withdrawn\t{entry.key}\tdue {entry.due_date.isoformat()}\tno longer due; not sent")
+    for entry in report.cancelled:
+        out.append(f"cancelled\t{entry.key}\tdue {entry.due_date.isoformat()}\tno longer due; not sent")
     return out
 
 
@@ -223,9 +223,9 @@ def render_table(terminal: Terminal, report: PrepareReport) -> None:
             deadline,
             detail,
         )
-    for entry in (*report.still_unsuccessful, *report.withdrawn):
+    for entry in (*report.still_unsuccessful, *report.cancelled):
         table.add_row(
-            str(entry.state) if entry in report.still_unsuccessful else "withdrawn",
+            str(entry.state) if entry in report.still_unsuccessful else "cancelled",
             entry.employer_id,
             entry.employee_id,
             entry.dossier_id,
@@ -266,7 +266,7 @@ def summary(report: PrepareReport) -> str:
         ("rejected/failed unchanged", len(report.still_unsuccessful)),
         ("changed after sending", len(report.changed_after_sending)),
         ("temporaries of an interrupted run removed", report.temporaries_removed),
-        ("withdrawn", len(report.withdrawn)),
+        ("cancelled", len(report.cancelled)),
         ("unreadable export rows", len(report.input_errors)),
     ]
     text = ", ".join(f"{count} {name}" for name, count in counts if count) or "nothing due"
@@ -291,7 +291,7 @@ def to_json(report: PrepareReport, exit_code: int) -> dict[str, object]:
             {"key": e.key, "state": str(e.state), "reason": e.reason} for e in report.still_unsuccessful
         ],
         "changed_after_sending": [n.to_json() for n in report.changed_after_sending],
-        "withdrawn": [str(e.key) for e in report.withdrawn],
+        "cancelled": [str(e.key) for e in report.cancelled],
         "input_errors": [e.to_json() for e in report.input_errors],
         "exit_code": exit_code,
     }

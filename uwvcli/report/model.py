@@ -176,6 +176,7 @@ _STATE_GROUPS: Mapping[str, Group] = {
     "submitted": IN_PROGRESS,
     "delivered": DONE,
     "accepted": DONE,
+    "cancelled": DONE,  # vervallen: no longer due before it was sent; UWV never had it
 }
 
 #: Journal states in Dutch; an unknown state is shown as it is.
@@ -191,6 +192,7 @@ STATE_LABELS: Mapping[str, str] = {
     "rejected": "afgewezen",
     "failed": "mislukt",
     "refused": "geweigerd (bestand klopte niet)",
+    "cancelled": "vervallen (niet verstuurd)",
 }
 PLANNED_STATE = "gepland"  # what the calendar's entries are called in the state filter
 

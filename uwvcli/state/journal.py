@@ -44,6 +44,7 @@ class JournalState(StrEnum):
     REJECTED = "rejected"  # validation/receiver failure or a synchronous fault
     FAILED = "failed"  # other final failures
     REFUSED = "refused"  # the outbox file failed verification; not sent
+    CANCELLED = "cancelled"  # vervallen: no longer due before it was ever submitted; not sent
 
 
 IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalState.PARKED})
@@ -205,6 +206,49 @@ MIGRATIONS: tuple[str, ...] = (
         pid INTEGER NOT NULL
     );
     """,
+    # ---- step 2 (branch `withdraw`, issue 12): corrections and withdrawals. The lead may renumber.
+    # A notification that is no longer due before it was submitted is `cancelled` (vervallen), no
+    # longer `blocked` with a "withdrawn" problem: "withdrawn" (ingetrokken) now means a withdrawal
+    # UWV accepted. The state CHECK is a table constraint, so the table is rebuilt (SQLite's
+    # documented procedure, foreign keys off: see `_migrate`); its state list is written out here,
+    # never taken from `JournalState`, so that this step means the same thing forever.
+    """
+    CREATE TABLE notifications_v2 (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        employer_id TEXT NOT NULL,
+        employee_id TEXT NOT NULL,
+        dossier_id TEXT NOT NULL,
+        due_date TEXT NOT NULL,
+        deadline TEXT,
+        state TEXT NOT NULL CHECK (state IN ('blocked', 'written', 'submitting', 'in_doubt', 'parked',
+            'submitted', 'delivered', 'accepted', 'rejected', 'failed', 'refused', 'cancelled')),
+        problems TEXT NOT NULL DEFAULT '[]',
+        file TEXT,
+        sha256 TEXT,
+        content_sha256 TEXT,
+        aanleverkenmerk TEXT UNIQUE,
+        revision INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1),
+        loonheffingennummer TEXT,
+        berichtsoort TEXT,
+        kenmerk TEXT UNIQUE,
+        reason TEXT,
+        submitted TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    INSERT INTO notifications_v2 SELECT id, key, kind, employer_id, employee_id, dossier_id, due_date,
+        deadline, state, problems, file, sha256, content_sha256, aanleverkenmerk, revision,
+        loonheffingennummer, berichtsoort, kenmerk, reason, submitted, created, updated FROM notifications;
+    DROP TABLE notifications;
+    ALTER TABLE notifications_v2 RENAME TO notifications;
+    CREATE INDEX notifications_state ON notifications (state);
+    UPDATE notifications SET state = 'cancelled',
+        problems = replace(problems, '"code": "withdrawn"', '"code": "cancelled"')
+        WHERE state = 'blocked' AND (problems LIKE '[{"code": "withdrawn"%'
+            OR problems LIKE '["no longer due on %according to the exports%not sent"]')
+    """,
 )
 
 _NOTIFICATION_COLUMNS = (
@@ -356,19 +400,27 @@ class Journal:
     def _migrate(self) -> None:
         if self.schema_version == len(MIGRATIONS):
             return  # the usual case: no write lock needed, so `status` can open it during a run
-        with self.transaction():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise JournalError(
-                    f"{self.path} was written by a newer uwvcli (schema {version}, this one knows "
-                    f"{len(MIGRATIONS)}); upgrade uwvcli"
-                )
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                # one statement at a time: executescript() would commit halfway (no ";" inside them)
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
+        # A step may rebuild a table others refer to: foreign keys are off while the steps run
+        # (the pragma is ignored inside a transaction) and checked before the commit.
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.transaction():
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise JournalError(
+                        f"{self.path} was written by a newer uwvcli (schema {version}, this one knows "
+                        f"{len(MIGRATIONS)}); upgrade uwvcli"
+                    )
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    # one statement at a time: executescript() would commit halfway (no ";" inside them)
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {number}")
+                if self._db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise JournalError(f"{self.path}: upgrading the state database broke its references")
+        finally:
+            self._db.execute("PRAGMA foreign_keys=ON")
 
     @property
     def schema_version(self) -> int:
@@ -645,23 +697,24 @@ class Journal:
                 },
             )
 
-    def withdraw(self, key: NotificationKey, reason: Problem) -> Entry | None:
+    def cancel(self, key: NotificationKey, reason: Problem) -> Entry | None:
         """A notification that is no longer due (the export was corrected, the employer made
-        inactive…) before it was ever submitted. Never attempted: the row goes; otherwise it stays
-        as `blocked` with `reason` as its problem, so its used-up revisions are remembered.
-        Returns the entry as it was (its file is the caller's to remove)."""
+        inactive…) before it was ever submitted: it is cancelled (vervallen), never withdrawn —
+        UWV never had it. Never attempted: the row goes; otherwise it stays as `cancelled` with
+        `reason` as its problem, so its used-up revisions are remembered. Returns the entry as it
+        was (its file is the caller's to remove)."""
         with self.transaction():
-            current = self._refuse_if_sent(key, "withdrawn")
+            current = self._refuse_if_sent(key, "cancelled")
             if current is None:
                 return None
             attempted = self._db.execute("SELECT 1 FROM attempts WHERE key = ?", (str(key),)).fetchone()
             if attempted is None:
                 self._db.execute("DELETE FROM notifications WHERE key = ?", (str(key),))
-            elif not (current.state == JournalState.BLOCKED and current.problems == (reason,)):
+            elif current.state != JournalState.CANCELLED:
                 self._db.execute(
                     "UPDATE notifications SET state = ?, problems = ?, file = NULL, sha256 = NULL, "
                     "updated = ? WHERE key = ?",
-                    (JournalState.BLOCKED, json.dumps([reason.to_json()]), _now(), str(key)),
+                    (JournalState.CANCELLED, json.dumps([reason.to_json()]), _now(), str(key)),
                 )
             return current
 

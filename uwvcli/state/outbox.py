@@ -206,5 +206,5 @@ class Outbox:
         return target
 
     def remove(self, path: Path) -> None:
-        """Delete a message that was never submitted (withdrawn, or now blocked)."""
+        """Delete a message that was never submitted (cancelled, or now blocked)."""
         Path(path).unlink(missing_ok=True)
