@@ -275,46 +275,81 @@ def test_a_cancelled_notification_that_is_due_again_gets_a_new_revision(
     assert journal.entry(n.key).state == JournalState.WRITTEN
 
 
-def _journal_of_schema_1(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A state file as the uwvcli before corrections wrote it: schema 1, and a notification
-    that was no longer due after a rejected attempt stored as `blocked` with the problem code
-    `withdrawn` (and, older still, the English text itself)."""
-    import uwvcli.state.journal as journal_module
-
-    monkeypatch.setattr(journal_module, "MIGRATIONS", MIGRATIONS[:1])
-    with Journal.open(path) as old:
-        assert old.schema_version == 1
-        for dossier in ("Z-1", "Z-2"):
-            n = notification(dossier)
-            write(old, n, tmp_path)
-            old.record_fault(old.begin_attempt(n.key), "ALS100", "schema")
-        sent = notification("Z-3")
-        write(old, sent, tmp_path)
-        old.record_accepted(old.begin_attempt(sent.key), "KM-3", datetime(2026, 11, 3, tzinfo=UTC))
-        old.record_blocked(notification("Z-4", problems=("bsn missing",)))
-        with old.transaction() as db:  # what the old `Journal.withdraw` wrote
+def _journal_of_schema_1(path: Path) -> None:
+    """A state file as the uwvcli before corrections wrote it (its schema is `MIGRATIONS[0]`,
+    never edited; the rows as its `record_written`, `begin_attempt`, `record_fault`,
+    `record_accepted`, `record_blocked` and `withdraw` left them): a notification that was no
+    longer due after a rejected attempt is `blocked` with the problem code `withdrawn` (older
+    still: the English text itself)."""
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0].split(";"):
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    now = "2026-11-28T06:00:00.000000+00:00"
+    columns = (
+        "key, kind, employer_id, employee_id, dossier_id, due_date, deadline, state, problems, file, "
+        "sha256, content_sha256, aanleverkenmerk, revision, loonheffingennummer, berichtsoort, kenmerk, "
+        "reason, submitted, created, updated"
+    )
+    rows = [
+        ("Z-1", "blocked", json.dumps([{"code": "withdrawn", "params": {"day": "2026-11-28"}}]), None, None),
+        (
+            "Z-2",
+            "blocked",
+            json.dumps(["no longer due on 2026-11-27 according to the exports; not sent"]),
+            None,
+            None,
+        ),
+        ("Z-3", "submitted", "[]", "KM-3", now),
+        ("Z-4", "blocked", json.dumps([{"code": "bsn_missing", "params": {}}]), None, None),
+    ]
+    for dossier, state, problems, kenmerk, submitted in rows:
+        key = f"WG001/{dossier}/zw-ziekmelding"
+        reference = (
+            f"WG001-{dossier}-ZM"
+            if state != "blocked" or "no longer" in problems or "withdrawn" in problems
+            else None
+        )
+        db.execute(
+            f"INSERT INTO notifications ({columns}) VALUES ({', '.join('?' * 21)})",
+            (
+                key,
+                "zw-ziekmelding",
+                "WG001",
+                "1001",
+                dossier,
+                "2026-11-02",
+                "2026-11-05",
+                state,
+                problems,
+                None,
+                None,
+                "cd" * 32,
+                reference,
+                1,
+                "123456782L01",
+                "UWV_ZM",
+                kenmerk,
+                None,
+                submitted,
+                now,
+                now,
+            ),
+        )
+        if reference is not None:
+            outcome = "accepted" if kenmerk else "fault"
             db.execute(
-                "UPDATE notifications SET state = 'blocked', problems = ?, file = NULL WHERE key = ?",
-                (
-                    json.dumps([{"code": "withdrawn", "params": {"day": "2026-11-28"}}]),
-                    "WG001/Z-1/zw-ziekmelding",
-                ),
+                "INSERT INTO attempts (key, aanleverkenmerk, started, finished, outcome, kenmerk, foutcode) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, reference, now, now, outcome, kenmerk, None if kenmerk else "ALS100"),
             )
-            db.execute(
-                "UPDATE notifications SET state = 'blocked', problems = ?, file = NULL WHERE key = ?",
-                (
-                    json.dumps(["no longer due on 2026-11-27 according to the exports; not sent"]),
-                    "WG001/Z-2/zw-ziekmelding",
-                ),
-            )
-    monkeypatch.undo()
+    db.commit()
+    db.close()
 
 
-def test_a_journal_of_schema_1_is_upgraded_and_its_withdrawn_rows_are_cancelled(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_journal_of_schema_1_is_upgraded_and_its_withdrawn_rows_are_cancelled(tmp_path: Path) -> None:
     path = tmp_path / "uwvcli.sqlite"
-    _journal_of_schema_1(path, tmp_path, monkeypatch)
+    _journal_of_schema_1(path)
     with Journal.open(path) as journal:
         assert journal.schema_version == len(MIGRATIONS)
         states = {str(e.key): e.state for e in journal.entries()}
@@ -334,6 +369,8 @@ def test_a_journal_of_schema_1_is_upgraded_and_its_withdrawn_rows_are_cancelled(
             db.execute("UPDATE notifications SET state = 'sent-ish' WHERE key = 'WG001/Z-3/zw-ziekmelding'")
         with pytest.raises(sqlite3.IntegrityError), journal.transaction() as db:
             db.execute("DELETE FROM notifications WHERE key = 'WG001/Z-3/zw-ziekmelding'")
+        assert len(journal.facts_key()) == 32
+        assert sent.facts is None  # read back from its outbox file by the next run
     with Journal.open(path) as again:  # nothing left to do the second time
         assert again.schema_version == len(MIGRATIONS)
 

@@ -272,6 +272,33 @@ def test_a_sender_detail_change_is_not_a_change_after_sending(setup: Setup) -> N
     assert "changed after sending" not in result.stderr
 
 
+def test_a_name_or_iban_change_after_sending_is_no_correction(setup: Setup) -> None:
+    setup.run()
+    submit(setup, "WG001/P-1/wazo")
+    setup.rewrite_rows(
+        [
+            Z1,
+            {**P1, "last_name": "Anders-Testpersoon", "first_name": "Tessa", "iban": "NL20INGB0001234567"},
+            Z3,
+        ]
+    )
+    result = setup.run()
+    assert "changed after sending" not in result.stderr
+    assert setup.entry("WG001/P-1/wazo").facts is not None
+
+
+def test_a_message_sent_by_a_version_without_facts_is_compared_by_the_facts_in_its_file(setup: Setup) -> None:
+    setup.run()
+    submit(setup, "WG001/P-1/wazo")
+    with Journal.open(setup.state) as journal, journal.transaction() as db:  # as schema 1 left it
+        db.execute("UPDATE notifications SET facts = NULL, person_digest = NULL")
+    setup.rewrite_rows([Z1, {**P1, "last_name": "Anders"}, Z3])
+    assert "changed after sending" not in setup.run().stderr
+    assert setup.entry("WG001/P-1/wazo").facts is not None  # read back from the sent file, kept
+    setup.rewrite_rows([Z1, {**P1, "expected_delivery_date": "2027-01-29"}, Z3])
+    assert "WG001/P-1/wazo: changed after sending" in setup.run().stderr
+
+
 def test_a_rejected_message_stays_flagged_until_its_content_changes_then_gets_revision_2(
     setup: Setup,
 ) -> None:

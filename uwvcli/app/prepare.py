@@ -35,7 +35,7 @@ from pathlib import Path
 from uwvcli.app import planning
 from uwvcli.app.credentials import load_credentials
 from uwvcli.digipoort.addresses import berichtsoort_for
-from uwvcli.domain import ordering, problems
+from uwvcli.domain import corrections, ordering, problems
 from uwvcli.domain.keys import NotificationKey, aanleverkenmerk
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
@@ -53,7 +53,7 @@ from uwvcli.messages import build as messages
 from uwvcli.messages import signing
 from uwvcli.recap.mails import UPCOMING_DAYS
 from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState
-from uwvcli.state.outbox import Outbox, Staged
+from uwvcli.state.outbox import Outbox, Staged, sha256_hex
 
 #: Any moment will do for a fingerprint build (content_digest sets its own); a fixed one, to be plain.
 _FINGERPRINT_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -200,6 +200,7 @@ class _Rendered:
     fingerprint: str
     staged: Staged | None = None  # the signed file, not yet in place; None: the content is `known`
     problems: tuple[str, ...] = ()  # the message failed check_message
+    facts: corrections.Facts | None = None  # of the staged file (digested by the run, not here)
 
 
 def fingerprint(n: Notification, dossier: Dossier, employer: Employer, sender: Sender) -> str:
@@ -231,7 +232,8 @@ def _render(job: _Job, credentials: signing.Credentials, outbox: Outbox) -> _Ren
     if problems:
         return _Rendered(content, problems=tuple(problems))
     signed = signing.sign_document(xml, credentials)
-    return _Rendered(content, outbox.stage(aanleverkenmerk(n.key, job.revision), signed))
+    staged = outbox.stage(aanleverkenmerk(n.key, job.revision), signed)
+    return _Rendered(content, staged, facts=messages.message_facts(xml))
 
 
 _worker_credentials: signing.Credentials | None = None
@@ -319,6 +321,7 @@ class _Preparation:
         self.entries = {e.key: e for e in journal.entries()}
         self.held_back: set[NotificationKey] = set()  # not going out this run: successors must wait
         self.pending: list[tuple[Notification, Entry | None, _Job, _Rendered]] = []
+        self.facts_key = journal.facts_key()
 
     def already_gone(self, n: Notification) -> bool:
         """In flight or sent (the plan excludes those; this guards a journal changed meanwhile)."""
@@ -406,6 +409,7 @@ class _Preparation:
                 loonheffingennummer=messages.loonheffingennummer_for(job.dossier, job.employer),
                 berichtsoort=berichtsoort_for(self.config.digipoort, n.kind),
                 content_sha256=rendered.fingerprint,
+                facts=corrections.stored(rendered.facts, self.facts_key) if rendered.facts else None,
             )
             if entry is not None and entry.state == JournalState.WRITTEN and entry.file not in (None, path):
                 self.outbox.remove(entry.file)
@@ -448,17 +452,49 @@ class _Preparation:
             self.drop_unsent_file(previous)
 
     def compare_sent(self, n: Notification) -> None:
-        """A submitted message whose content would now be different: a person must withdraw it
-        at UWV and send a corrected one (RULES §4)."""
+        """A submitted message whose facts (RULES 4.6) would now be different: a correction. A
+        new uwvcli version, a name, IBAN or contact change is none (`domain.corrections`)."""
         entry = self.entries.get(n.key)
-        if entry is None or entry.state not in NEVER_AGAIN or entry.content_sha256 is None:
+        if entry is None or entry.state not in NEVER_AGAIN:
             return
         if n.state == State.BLOCKED or n.dossier_id not in self.plan.dossiers:
             return
-        employer = self.config.employers[n.employer_id]
-        content = fingerprint(n, self.plan.dossiers[n.dossier_id], employer, self.config.sender)
-        if content != entry.content_sha256:
+        dossier, employer = self.plan.dossiers[n.dossier_id], self.config.employers[n.employer_id]
+        sent = entry.facts or self.facts_from_file(entry)
+        if sent is None:  # no facts and no intact file to read them from: the old comparison
+            if entry.content_sha256 is not None and entry.content_sha256 != fingerprint(
+                n, dossier, employer, self.config.sender
+            ):
+                self.report.changed_after_sending.append(n)
+            return
+        if corrections.stored(self.current_facts(n, dossier, employer), self.facts_key).differs_from(sent):
             self.report.changed_after_sending.append(n)
+
+    def current_facts(self, n: Notification, dossier: Dossier, employer: Employer) -> corrections.Facts:
+        xml = messages.build_message(
+            n,
+            dossier,
+            employer,
+            self.config.sender,
+            aanleverkenmerk=aanleverkenmerk(n.key),
+            created=self.created,
+        )
+        return messages.message_facts(xml)
+
+    def facts_from_file(self, entry: Entry) -> corrections.StoredFacts | None:
+        """The facts of a message submitted by a version that did not keep them, read back from
+        its outbox file (when it is still the file that was sent), and kept from now on."""
+        if entry.file is None or entry.sha256 is None:
+            return None
+        try:
+            content = self.outbox.read(entry.file)
+        except UwvcliError:
+            return None
+        if sha256_hex(content) != entry.sha256:
+            return None
+        facts = corrections.stored(messages.message_facts(content), self.facts_key)
+        self.journal.record_facts(entry.key, facts)
+        return facts
 
     def set_aside_orphans(self) -> None:
         """Files in the outbox the journal knows nothing of (written just before a crash, then no

@@ -25,6 +25,7 @@ from lxml import etree
 
 from uwvcli import __version__
 from uwvcli.common import xmlsafe
+from uwvcli.domain.corrections import Facts
 from uwvcli.domain.identifiers import (
     default_risicocode,
     is_valid_aansluitnummer,
@@ -144,6 +145,53 @@ def content_digest(xml: bytes) -> str:
     for moment in root.iterfind(f"*/{_q('DatTijdOpstellenMelding')}"):
         moment.text = _DIGEST_MOMENT
     return hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).hexdigest()
+
+
+#: Elements that say nothing about the case (RULES 4.6): the reference and moment of building,
+#: a free-text explanation. Names, IBANs and contact data live outside the facts' blocks.
+_NOT_FACTS = frozenset({"ReferentieMelding", "DatTijdOpstellenMelding", "ToelichtingMelding"})
+#: The personal facts, kept only as a digest (`domain.corrections.digest_person`).
+_PERSON_FACTS = ("Burgerservicenr", "Geboortedat")
+
+
+def message_facts(xml: bytes) -> Facts:
+    """The facts of a message as `build_message` writes it (signed or not): the melding block's
+    and the earlier periods' values by element path, the loonheffingennummer, and the BSN and
+    birth date apart. Read from the message itself, so the facts of a sent revision can be read
+    back from its outbox file, exactly as they were sent."""
+    root = etree.fromstring(xml, xmlsafe.parser())
+    case: dict[str, str] = {}
+    periods = 0
+    for block in root:
+        name = etree.QName(block).localname
+        if name == "AoPeriode":
+            periods += 1
+            name = f"AoPeriode[{periods}]"
+        elif not name.startswith("Melding"):
+            continue
+        case[name] = ""  # the kind: a melding block with no facts of its own still counts
+        case.update(_leaves(block, name))
+    case["Loonheffingennr"] = _text_at(root, "AdministratieveEenheid", "Loonheffingennr")
+    person = {field: _text_at(root, "NatuurlijkPersoon", field) for field in _PERSON_FACTS}
+    return Facts(case, person)
+
+
+def _leaves(element: etree._Element, path: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for child in element:
+        name = etree.QName(child).localname
+        if name in _NOT_FACTS:
+            continue
+        if len(child):
+            found.update(_leaves(child, f"{path}/{name}"))
+        else:
+            found[f"{path}/{name}"] = child.text or ""
+    return found
+
+
+def _text_at(root: etree._Element, *path: str) -> str:
+    found = root.find("/".join(map(_q, path)))
+    return (found.text or "") if found is not None else ""
 
 
 def referentie_melding(key: NotificationKey) -> str:

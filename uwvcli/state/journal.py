@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
+from uwvcli.domain.corrections import StoredFacts
 from uwvcli.domain.keys import NotificationKey, Variant, parse_key
 from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.domain.ordering import sending_order
@@ -105,6 +106,7 @@ class Entry:
     submitted: datetime | None  # tijdstempelAangeleverd of the current process
     created: datetime
     updated: datetime
+    facts: StoredFacts | None = None  # of the current revision's file (None: not known yet)
 
     @property
     def variant(self) -> Variant | None:
@@ -212,6 +214,9 @@ MIGRATIONS: tuple[str, ...] = (
     # UWV accepted. The state CHECK is a table constraint, so the table is rebuilt (SQLite's
     # documented procedure, foreign keys off: see `_migrate`); its state list is written out here,
     # never taken from `JournalState`, so that this step means the same thing forever.
+    # Each written revision keeps its facts (RULES 4.6; `domain.corrections`): `facts` without
+    # personal data, `person_digest` an HMAC of the BSN and birth date under this journal's own
+    # random `facts_key`. Rows of schema 1 get theirs from their outbox file (`record_facts`).
     """
     CREATE TABLE notifications_v2 (
         id INTEGER PRIMARY KEY,
@@ -236,25 +241,30 @@ MIGRATIONS: tuple[str, ...] = (
         reason TEXT,
         submitted TEXT,
         created TEXT NOT NULL,
-        updated TEXT NOT NULL
+        updated TEXT NOT NULL,
+        facts TEXT,
+        person_digest TEXT
     );
     INSERT INTO notifications_v2 SELECT id, key, kind, employer_id, employee_id, dossier_id, due_date,
         deadline, state, problems, file, sha256, content_sha256, aanleverkenmerk, revision,
-        loonheffingennummer, berichtsoort, kenmerk, reason, submitted, created, updated FROM notifications;
+        loonheffingennummer, berichtsoort, kenmerk, reason, submitted, created, updated, NULL, NULL
+        FROM notifications;
     DROP TABLE notifications;
     ALTER TABLE notifications_v2 RENAME TO notifications;
     CREATE INDEX notifications_state ON notifications (state);
     UPDATE notifications SET state = 'cancelled',
         problems = replace(problems, '"code": "withdrawn"', '"code": "cancelled"')
         WHERE state = 'blocked' AND (problems LIKE '[{"code": "withdrawn"%'
-            OR problems LIKE '["no longer due on %according to the exports%not sent"]')
+            OR problems LIKE '["no longer due on %according to the exports%not sent"]');
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    INSERT INTO meta (name, value) VALUES ('facts_key', randomblob(32))
     """,
 )
 
 _NOTIFICATION_COLUMNS = (
     "key, kind, employer_id, employee_id, dossier_id, due_date, deadline, state, problems, file, sha256, "
     "content_sha256, aanleverkenmerk, revision, loonheffingennummer, berichtsoort, kenmerk, reason, "
-    "submitted, created, updated"
+    "submitted, created, updated, facts, person_digest"
 )
 _ATTEMPT_COLUMNS = (
     "id, key, aanleverkenmerk, file, sha256, started, finished, outcome, kenmerk, foutcode, "
@@ -307,6 +317,7 @@ def _entry(row: sqlite3.Row) -> Entry:
         submitted=_moment(row["submitted"]),
         created=datetime.fromisoformat(row["created"]),
         updated=datetime.fromisoformat(row["updated"]),
+        facts=StoredFacts(row["facts"], row["person_digest"]) if row["facts"] is not None else None,
     )
 
 
@@ -667,8 +678,10 @@ class Journal:
         loonheffingennummer: str | None,
         berichtsoort: str | None,
         content_sha256: str,
+        facts: StoredFacts | None = None,
     ) -> None:
-        """A signed file for `n` is in the outbox and waits to be submitted."""
+        """A signed file for `n` is in the outbox and waits to be submitted; `facts` are its
+        facts (`domain.corrections`), kept with it once it is submitted."""
         with self.transaction():
             state = self._state(n.key)
             if state in NEVER_AGAIN:
@@ -687,6 +700,8 @@ class Journal:
                     "file": str(file),
                     "sha256": sha256,
                     "content_sha256": content_sha256,
+                    "facts": facts.case if facts else None,
+                    "person_digest": facts.person_digest if facts else None,
                     "aanleverkenmerk": aanleverkenmerk,
                     "revision": revision,
                     "loonheffingennummer": loonheffingennummer,
@@ -717,6 +732,20 @@ class Journal:
                     (JournalState.CANCELLED, json.dumps([reason.to_json()]), _now(), str(key)),
                 )
             return current
+
+    def facts_key(self) -> bytes:
+        """This journal's own key for the personal facts' digests (made by schema 2)."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'facts_key'").fetchone()
+        return bytes(row[0])
+
+    def record_facts(self, key: NotificationKey, facts: StoredFacts) -> None:
+        """Keep the facts of `key`'s current file, read back from it (a row of an older
+        version has none). Only where none are known: facts once kept never change."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE notifications SET facts = ?, person_digest = ? WHERE key = ? AND facts IS NULL",
+                (facts.case, facts.person_digest, str(key)),
+            )
 
     # ------------------------------------------------------------------ delivery (exactly once)
 
