@@ -99,6 +99,7 @@ class DigipoortSettings:
     signature_algorithm: str = "rsa-sha1"  # rsa-sha1 | rsa-sha256
     berichtsoorten: Mapping[Kind, str] = field(default_factory=dict)  # overrides of the defaults
     timeout_seconds: float = 30.0
+    withdrawal_style: str = "indicator"  # indicator | melding-intrekking (MESSAGES.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from uwvcli.errors import ConfigError, ConfigProblem
 
 ENVIRONMENTS = ("simulator", "custom", "preprod", "production")
 SIGNATURE_ALGORITHMS = ("rsa-sha1", "rsa-sha256")
+WITHDRAWAL_STYLES = ("indicator", "melding-intrekking")  # MESSAGES.md "Withdrawals and revisions"
 ROLES = ("Bedrijf", "Intermediair")
 EXPORT_SUFFIXES = (".csv", ".json")
 KEY_BUNDLE_SUFFIXES = (".p12", ".pfx")
@@ -59,6 +60,7 @@ _DIGIPOORT_KEYS = (
     "signature_algorithm",
     "berichtsoorten",
     "timeout_seconds",
+    "withdrawal_style",
 )
 _PATHS_KEYS = ("dossiers", "outbox", "state")
 _MAIL_KEYS = ("smtp_host", "smtp_port", "from", "starttls", "username_env", "password_env")
@@ -384,6 +386,10 @@ def _digipoort(reader: _Reader, root: _Mapping) -> DigipoortSettings | None:
         signature_algorithm=algorithm or "rsa-sha1",
         berichtsoorten=_berichtsoorten(reader, section),
         timeout_seconds=reader.seconds(section, "timeout_seconds", "digipoort.timeout_seconds") or 30.0,
+        withdrawal_style=reader.choice(
+            section, "withdrawal_style", "digipoort.withdrawal_style", WITHDRAWAL_STYLES
+        )
+        or "indicator",
     )
 
 

@@ -407,7 +407,10 @@ class Simulator:
             raise Refusal("berichtInhoud/inhoud is geen geldige base64.") from None
 
         flow = _FLOW.search(markers)
-        statuses = lifecycle(flow.group(1) if flow else None, self._content_problems(content))
+        problems = self._content_problems(content)
+        if problems == [] and flow is None:
+            problems = self._melding_problems(content, nummer)
+        statuses = lifecycle(flow.group(1) if flow else None, problems)
         received = datetime.now(UTC)
         kenmerk = str(uuid.uuid4())
         self.store.add_process(
@@ -445,6 +448,26 @@ class Simulator:
         except Exception:
             log.exception("the message check failed")
             return None
+
+    def _melding_problems(self, content: bytes, nummer: str) -> list[str]:
+        """What UWV holds decides (RULES 4.6): a withdrawal must name a ReferentieMelding it holds
+        from this loonheffingennummer; a new version of a notification is refused while an
+        earlier one is held and not withdrawn. Both as a validation failure (311)."""
+        from uwvcli.messages.build import message_reference, withdrawn_reference
+
+        try:
+            withdrawn = withdrawn_reference(content)
+            reference = withdrawn or message_reference(content)
+        except etree.XMLSyntaxError:
+            return []  # not well-formed: the content check has said so already
+        if reference is None:
+            return []
+        problem = self.store.receive_melding(nummer, reference, withdrawal=withdrawn is not None)
+        return [problem] if problem else []
+
+    def meldingen(self) -> list[tuple[str, str]]:
+        """What the receiving side accepted, in order: ("send" or "withdraw", ReferentieMelding)."""
+        return self.store.meldingen()
 
     def _schedule(
         self, statuses: list[SimulatedStatus], received: datetime
@@ -699,6 +722,9 @@ class _Store:
                     foutbeschrijving TEXT, details TEXT, fetched INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY (kenmerk, seq));
                 CREATE TABLE IF NOT EXISTS attempt (id INTEGER PRIMARY KEY, aanleverkenmerk TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS melding (
+                    seq INTEGER PRIMARY KEY, nummer TEXT NOT NULL, reference TEXT NOT NULL,
+                    base TEXT NOT NULL, action TEXT NOT NULL, withdrawn INTEGER NOT NULL DEFAULT 0);
                 """
             )
 
@@ -758,6 +784,46 @@ class _Store:
                     for seq, (s, at, visible) in enumerate(schedule)
                 ],
             )  # fmt: skip
+
+    def receive_melding(self, nummer: str, reference: str, *, withdrawal: bool) -> str | None:
+        """Check a valid message against what is held, and hold it; the problem, or None."""
+        from uwvcli.messages.build import reference_base
+
+        with self._transaction() as db:
+            if withdrawal:
+                held = db.execute(
+                    "SELECT seq FROM melding WHERE nummer = ? AND reference = ? AND action = 'send' "
+                    "AND withdrawn = 0",
+                    (nummer, reference),
+                ).fetchone()
+                if held is None:
+                    return (
+                        "IndVerzoekTotIntrekken/MeldingIntrekking: de ReferentieMelding is niet eerder "
+                        "ontvangen van dit loonheffingennummer, of al ingetrokken."
+                    )
+                db.execute("UPDATE melding SET withdrawn = 1 WHERE seq = ?", (held["seq"],))
+            else:
+                base = reference_base(reference)
+                held = db.execute(
+                    "SELECT 1 FROM melding WHERE nummer = ? AND base = ? AND action = 'send' "
+                    "AND withdrawn = 0",
+                    (nummer, base),
+                ).fetchone()
+                if held:
+                    return (
+                        "ReferentieMelding: een eerdere versie van deze melding is ontvangen en niet "
+                        "ingetrokken; trek die eerst in."
+                    )
+            db.execute(
+                "INSERT INTO melding (nummer, reference, base, action) VALUES (?, ?, ?, ?)",
+                (nummer, reference, reference_base(reference), "withdraw" if withdrawal else "send"),
+            )
+        return None
+
+    def meldingen(self) -> list[tuple[str, str]]:
+        with self._lock:
+            rows = self._db.execute("SELECT action, reference FROM melding ORDER BY seq").fetchall()
+        return [(row[0], row[1]) for row in rows]
 
     def process(self, kenmerk: str) -> sqlite3.Row | None:
         with self._lock:
