@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from tests.message_samples import BSN, CASES, CREATED, SENDER, build, dossier, employer, notification
 from uwvcli.app.credentials import load_credentials
+from uwvcli.domain import ordering
 from uwvcli.domain.corrections import Facts, StoredFacts, canonical, digest_person, stored
 from uwvcli.domain.models import Kind
 from uwvcli.messages.build import build_message, message_facts
@@ -96,3 +97,83 @@ def test_facts_compare_by_value_never_by_order(case: dict, person: dict, rng) ->
     assert digest_person(person, KEY) != digest_person(
         person, b"x" * 32
     )  # keyed: another journal, other digests
+
+
+# ---------------------------------------------------------------- the decision (RULES 4.6)
+
+from uwvcli.domain.corrections import (  # noqa: E402
+    BRAKE_COUNT,
+    Cause,
+    Submitted,
+    braked,
+    decide,
+)
+from uwvcli.domain.keys import NotificationKey, Variant  # noqa: E402
+
+STEPS = [
+    (Kind.ZW_ZIEKMELDING, None),
+    (Kind.WERKHERVATTING, Variant.PARTIAL),
+    (Kind.WERKHERVATTING, Variant.FULL),
+    (Kind.MLA, None),
+    (Kind.HERSTEL_MLA, None),
+    (Kind.WAZO, None),
+]
+A, B = StoredFacts('{"x":"1"}', "p"), StoredFacts('{"x":"2"}', "p")
+keys = st.builds(
+    lambda dossier, step: NotificationKey("WG001", dossier, *step),
+    st.sampled_from(["D1", "D2", "D3"]),
+    st.sampled_from(STEPS),
+)
+
+
+@st.composite
+def situations(draw):  # type: ignore[no-untyped-def]
+    sent = draw(st.sets(keys, max_size=12))
+    facts = {key: draw(st.sampled_from([A, B, None])) for key in sent}
+    produced = {key: draw(st.sampled_from([A, B, None])) for key in sent if draw(st.booleans())}
+    present = {("WG001", d) for d in draw(st.sets(st.sampled_from(["D1", "D2", "D3"])))}
+    configured = {key for key in sent if draw(st.booleans()) and key not in produced}
+    return [Submitted(k, facts[k]) for k in sent], produced, present, configured
+
+
+@settings(max_examples=300, deadline=None)
+@given(situations())
+def test_the_decision_follows_rules_4_6(situation) -> None:  # type: ignore[no-untyped-def]
+    submitted, produced, present, configured = situation
+    decision = decide(submitted, produced, present, configured)
+    facts = {s.key: s.facts for s in submitted}
+    for s in submitted:
+        here = (s.key.employer_id, s.key.dossier_id) in present
+        cause = decision.withdraw.get(s.key)
+        assert (s.key in decision.gone) == (not here)
+        if not here:
+            assert cause is None  # gone: reported, never withdrawn by itself
+        elif cause is Cause.CORRECTED:
+            assert (
+                produced[s.key] is not None and produced[s.key] != facts[s.key] and facts[s.key] is not None
+            )
+        elif cause is Cause.WITHDRAWN:
+            assert s.key not in produced and s.key not in configured
+        elif cause is None:  # same facts, unknown facts, or configuration: nothing
+            assert s.key in configured or (
+                s.key in produced and (produced[s.key] in (None, facts[s.key]) or facts[s.key] is None)
+            )
+    for key in decision.withdraw:  # a withdrawn predecessor takes its submitted dependants along
+        for later in ordering.successors(key):
+            if later in facts:
+                assert later in decision.withdraw
+
+
+def test_a_changed_first_sick_day_of_a_ziekmelding_withdraws_its_werkhervatting_too() -> None:
+    zm = NotificationKey("WG001", "D1", Kind.ZW_ZIEKMELDING)
+    full = NotificationKey("WG001", "D1", Kind.WERKHERVATTING, Variant.FULL)
+    decision = decide([Submitted(zm, A), Submitted(full, A)], {zm: B, full: A}, {("WG001", "D1")}, set())
+    assert decision.withdraw == {zm: Cause.CORRECTED, full: Cause.DEPENDANT}
+
+
+@given(st.integers(0, 400), st.integers(0, 400))
+def test_the_brake_holds_more_than_five_or_ten_percent_whichever_is_more(count: int, submitted: int) -> None:
+    held = braked({"WG001": count}, {"WG001": submitted}) == {"WG001"}
+    assert held == (count > max(BRAKE_COUNT, submitted / 10))
+    if count <= BRAKE_COUNT:
+        assert not held

@@ -67,6 +67,14 @@ def predecessors(key: NotificationKey | WithdrawalKey) -> list[NotificationKey |
     ]
 
 
+def successors(key: NotificationKey) -> list[NotificationKey]:
+    """The keys that wait for `key`, nearest first (a ziekmelding: the partial, then the full
+    werkhervatting); they always belong to its dossier."""
+    return [
+        key._replace(kind=kind, variant=variant) for kind, variant in _AFTER.get((key.kind, key.variant), ())
+    ]
+
+
 def waits_for(
     key: NotificationKey | WithdrawalKey, held_back: Container[NotificationKey | WithdrawalKey]
 ) -> NotificationKey | WithdrawalKey | None:
