@@ -247,18 +247,25 @@ def submit(setup: Setup, key: str, *, fault: tuple[str, str] | None = None) -> N
             journal.record_accepted(attempt, f"KM-{key}", datetime.now(UTC))
 
 
-def test_a_sent_notification_is_never_rewritten_and_a_later_change_is_reported(setup: Setup) -> None:
+def test_a_sent_notification_is_never_rewritten_and_a_correction_is_withdrawn_first(setup: Setup) -> None:
     setup.run()
     submit(setup, "WG001/P-1/wazo")
     sent = setup.files()["WG001-P-1-WAZO.xml"]
     assert setup.run().exit_code == 1
     setup.rewrite_rows([Z1, {**P1, "expected_delivery_date": "2027-01-29"}, Z3])
     result = setup.run()
-    assert result.exit_code == 1
     assert setup.files()["WG001-P-1-WAZO.xml"] == sent
-    assert set(setup.files()) == DUE_FILES
-    assert "WG001/P-1/wazo: changed after sending — withdraw and resend" in result.stderr
-    assert setup.entry("WG001/P-1/wazo").state == JournalState.SUBMITTED
+    assert set(setup.files()) == {*DUE_FILES, "WG001-P-1-WAZO-I1.xml"}
+    assert "changed after sending" not in result.stderr
+    withdrawal = setup.entry("WG001/P-1/wazo/intrekking/1")
+    assert withdrawal.state == JournalState.WRITTEN and str(withdrawal.cause) == "corrected"
+    assert setup.entry("WG001/P-1/wazo").state == JournalState.SUBMITTED  # the replacement waits
+    root = etree.fromstring(setup.files()["WG001-P-1-WAZO-I1.xml"])
+    assert root.findtext(f"{UWV}MeldingWazo/{UWV}IndVerzoekTotIntrekken") == "1"
+    assert root.findtext(f"{UWV}MeldingWazo/{UWV}DatVermoedelijkeBevalling") == "20270130"  # as sent
+    again = setup.run()  # nothing new: one withdrawal, written once
+    assert set(setup.files()) == {*DUE_FILES, "WG001-P-1-WAZO-I1.xml"}
+    assert "withdrawal" not in again.stdout
 
 
 def test_a_sender_detail_change_is_not_a_change_after_sending(setup: Setup) -> None:
@@ -296,7 +303,8 @@ def test_a_message_sent_by_a_version_without_facts_is_compared_by_the_facts_in_i
     assert "changed after sending" not in setup.run().stderr
     assert setup.entry("WG001/P-1/wazo").facts is not None  # read back from the sent file, kept
     setup.rewrite_rows([Z1, {**P1, "expected_delivery_date": "2027-01-29"}, Z3])
-    assert "WG001/P-1/wazo: changed after sending" in setup.run().stderr
+    setup.run()
+    assert str(setup.entry("WG001/P-1/wazo/intrekking/1").cause) == "corrected"
 
 
 def test_a_rejected_message_stays_flagged_until_its_content_changes_then_gets_revision_2(

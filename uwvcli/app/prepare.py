@@ -24,6 +24,7 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,9 +35,10 @@ from pathlib import Path
 
 from uwvcli.app import planning
 from uwvcli.app.credentials import load_credentials
+from uwvcli.app.withdraw import CannotWithdraw, withdrawal_notification, write_withdrawal
 from uwvcli.digipoort.addresses import berichtsoort_for
 from uwvcli.domain import corrections, ordering, problems
-from uwvcli.domain.keys import NotificationKey, aanleverkenmerk
+from uwvcli.domain.keys import NotificationKey, aanleverkenmerk, withdrawal_of
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Config,
@@ -52,7 +54,7 @@ from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
 from uwvcli.recap.mails import UPCOMING_DAYS
-from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState
+from uwvcli.state.journal import NEVER_AGAIN, SENT, UNSUCCESSFUL, Entry, Journal, JournalState
 from uwvcli.state.outbox import Outbox, Staged, sha256_hex
 
 #: Any moment will do for a fingerprint build (content_digest sets its own); a fixed one, to be plain.
@@ -93,7 +95,11 @@ class PrepareReport:
     unchanged: list[Prepared] = field(default_factory=list)  # its file is already there, same content
     blocked: list[Notification] = field(default_factory=list)  # with problems; nothing written
     still_unsuccessful: list[Entry] = field(default_factory=list)  # rejected/failed, content unchanged
-    changed_after_sending: list[Notification] = field(default_factory=list)
+    changed_after_sending: list[Notification] = field(default_factory=list)  # facts unknown: by hand
+    withdrawals: list[Withdrawal] = field(default_factory=list)  # written this run (RULES 4.6)
+    braked: dict[str, int] = field(default_factory=dict)  # employer -> withdrawals held by the brake
+    gone: list[Entry] = field(default_factory=list)  # submitted, and the dossier left the exports
+    cannot_withdraw: list[tuple[Entry, str]] = field(default_factory=list)  # the sent file is unusable
     cancelled: list[Entry] = field(default_factory=list)  # no longer due before sending; file removed
     input_errors: list[InputError] = field(default_factory=list)
     temporaries_removed: int = 0
@@ -111,6 +117,15 @@ class PrepareReport:
         return sending_order_prepared([*self.written, *self.unchanged])
 
 
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A withdrawal written this run: of what, and why (`corrections.Cause`)."""
+
+    notification: Notification  # its key is the WithdrawalKey
+    cause: corrections.Cause
+    file: Path
+
+
 def sending_order_prepared(items: list[Prepared]) -> list[Prepared]:
     by_key = {p.notification.key: p for p in items}
     return [by_key[n.key] for n in ordering.sending_order(p.notification for p in items)]
@@ -124,13 +139,17 @@ def prepare(
     credentials: signing.Credentials,
     progress: Progress | None = None,
     workers: int | None = None,
+    allow_withdrawals: bool = False,
 ) -> PrepareReport:
     """Bring the outbox and the journal in line with what is due on `run_date` (see the module
     docstring). Call under the run lock.
 
     `workers`: processes that build, check and sign in parallel (0 or 1: in this process; None:
     one per CPU when there are at least PARALLEL_THRESHOLD messages to build). Files and journal
-    are only ever written by this process, in sending order."""
+    are only ever written by this process, in sending order.
+
+    `allow_withdrawals`: the person running confirms the withdrawals the safety brake would hold
+    (RULES 4.6, `run --allow-withdrawals`)."""
     outbox = Outbox(config.paths.outbox)
     if journal.created and journal.is_empty() and outbox.messages():
         raise StateLostError(
@@ -150,7 +169,11 @@ def prepare(
     report.input_errors.extend(plan.input_errors)
     work = _Preparation(config, plan, journal, outbox, report)
 
-    ordered = [n for n in ordering.sending_order(plan.notifications) if not work.already_gone(n)]
+    ordered = [
+        work.replacement_dates(n)
+        for n in ordering.sending_order(plan.notifications)
+        if not work.already_gone(n)
+    ]
     jobs = {n.key: job for n in ordered if (job := work.job_for(n)) is not None}
     total = len(ordered) + len(plan.already_sent)
     done = 0
@@ -168,13 +191,25 @@ def prepare(
     with journal.transaction():
         work.cancel_the_rest({n.key for n in ordered}, run_date)
         outbox.sync()
-    for n in plan.already_sent:
-        work.compare_sent(n)
-        done += 1
-        if progress:
-            progress(done, total)
+    work.correct(run_date, credentials, allow=allow_withdrawals)
+    done += len(plan.already_sent)
+    if progress:
+        progress(done, total)
     work.set_aside_orphans()
     return report
+
+
+class _Present:
+    """(employer_id, dossier_id) pairs the exports hold, asked one at a time (no full scan)."""
+
+    def __init__(self, dossiers: Mapping[str, Dossier]):
+        self._dossiers = dossiers
+
+    def __contains__(self, pair: object) -> bool:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            return False
+        employer_id, dossier_id = pair
+        return dossier_id in self._dossiers and self._dossiers[dossier_id].employer_id == employer_id
 
 
 # ---------------------------------------------------------------- rendering: pure, anywhere
@@ -224,6 +259,7 @@ def _render(job: _Job, credentials: signing.Credentials, outbox: Outbox) -> _Ren
         job.sender,
         aanleverkenmerk=aanleverkenmerk(n.key, job.revision),
         created=job.created,
+        revision=job.revision,
     )
     content = messages.content_digest(xml)
     if content == job.known and not job.rebuild:
@@ -319,7 +355,13 @@ class _Preparation:
         self.report = report
         self.created = datetime.now(UTC)
         self.entries = {e.key: e for e in journal.entries()}
-        self.held_back: set[NotificationKey] = set()  # not going out this run: successors must wait
+        # Not going out this run, so successors must wait: to start with, what UWV holds and is
+        # being withdrawn (its replacement, and theirs, only once the withdrawal is accepted).
+        self.held_back: set[NotificationKey] = {
+            e.key
+            for e in self.entries.values()
+            if e.state in NEVER_AGAIN and not e.is_withdrawal and self.open_withdrawal(e) is not None
+        }
         self.pending: list[tuple[Notification, Entry | None, _Job, _Rendered]] = []
         self.facts_key = journal.facts_key()
 
@@ -444,30 +486,156 @@ class _Preparation:
         # the others (and `cancel` checks each again): no second read of the whole journal.
         unsent = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
         for entry in self.entries.values():
-            if entry.key in planned or entry.state not in unsent:
-                continue
+            if entry.key in planned or entry.state not in unsent or entry.is_withdrawal:
+                continue  # a withdrawal is the correction pass's (`correct`)
             previous = self.journal.cancel(entry.key, reason)
             if previous is not None and previous.state != JournalState.BLOCKED:
                 self.report.cancelled.append(previous)
             self.drop_unsent_file(previous)
 
-    def compare_sent(self, n: Notification) -> None:
-        """A submitted message whose facts (RULES 4.6) would now be different: a correction. A
-        new uwvcli version, a name, IBAN or contact change is none (`domain.corrections`)."""
+    def open_withdrawal(self, entry: Entry) -> Entry | None:
+        """The withdrawal of `entry`'s current revision, when one exists (and is not cancelled)."""
+        found = self.entries.get(withdrawal_of(entry.key, entry.revision))
+        return found if found is not None and found.state != JournalState.CANCELLED else None
+
+    def replacement_dates(self, n: Notification) -> Notification:
+        """A notification sent again after its withdrawal is due when the correction was first
+        seen, with the withdrawal's deadline (RULES 4.6), whatever its own dates were."""
         entry = self.entries.get(n.key)
-        if entry is None or entry.state not in NEVER_AGAIN:
+        if entry is None or entry.state != JournalState.WITHDRAWN or n.state == State.BLOCKED:
+            return n
+        withdrawal = self.entries.get(withdrawal_of(n.key, entry.revision))
+        if withdrawal is None:
+            return n
+        late = withdrawal.deadline is not None and self.report.run_date > withdrawal.deadline
+        return replace(
+            n,
+            due_date=withdrawal.due_date,
+            deadline=withdrawal.deadline,
+            state=State.LATE if late else State.DUE,
+        )
+
+    def correct(self, run_date: date, credentials: signing.Credentials, *, allow: bool) -> None:
+        """RULES 4.6 for what UWV has: corrected and withdrawn notifications get a withdrawal
+        (dependants first, the brake per employer), a gone dossier is reported once, and an
+        unsent withdrawal the exports no longer call for is cancelled."""
+        sent = [e for e in self.journal.entries(state=SENT) if not e.is_withdrawal]
+        facts = {e.key: e.facts or self.facts_from_file(e) for e in sent}
+        produced: dict[NotificationKey, corrections.StoredFacts | None] = {}
+        for n in self.plan.already_sent:
+            if n.state == State.BLOCKED or n.dossier_id not in self.plan.dossiers:
+                produced[n.key] = None
+                continue
+            dossier, employer = self.plan.dossiers[n.dossier_id], self.config.employers[n.employer_id]
+            produced[n.key] = corrections.stored(self.current_facts(n, dossier, employer), self.facts_key)
+            if n.key in facts and facts[n.key] is None:
+                self.compare_by_fingerprint(n, dossier, employer)
+        for n in self.plan.handover:
+            produced.setdefault(n.key, None)
+        open_ = {e.key: w for e in sent if (w := self.open_withdrawal(e)) is not None}
+        self.cancel_unneeded(open_, produced, facts)
+        decision = corrections.decide(
+            [corrections.Submitted(e.key, facts[e.key]) for e in sent if e.key not in open_],
+            produced,
+            _Present(self.plan.dossiers),
+            {e.key for e in sent if e.key not in produced and self.by_configuration(e, facts[e.key])},
+        )
+        self.report_gone(decision.gone, run_date)
+        automatic = Counter(key.employer_id for key in decision.withdraw)
+        braked = set() if allow else corrections.braked(automatic, Counter(e.employer_id for e in sent))
+        self.report.braked.update({employer: automatic[employer] for employer in sorted(braked)})
+        by_key = {e.key: e for e in sent}
+        pending = [
+            withdrawal_notification(by_key[key], run_date, run_date)
+            for key in decision.withdraw
+            if key.employer_id not in braked
+        ]
+        for n in ordering.sending_order(pending):
+            entry = by_key[n.key.withdraws]  # type: ignore[union-attr]
+            cause = decision.withdraw[entry.key]
+            try:
+                written = write_withdrawal(
+                    self.config,
+                    self.journal,
+                    self.outbox,
+                    credentials,
+                    entry,
+                    cause=cause,
+                    run_date=run_date,
+                    created=self.created,
+                )
+            except CannotWithdraw as error:
+                self.report.cannot_withdraw.append((entry, str(error)))
+                continue
+            recorded = self.journal.entry(written.key)
+            assert recorded is not None and recorded.file is not None and recorded.aanleverkenmerk is not None
+            self.report.withdrawals.append(Withdrawal(written, cause, recorded.file))
+            self.report.written.append(
+                Prepared(
+                    written,
+                    recorded.aanleverkenmerk,
+                    recorded.revision,
+                    recorded.file,
+                    f"withdrawal ({cause})",
+                )
+            )
+
+    def cancel_unneeded(
+        self,
+        open_: Mapping[NotificationKey, Entry],
+        produced: Mapping[NotificationKey, corrections.StoredFacts | None],
+        facts: Mapping[NotificationKey, corrections.StoredFacts | None],
+    ) -> None:
+        """An automatic withdrawal not yet submitted whose notification the exports give the
+        sent facts again (the correction was undone) is cancelled: nothing to withdraw."""
+        for key, withdrawal in open_.items():
+            if withdrawal.state not in (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED):
+                continue
+            if withdrawal.cause in (None, corrections.Cause.REQUESTED):
+                continue
+            now, then = produced.get(key), facts.get(key)
+            if now is not None and then is not None and not now.differs_from(then):
+                previous = self.journal.cancel(
+                    withdrawal.key, Problem.of(Code.CANCELLED, day=self.report.run_date.isoformat())
+                )
+                self.drop_unsent_file(previous)
+                if previous is not None:
+                    self.report.cancelled.append(previous)
+
+    def by_configuration(self, entry: Entry, facts: corrections.StoredFacts | None) -> bool:
+        """Whether the rules no longer produce `entry` because of the configuration, which never
+        withdraws (RULES 4.6): its employer gone, inactive or its kind disabled, or a start_date
+        after a first sick day that did not move."""
+        employer = self.config.employers.get(entry.employer_id)
+        if employer is None or not employer.active or not employer.enabled(entry.kind):
+            return True
+        if employer.start_date is None or facts is None or entry.dossier_id not in self.plan.dossiers:
+            return False
+        first = self.plan.dossiers[entry.dossier_id].first_sick_day
+        return (
+            first is not None
+            and first < employer.start_date
+            and corrections.first_ao_day(facts) == first.strftime("%Y%m%d")
+        )
+
+    def report_gone(self, gone: Iterable[NotificationKey], run_date: date) -> None:
+        """Once, when it was submitted in the last GONE_REPORT_DAYS days (RULES 4.6)."""
+        for key in gone:
+            entry = self.entries.get(key)
+            if entry is None or entry.gone_reported is not None or entry.submitted is None:
+                continue
+            if (run_date - entry.submitted.date()).days > corrections.GONE_REPORT_DAYS:
+                continue
+            self.journal.record_gone(key, run_date)
+            self.report.gone.append(entry)
+
+    def compare_by_fingerprint(self, n: Notification, dossier: Dossier, employer: Employer) -> None:
+        """A message sent by a version that kept no facts, whose file is gone: the old content
+        comparison, and a person withdraws at UWV by hand."""
+        entry = self.entries.get(n.key)
+        if entry is None or entry.content_sha256 is None:
             return
-        if n.state == State.BLOCKED or n.dossier_id not in self.plan.dossiers:
-            return
-        dossier, employer = self.plan.dossiers[n.dossier_id], self.config.employers[n.employer_id]
-        sent = entry.facts or self.facts_from_file(entry)
-        if sent is None:  # no facts and no intact file to read them from: the old comparison
-            if entry.content_sha256 is not None and entry.content_sha256 != fingerprint(
-                n, dossier, employer, self.config.sender
-            ):
-                self.report.changed_after_sending.append(n)
-            return
-        if corrections.stored(self.current_facts(n, dossier, employer), self.facts_key).differs_from(sent):
+        if entry.content_sha256 != fingerprint(n, dossier, employer, self.config.sender):
             self.report.changed_after_sending.append(n)
 
     def current_facts(self, n: Notification, dossier: Dossier, employer: Employer) -> corrections.Facts:

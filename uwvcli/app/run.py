@@ -58,11 +58,18 @@ class RunOutcome:
 
 def exit_code(report: PrepareReport, follow_up: FollowUp | None = None) -> int:
     """CONTRACT §1 for a run: 1 when a person must act — blocked, rejected unchanged, changed after
-    sending, unreadable rows; then, for a run that stops after preparing, late messages still unsent;
+    sending, unreadable rows, a dossier gone after sending, withdrawals held by the brake or that
+    cannot be built; then, for a run that stops after preparing, late messages still unsent;
     for a full run, a message rejected, failed, refused, parked, in doubt or not sent, or a recap
     that could not be mailed — else 0."""
     attention = (
-        report.blocked or report.still_unsuccessful or report.changed_after_sending or report.input_errors
+        report.blocked
+        or report.still_unsuccessful
+        or report.changed_after_sending
+        or report.input_errors
+        or report.gone  # RULES 4.6: reported once, on that run
+        or report.braked
+        or report.cannot_withdraw
     )
     if follow_up is None:
         return EXIT_ATTENTION if attention or report.late else EXIT_OK
@@ -74,14 +81,30 @@ def exit_code(report: PrepareReport, follow_up: FollowUp | None = None) -> int:
     return EXIT_OK
 
 
-def run(config: Config, day: date, *, no_send: bool, sending: Sending, events: RunEvents) -> RunOutcome:
+def run(
+    config: Config,
+    day: date,
+    *,
+    no_send: bool,
+    sending: Sending,
+    events: RunEvents,
+    allow_withdrawals: bool = False,
+) -> RunOutcome:
     """One run under the run lock, recorded in the journal's runs table with its exit code (also
-    when it fails or is interrupted)."""
+    when it fails or is interrupted). `allow_withdrawals` confirms what the safety brake holds."""
     with run_lock(config.paths.state), Journal.open(config.paths.state) as journal:
         run_id = journal.start_run(day)
         code: int | None = None
         try:
-            outcome = _run(config, day, journal, no_send=no_send, sending=sending, events=events)
+            outcome = _run(
+                config,
+                day,
+                journal,
+                no_send=no_send,
+                sending=sending,
+                events=events,
+                allow_withdrawals=allow_withdrawals,
+            )
             code = outcome.exit_code
             return outcome
         except UwvcliError as error:
@@ -96,7 +119,14 @@ def run(config: Config, day: date, *, no_send: bool, sending: Sending, events: R
 
 
 def _run(
-    config: Config, day: date, journal: Journal, *, no_send: bool, sending: Sending, events: RunEvents
+    config: Config,
+    day: date,
+    journal: Journal,
+    *,
+    no_send: bool,
+    sending: Sending,
+    events: RunEvents,
+    allow_withdrawals: bool = False,
 ) -> RunOutcome:
     credentials = load_credentials(
         config.sender, environment=config.digipoort.environment, state_dir=config.paths.state.parent
@@ -112,6 +142,7 @@ def _run(
             credentials=credentials,
             progress=progress,
             workers=workers_from_environment(),
+            allow_withdrawals=allow_withdrawals,
         )
     if no_send:
         return RunOutcome(report)

@@ -23,8 +23,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from uwvcli.domain.corrections import StoredFacts
-from uwvcli.domain.keys import NotificationKey, Variant, parse_key
+from uwvcli.domain.corrections import Cause, StoredFacts
+from uwvcli.domain.keys import NotificationKey, Variant, WithdrawalKey, parse_key
 from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.domain.ordering import sending_order
 from uwvcli.domain.problems import Problem
@@ -46,6 +46,7 @@ class JournalState(StrEnum):
     FAILED = "failed"  # other final failures
     REFUSED = "refused"  # the outbox file failed verification; not sent
     CANCELLED = "cancelled"  # vervallen: no longer due before it was ever submitted; not sent
+    WITHDRAWN = "withdrawn"  # ingetrokken: its withdrawal was accepted by UWV (500); may be re-sent
 
 
 IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalState.PARKED})
@@ -53,7 +54,7 @@ IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalSt
 #: crash's leftover, which the next send first turns in doubt and asks Digipoort about itself.
 RESOLVABLE = frozenset({JournalState.IN_DOUBT, JournalState.PARKED})
 SENT = frozenset({JournalState.SUBMITTED, JournalState.DELIVERED, JournalState.ACCEPTED})
-#: Once a key is in one of these states it is never built or sent again.
+#: Once a key is in one of these states it is never built or sent again (unless withdrawn).
 NEVER_AGAIN = IN_FLIGHT | SENT
 #: Digipoort said no: rebuilt with a new revision only when the content changed.
 UNSUCCESSFUL = frozenset({JournalState.REJECTED, JournalState.FAILED})
@@ -107,6 +108,13 @@ class Entry:
     created: datetime
     updated: datetime
     facts: StoredFacts | None = None  # of the current revision's file (None: not known yet)
+    cause: Cause | None = None  # a withdrawal: why (RULES 4.6)
+    cause_reason: str | None = None  # a withdrawal a person asked for: their reason
+    gone_reported: date | None = None  # its dossier left the exports; reported on this day
+
+    @property
+    def is_withdrawal(self) -> bool:
+        return isinstance(self.key, WithdrawalKey)
 
     @property
     def variant(self) -> Variant | None:
@@ -217,6 +225,9 @@ MIGRATIONS: tuple[str, ...] = (
     # Each written revision keeps its facts (RULES 4.6; `domain.corrections`): `facts` without
     # personal data, `person_digest` an HMAC of the BSN and birth date under this journal's own
     # random `facts_key`. Rows of schema 1 get theirs from their outbox file (`record_facts`).
+    # A withdrawal is a row of its own (key `<key>/intrekking/<n>`), `cause` saying why (JSON:
+    # `domain.corrections.Cause` and a person's reason); the state `withdrawn` is a notification
+    # whose withdrawal UWV accepted; `gone_reported` the day a gone dossier was reported.
     """
     CREATE TABLE notifications_v2 (
         id INTEGER PRIMARY KEY,
@@ -228,7 +239,8 @@ MIGRATIONS: tuple[str, ...] = (
         due_date TEXT NOT NULL,
         deadline TEXT,
         state TEXT NOT NULL CHECK (state IN ('blocked', 'written', 'submitting', 'in_doubt', 'parked',
-            'submitted', 'delivered', 'accepted', 'rejected', 'failed', 'refused', 'cancelled')),
+            'submitted', 'delivered', 'accepted', 'rejected', 'failed', 'refused', 'cancelled',
+            'withdrawn')),
         problems TEXT NOT NULL DEFAULT '[]',
         file TEXT,
         sha256 TEXT,
@@ -243,12 +255,14 @@ MIGRATIONS: tuple[str, ...] = (
         created TEXT NOT NULL,
         updated TEXT NOT NULL,
         facts TEXT,
-        person_digest TEXT
+        person_digest TEXT,
+        cause TEXT,
+        gone_reported TEXT
     );
     INSERT INTO notifications_v2 SELECT id, key, kind, employer_id, employee_id, dossier_id, due_date,
         deadline, state, problems, file, sha256, content_sha256, aanleverkenmerk, revision,
-        loonheffingennummer, berichtsoort, kenmerk, reason, submitted, created, updated, NULL, NULL
-        FROM notifications;
+        loonheffingennummer, berichtsoort, kenmerk, reason, submitted, created, updated, NULL, NULL,
+        NULL, NULL FROM notifications;
     DROP TABLE notifications;
     ALTER TABLE notifications_v2 RENAME TO notifications;
     CREATE INDEX notifications_state ON notifications (state);
@@ -264,7 +278,7 @@ MIGRATIONS: tuple[str, ...] = (
 _NOTIFICATION_COLUMNS = (
     "key, kind, employer_id, employee_id, dossier_id, due_date, deadline, state, problems, file, sha256, "
     "content_sha256, aanleverkenmerk, revision, loonheffingennummer, berichtsoort, kenmerk, reason, "
-    "submitted, created, updated, facts, person_digest"
+    "submitted, created, updated, facts, person_digest, cause, gone_reported"
 )
 _ATTEMPT_COLUMNS = (
     "id, key, aanleverkenmerk, file, sha256, started, finished, outcome, kenmerk, foutcode, "
@@ -318,7 +332,20 @@ def _entry(row: sqlite3.Row) -> Entry:
         created=datetime.fromisoformat(row["created"]),
         updated=datetime.fromisoformat(row["updated"]),
         facts=StoredFacts(row["facts"], row["person_digest"]) if row["facts"] is not None else None,
+        **_cause(row["cause"]),
+        gone_reported=_day(row["gone_reported"]),
     )
+
+
+def _cause(text: str | None) -> dict[str, object]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    try:
+        cause = Cause(value.get("cause"))
+    except ValueError:  # written by a newer uwvcli: a withdrawal all the same
+        cause = Cause.REQUESTED
+    return {"cause": cause, "cause_reason": value.get("reason")}
 
 
 def _attempt(row: sqlite3.Row) -> Attempt:
@@ -679,6 +706,8 @@ class Journal:
         berichtsoort: str | None,
         content_sha256: str,
         facts: StoredFacts | None = None,
+        cause: Cause | None = None,
+        cause_reason: str | None = None,
     ) -> None:
         """A signed file for `n` is in the outbox and waits to be submitted; `facts` are its
         facts (`domain.corrections`), kept with it once it is submitted."""
@@ -702,6 +731,7 @@ class Journal:
                     "content_sha256": content_sha256,
                     "facts": facts.case if facts else None,
                     "person_digest": facts.person_digest if facts else None,
+                    "cause": json.dumps({"cause": str(cause), "reason": cause_reason}) if cause else None,
                     "aanleverkenmerk": aanleverkenmerk,
                     "revision": revision,
                     "loonheffingennummer": loonheffingennummer,
@@ -737,6 +767,14 @@ class Journal:
         """This journal's own key for the personal facts' digests (made by schema 2)."""
         row = self._db.execute("SELECT value FROM meta WHERE name = 'facts_key'").fetchone()
         return bytes(row[0])
+
+    def record_gone(self, key: NotificationKey, day: date) -> None:
+        """Its dossier left the exports and this was reported on `day` (once: RULES 4.6)."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE notifications SET gone_reported = ? WHERE key = ? AND gone_reported IS NULL",
+                (day.isoformat(), str(key)),
+            )
 
     def record_facts(self, key: NotificationKey, facts: StoredFacts) -> None:
         """Keep the facts of `key`'s current file, read back from it (a row of an older
@@ -949,7 +987,14 @@ class Journal:
                     f"{key} is {current.state} without a kenmerk: Digipoort has no process to judge"
                 )
             if current.state != target:
-                self._set_state(key, target, now=_now())
+                now = _now()
+                self._set_state(key, target, now=now)
+                if target == JournalState.ACCEPTED and isinstance(key, WithdrawalKey):
+                    self._db.execute(  # UWV no longer holds that revision: it may be sent again
+                        "UPDATE notifications SET state = ?, updated = ? WHERE key = ? AND revision = ? "
+                        f"AND state IN ({', '.join('?' * len(SENT))})",
+                        (JournalState.WITHDRAWN, now, str(key.withdraws), key.revision, *SENT),
+                    )
 
     # ------------------------------------------------------------------ runs
 
