@@ -1,0 +1,145 @@
+"""Corrections and withdrawals end to end (RULES 4.6): `uwvcli run` in a subprocess, the
+in-process Digipoort simulator over mutual TLS, which holds what it accepted the way UWV does
+(a withdrawal must name what it holds; a second version waits for the first to be withdrawn)."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import write_setup
+from tests.run_support import (
+    journal_status,
+    make_test_pki,
+    run_day,
+    simulator_meldingen,
+    uwvcli,
+)
+from uwvcli.simulator.pki import simulator_pki_folder
+
+DAY_1, DAY_2 = "2026-12-01", "2026-12-02"
+V1 = {  # vangnet (no-risk policy), recovered: ziekmelding and full werkhervatting
+    "employee_id": "1001",
+    "dossier_id": "V-1",
+    "dossier_type": "ziekte",
+    "vangnet_status": "no_risk",
+    "first_sick_day": "2026-11-16",
+    "recovery_date": "2026-11-25",
+}
+V2 = {"employee_id": "1002", "dossier_id": "V-2", "dossier_type": "ziekte", "vangnet_status": "sfb",
+      "first_sick_day": "2026-11-23"}  # fmt: skip
+V3 = {"employee_id": "1003", "dossier_id": "V-3", "dossier_type": "ziekte", "vangnet_status": "sfb",
+      "first_sick_day": "2026-11-24"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_test_pki(tmp_path_factory)
+
+
+def setup(folder: Path, pki: Path, rows: list[dict]) -> Path:
+    config = write_setup(folder, rows)
+    (folder / "var").mkdir(mode=0o700)
+    shutil.copytree(pki, simulator_pki_folder(folder / "var"))
+    return config
+
+
+def rewrite(config: Path, rows: list[dict]) -> None:
+    """The export as HR corrected it (the same fields and person data as `write_setup` writes)."""
+    from tests.helpers import EXPORT_FIELDS, PERSON
+
+    with (config.parent / "dossiers.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"employer_id": "WG001", "org_unit_id": "OE2", **PERSON, **row})
+
+
+def held(config: Path) -> list[tuple[str, str]]:
+    return simulator_meldingen(config.parent / "var" / "simulator")
+
+
+def of(dossier: str, meldingen: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(action, reference) for action, reference in meldingen if f"/{dossier}/" in reference]
+
+
+def test_a_corrected_first_sick_day_withdraws_dependants_first_and_resends_as_revision_2(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    config = setup(tmp_path, test_pki, [V1, V2, V3])
+    assert run_day(config, DAY_1).returncode == 0
+    zm, wh = "WG001/V-1/zw-ziekmelding", "WG001/V-1/werkhervatting/full"
+    assert of("V-1", held(config)) == [("send", zm), ("send", wh)]
+
+    rewrite(config, [{**V1, "first_sick_day": "2026-11-17"}, {**V2, "vangnet_status": "none"},
+                     {**V3, "last_name": "Anders", "iban": "NL20INGB0001234567"}])  # fmt: skip
+    second = run_day(config, DAY_2)
+    assert second.returncode == 0, second.stderr
+    third = run_day(config, DAY_2)  # the replacements, now that UWV accepted the withdrawals
+    assert third.returncode == 0, third.stderr
+    assert run_day(config, DAY_2).returncode == 0  # and nothing more
+
+    assert of("V-1", held(config)) == [
+        ("send", zm),
+        ("send", wh),
+        ("withdraw", wh),
+        ("withdraw", zm),
+        ("send", f"{zm}#2"),
+        ("send", f"{wh}#2"),
+    ]
+    assert of("V-2", held(config)) == [
+        ("send", "WG001/V-2/zw-ziekmelding"),
+        ("withdraw", "WG001/V-2/zw-ziekmelding"),
+    ]
+    assert of("V-3", held(config)) == [("send", "WG001/V-3/zw-ziekmelding")]  # a name or IBAN: nothing
+    status = journal_status(config)
+    assert status[zm]["state"] == "accepted" and status[f"{zm}/intrekking/1"]["state"] == "accepted"
+    assert status["WG001/V-2/zw-ziekmelding"]["state"] == "withdrawn"
+    assert status[f"{wh}/intrekking/1"]["due_date"] == DAY_2
+    assert status[wh]["due_date"] == DAY_2 and status[wh]["deadline"] == "2026-12-03"
+
+
+def test_a_gone_dossier_is_reported_once_and_withdrawn_only_when_a_person_says_so(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    config = setup(tmp_path, test_pki, [V2, V3])
+    assert run_day(config, DAY_1).returncode == 0
+    rewrite(config, [V3])  # V-2 deleted from the export
+    first = run_day(config, DAY_2)
+    assert first.returncode == 1
+    assert "WG001/V-2/zw-ziekmelding: sent, and its dossier is no longer in the export" in first.stderr
+    assert run_day(config, DAY_2).returncode == 0  # reported once
+    assert [a for a, _ in held(config)] == ["send", "send"]  # nothing withdrawn by itself
+
+    done = uwvcli(
+        "withdraw", "WG001/V-2/zw-ziekmelding", "--reason", "entered by mistake", "--config", str(config),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "WG001/V-2/zw-ziekmelding/intrekking/1" in done.stdout
+    again = uwvcli("withdraw", "WG001/V-2/zw-ziekmelding", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 1 and "already under way" in again.stderr
+    assert uwvcli("send", "--config", str(config), cwd=tmp_path).returncode == 0
+    assert run_day(config, DAY_2).returncode == 0
+    assert of("V-2", held(config)) == [
+        ("send", "WG001/V-2/zw-ziekmelding"),
+        ("withdraw", "WG001/V-2/zw-ziekmelding"),
+    ]
+    assert journal_status(config)["WG001/V-2/zw-ziekmelding"]["state"] == "withdrawn"
+
+
+def test_the_brake_holds_a_mass_withdrawal_until_it_is_confirmed(tmp_path: Path, test_pki: Path) -> None:
+    rows = [{**V2, "employee_id": f"{2000 + i}", "dossier_id": f"S-{i}"} for i in range(7)]
+    config = setup(tmp_path, test_pki, rows)
+    assert run_day(config, DAY_1).returncode == 0
+    rewrite(config, [{**row, "vangnet_status": "none"} for row in rows])  # 7 of 7: looks wrong
+    braked = run_day(config, DAY_2)
+    assert braked.returncode == 1
+    assert "WG001: 7 withdrawals held back: the export looks incomplete or wrong" in braked.stderr
+    assert [a for a, _ in held(config)] == ["send"] * 7
+    confirmed = run_day(config, DAY_2, "--allow-withdrawals")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert [a for a, _ in held(config)] == ["send"] * 7 + ["withdraw"] * 7
