@@ -5,17 +5,25 @@ in-process Digipoort simulator over mutual TLS, which holds what it accepted the
 from __future__ import annotations
 
 import csv
+import os
+import random
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import write_setup
 from tests.run_support import (
+    UWVCLI,
+    cron_environment,
     journal_status,
     make_test_pki,
     run_day,
     simulator_meldingen,
+    simulator_received,
     uwvcli,
 )
 from uwvcli.simulator.pki import simulator_pki_folder
@@ -33,6 +41,19 @@ V2 = {"employee_id": "1002", "dossier_id": "V-2", "dossier_type": "ziekte", "van
       "first_sick_day": "2026-11-23"}  # fmt: skip
 V3 = {"employee_id": "1003", "dossier_id": "V-3", "dossier_type": "ziekte", "vangnet_status": "sfb",
       "first_sick_day": "2026-11-24"}  # fmt: skip
+
+
+ZM, WH = "WG001/V-1/zw-ziekmelding", "WG001/V-1/werkhervatting/full"
+#: What UWV receives for V-1 when its first sick day is corrected after both went out: the
+#: dependant withdrawn first, then the ziekmelding, then both again as revision 2, each once.
+V1_CORRECTED = [
+    ("send", ZM),
+    ("send", WH),
+    ("withdraw", WH),
+    ("withdraw", ZM),
+    ("send", f"{ZM}#2"),
+    ("send", f"{WH}#2"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +92,8 @@ def test_a_corrected_first_sick_day_withdraws_dependants_first_and_resends_as_re
 ) -> None:
     config = setup(tmp_path, test_pki, [V1, V2, V3])
     assert run_day(config, DAY_1).returncode == 0
-    zm, wh = "WG001/V-1/zw-ziekmelding", "WG001/V-1/werkhervatting/full"
-    assert of("V-1", held(config)) == [("send", zm), ("send", wh)]
+    zm, wh = ZM, WH
+    assert of("V-1", held(config)) == V1_CORRECTED[:2]
 
     rewrite(config, [{**V1, "first_sick_day": "2026-11-17"}, {**V2, "vangnet_status": "none"},
                      {**V3, "last_name": "Anders", "iban": "NL20INGB0001234567"}])  # fmt: skip
@@ -82,14 +103,7 @@ def test_a_corrected_first_sick_day_withdraws_dependants_first_and_resends_as_re
     assert third.returncode == 0, third.stderr
     assert run_day(config, DAY_2).returncode == 0  # and nothing more
 
-    assert of("V-1", held(config)) == [
-        ("send", zm),
-        ("send", wh),
-        ("withdraw", wh),
-        ("withdraw", zm),
-        ("send", f"{zm}#2"),
-        ("send", f"{wh}#2"),
-    ]
+    assert of("V-1", held(config)) == V1_CORRECTED
     assert of("V-2", held(config)) == [
         ("send", "WG001/V-2/zw-ziekmelding"),
         ("withdraw", "WG001/V-2/zw-ziekmelding"),
@@ -143,3 +157,35 @@ def test_the_brake_holds_a_mass_withdrawal_until_it_is_confirmed(tmp_path: Path,
     confirmed = run_day(config, DAY_2, "--allow-withdrawals")
     assert confirmed.returncode == 0, confirmed.stderr
     assert [a for a, _ in held(config)] == ["send"] * 7 + ["withdraw"] * 7
+
+
+def _killed_at_random(config: Path, chance: random.Random) -> None:
+    """`uwvcli run` on DAY_2, SIGKILLed at a random moment: before, while or after it submits."""
+    process = subprocess.Popen(
+        [str(UWVCLI), "run", "--config", str(config), "--date", DAY_2, "--poll-seconds", "10"],
+        cwd=config.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=cron_environment(),
+    )
+    time.sleep(chance.uniform(0.2, 4.0))
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+
+
+def test_a_correction_survives_sigkill_at_a_random_moment_without_a_duplicate(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    seed = int.from_bytes(os.urandom(4), "big")
+    chance = random.Random(seed)
+    config = setup(tmp_path, test_pki, [V1, V2])
+    assert run_day(config, DAY_1).returncode == 0
+    rewrite(config, [{**V1, "first_sick_day": "2026-11-17"}, {**V2, "vangnet_status": "none"}])
+    for _ in range(3):
+        _killed_at_random(config, chance)
+    for _ in range(4):  # to the end: withdrawals, their statuses, the replacements
+        assert run_day(config, DAY_2).returncode in (0, 1), f"seed {seed}"
+    assert of("V-1", held(config)) == V1_CORRECTED, f"seed {seed}"
+    assert of("V-2", held(config))[1:] == [("withdraw", "WG001/V-2/zw-ziekmelding")], f"seed {seed}"
+    received = simulator_received(config.parent / "var" / "simulator")
+    assert set(received.values()) == {1}, f"seed {seed}: {received}"  # no message twice at Digipoort
