@@ -173,6 +173,7 @@ class Simulator:
         signature_algorithm: str = "rsa-sha1",
         pki_folder: Path | None = None,
         check_content: Callable[[bytes], list[str]] | None = None,
+        holds: bool = True,
     ):
         if lifecycle not in LIFECYCLES:
             raise ValueError(f"lifecycle must be one of {', '.join(LIFECYCLES)}, not {lifecycle!r}")
@@ -188,6 +189,7 @@ class Simulator:
             frozenset(berichtsoorten) if berichtsoorten is not None else _default_berichtsoorten()
         )
         self._check_content = check_content or _check_message
+        self._holds = holds  # keep what UWV holds and check withdrawals and revisions against it
         _private_folder(folder)
         self.pki: TestPki = ensure_test_pki(pki_folder or simulator_pki_folder(folder.parent))
         self._service_key = serialization.load_pem_private_key(self.pki.service_key.read_bytes(), None)
@@ -408,7 +410,7 @@ class Simulator:
 
         flow = _FLOW.search(markers)
         problems = self._content_problems(content)
-        if problems == [] and flow is None:
+        if problems == [] and flow is None and self._holds:
             problems = self._melding_problems(content, nummer)
         statuses = lifecycle(flow.group(1) if flow else None, problems)
         received = datetime.now(UTC)
