@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from uwvcli.cli import app
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
-COMMANDS = ("due", "run", "send", "status", "report", "resolve", "explain", "check", "simulator")
+COMMANDS = ("due", "run", "send", "status", "report", "resolve", "withdraw", "explain", "check", "simulator")
 
 INTRO = """# uwvcli commands
 
