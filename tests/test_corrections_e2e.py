@@ -9,8 +9,11 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
@@ -189,3 +192,31 @@ def test_a_correction_survives_sigkill_at_a_random_moment_without_a_duplicate(
     assert of("V-2", held(config))[1:] == [("withdraw", "WG001/V-2/zw-ziekmelding")], f"seed {seed}"
     received = simulator_received(config.parent / "var" / "simulator")
     assert set(received.values()) == {1}, f"seed {seed}: {received}"  # no message twice at Digipoort
+
+
+def recap(config: Path, day: str) -> str:
+    """The plain text of the employer's recap of `day` (written to var/recaps without `mail:`)."""
+    (path,) = (config.parent / "var" / "recaps").rglob(f"WG001_{day}.eml")
+    message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    return message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_correction_in_the_recap_and_a_rejected_withdrawal_is_urgent_and_its_replacement_waits(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    config = setup(tmp_path, test_pki, [{**V1, "recovery_date": ""}])
+    assert run_day(config, DAY_1).returncode == 0
+    with sqlite3.connect(config.parent / "var" / "simulator" / "simulator.sqlite3") as db:
+        db.execute("DELETE FROM melding")  # someone withdrew it in the UWV portal meanwhile
+    rewrite(config, [{**V1, "recovery_date": "", "first_sick_day": "2026-11-17"}])
+    rejected = run_day(config, DAY_2)
+    assert rejected.returncode == 1
+    text = recap(config, DAY_2)
+    urgent, corrected = text[text.index("AFGEWEZEN — DRINGEND") :].split("GECORRIGEERD")
+    assert "Intrekking ZW-ziekmelding, personeelsnr. 1001" in urgent
+    assert "Intrekking ZW-ziekmelding, personeelsnr. 1001" in corrected
+    assert "UWV kan een onjuiste datum beboeten (€ 455), ook als die is gecorrigeerd" in corrected
+    assert run_day(config, DAY_2).returncode == 1  # still rejected: the person must look
+    assert held(config) == []  # the replacement waits while its withdrawal is not accepted
+    status = journal_status(config)
+    assert status[f"{ZM}/intrekking/1"]["state"] == "rejected" and status[ZM]["state"] == "accepted"

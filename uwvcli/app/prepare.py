@@ -53,7 +53,7 @@ from uwvcli.domain.problems import Code, Problem
 from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
-from uwvcli.recap.mails import UPCOMING_DAYS
+from uwvcli.recap.mails import HIGHEST_FINE, UPCOMING_DAYS
 from uwvcli.state.journal import NEVER_AGAIN, SENT, UNSUCCESSFUL, Entry, Journal, JournalState
 from uwvcli.state.outbox import Outbox, Staged, sha256_hex
 
@@ -100,6 +100,9 @@ class PrepareReport:
     braked: dict[str, int] = field(default_factory=dict)  # employer -> withdrawals held by the brake
     gone: list[Entry] = field(default_factory=list)  # submitted, and the dossier left the exports
     cannot_withdraw: list[tuple[Entry, str]] = field(default_factory=list)  # the sent file is unusable
+    withdrawal_unsuccessful: list[Entry] = field(
+        default_factory=list
+    )  # rejected/failed: its correction waits
     cancelled: list[Entry] = field(default_factory=list)  # no longer due before sending; file removed
     input_errors: list[InputError] = field(default_factory=list)
     temporaries_removed: int = 0
@@ -124,6 +127,7 @@ class Withdrawal:
     notification: Notification  # its key is the WithdrawalKey
     cause: corrections.Cause
     file: Path
+    changed: tuple[str, ...] = ()  # the fact paths that changed (a correction)
 
 
 def sending_order_prepared(items: list[Prepared]) -> list[Prepared]:
@@ -533,6 +537,7 @@ class _Preparation:
         for n in self.plan.handover:
             produced.setdefault(n.key, None)
         open_ = {e.key: w for e in sent if (w := self.open_withdrawal(e)) is not None}
+        self.report.withdrawal_unsuccessful.extend(w for w in open_.values() if w.state in UNSUCCESSFUL)
         self.cancel_unneeded(open_, produced, facts)
         decision = corrections.decide(
             [corrections.Submitted(e.key, facts[e.key]) for e in sent if e.key not in open_],
@@ -569,7 +574,11 @@ class _Preparation:
                 continue
             recorded = self.journal.entry(written.key)
             assert recorded is not None and recorded.file is not None and recorded.aanleverkenmerk is not None
-            self.report.withdrawals.append(Withdrawal(written, cause, recorded.file))
+            now, then = produced.get(entry.key), facts.get(entry.key)
+            changed = now.differs_from(then) if now is not None and then is not None else ()
+            if cause is corrections.Cause.CORRECTED and corrections.fined_when_corrected(changed):
+                written = replace(written, notes=(problems.corrected_date_fine(HIGHEST_FINE),))
+            self.report.withdrawals.append(Withdrawal(written, cause, recorded.file, changed))
             self.report.written.append(
                 Prepared(
                     written,

@@ -70,6 +70,7 @@ def exit_code(report: PrepareReport, follow_up: FollowUp | None = None) -> int:
         or report.gone  # RULES 4.6: reported once, on that run
         or report.braked
         or report.cannot_withdraw
+        or report.withdrawal_unsuccessful
     )
     if follow_up is None:
         return EXIT_ATTENTION if attention or report.late else EXIT_OK

@@ -272,6 +272,11 @@ def diagnostics(report: PrepareReport) -> list[str]:
     ]
     messages += [f"{e.key}: cannot be withdrawn: {why}" for e, why in report.cannot_withdraw]
     messages += [
+        f"{e.key}: {e.state} by Digipoort/UWV ({e.reason or 'see uwvcli status'}); what it withdraws and its "
+        "correction wait: check with UWV what it holds for this notification"
+        for e in report.withdrawal_unsuccessful
+    ]
+    messages += [
         f"{e.key}: {e.state} by Digipoort/UWV ({e.reason or 'see uwvcli status'}) and the export did not "
         "change since: correct the data, the next run sends a new revision"
         for e in report.still_unsuccessful

@@ -149,3 +149,13 @@ def first_ao_day(facts: StoredFacts) -> str | None:
         if path.endswith("/DatEersteAoDag") and not path.startswith("AoPeriode"):
             return value
     return None
+
+
+#: The facts whose correction UWV may still fine (Boetebesluit 2b/2c; RULES 4.6): the first sick
+#: day, the recovery date and the end of employment, by the element that carries them.
+FINED_WHEN_CORRECTED = ("DatEersteAoDag", "DatHersteld", "IndEDnstvrbndCtrTijdensZiekte")
+
+
+def fined_when_corrected(changed: Iterable[str]) -> bool:
+    """Whether a correction of these fact paths gets the recap's fine note."""
+    return any(path.rsplit("/", 1)[-1] in FINED_WHEN_CORRECTED for path in changed)

@@ -49,6 +49,7 @@ class Code(StrEnum):
     # Notes (informational, not blocking)
     RISICOCODE_DEFAULT = "risicocode_default"
     LEAVE_START_ASSUMED = "leave_start_assumed"
+    CORRECTED_DATE_FINE = "corrected_date_fine"  # RULES 4.6: a corrected date may still be fined
 
 
 #: Stored values of codes that were renamed, so that old journal rows keep loading: before
@@ -172,6 +173,10 @@ TEXTS: Mapping[Code, Wording] = {
         "Geen risicopremiegroep ingevuld: {code} gebruikt, de standaardwaarde die UWV voorschrijft voor "
         "sector {sector} (UWV geeft sinds 2020 geen risicopremiegroepen meer uit)",
     ),
+    Code.CORRECTED_DATE_FINE: Wording(
+        "UWV may fine an incorrect date (€ {fine}), even when corrected",
+        "UWV kan een onjuiste datum beboeten (€ {fine}), ook als die is gecorrigeerd",
+    ),
     Code.LEAVE_START_ASSUMED: Wording(
         "earliest lawful leave start assumed",
         "er is geen verlofdatum opgegeven; de vroegst toegestane ingangsdatum van het verlof "
@@ -179,7 +184,7 @@ TEXTS: Mapping[Code, Wording] = {
     ),
 }
 
-NOTE_CODES = frozenset({Code.RISICOCODE_DEFAULT, Code.LEAVE_START_ASSUMED})
+NOTE_CODES = frozenset({Code.RISICOCODE_DEFAULT, Code.LEAVE_START_ASSUMED, Code.CORRECTED_DATE_FINE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,3 +258,9 @@ def waits_for(key: object, label: str, dossier_id: str) -> Problem:
 def message_check(detail: str) -> Problem:
     """The built message failed uwvcli's own check (`messages.build.check_message`)."""
     return Problem.of(Code.MESSAGE_CHECK, detail=detail)
+
+
+def corrected_date_fine(fine: int) -> Note:
+    """RULES 4.6: a corrected first sick day, recovery date or end of employment may be fined
+    all the same: `fine` euro, the fine of a report that was never made (the recap's bands)."""
+    return Note.of(Code.CORRECTED_DATE_FINE, fine=fine)
