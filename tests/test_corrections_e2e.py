@@ -129,6 +129,7 @@ def test_a_gone_dossier_is_reported_once_and_withdrawn_only_when_a_person_says_s
     assert first.returncode == 1
     assert "WG001/V-2/zw-ziekmelding: sent, and its dossier is no longer in the export" in first.stderr
     assert run_day(config, DAY_2).returncode == 0  # reported once
+    assert "no longer in the export" in journal_status(config)["WG001/V-2/zw-ziekmelding"]["reason"]
     assert [a for a, _ in held(config)] == ["send", "send"]  # nothing withdrawn by itself
 
     done = uwvcli(
