@@ -111,8 +111,8 @@ def _gone(entry: Entry) -> str | None:
     if entry.gone_reported is None:
         return None
     return (
-        f"sent, and its dossier is no longer in the export (noticed {entry.gone_reported.isoformat()}): if it "
-        f"was entered by mistake, withdraw it with `uwvcli withdraw {entry.key}`"
+        f"sent, and its dossier is no longer in the export (noticed {entry.gone_reported.isoformat()}): "
+        f"if it was entered by mistake, withdraw it with `uwvcli withdraw {entry.key}`"
     )
 
 
