@@ -22,6 +22,7 @@ from tests.helpers import write_setup
 from tests.run_support import (
     UWVCLI,
     cron_environment,
+    due_notifications,
     journal_status,
     make_test_pki,
     run_day,
@@ -138,6 +139,9 @@ def test_a_gone_dossier_is_reported_once_and_withdrawn_only_when_a_person_says_s
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "WG001/V-2/zw-ziekmelding/intrekking/1" in done.stdout
+    (listed,) = [n for n in due_notifications(config, DAY_2) if n["action"] == "withdraw"]
+    assert listed["key"] == "WG001/V-2/zw-ziekmelding/intrekking/1"
+    assert listed["withdraws"] == "WG001/V-2/zw-ziekmelding" and listed["state"] == "due"
     again = uwvcli("withdraw", "WG001/V-2/zw-ziekmelding", "--config", str(config), cwd=tmp_path)
     assert again.returncode == 1 and "already under way" in again.stderr
     assert uwvcli("send", "--config", str(config), cwd=tmp_path).returncode == 0
@@ -221,3 +225,21 @@ def test_a_correction_in_the_recap_and_a_rejected_withdrawal_is_urgent_and_its_r
     assert held(config) == []  # the replacement waits while its withdrawal is not accepted
     status = journal_status(config)
     assert status[f"{ZM}/intrekking/1"]["state"] == "rejected" and status[ZM]["state"] == "accepted"
+
+
+@pytest.mark.parametrize(
+    ("key", "extra", "code", "says"),
+    [
+        ("WG001/V-1", (), 2, "not a notification key"),
+        ("WG001/V-1/zw-ziekmelding/intrekking/1", (), 2, "is a withdrawal itself"),
+        ("WG001/V-9/zw-ziekmelding", (), 1, "the journal has no such notification"),
+        ("WG001/V-1/zw-ziekmelding", ("--reason", "x" * 300), 2, "at most 200"),
+    ],
+)
+def test_withdraw_refuses_what_it_cannot_do_and_changes_nothing(
+    tmp_path: Path, test_pki: Path, key: str, extra: tuple[str, ...], code: int, says: str
+) -> None:
+    config = setup(tmp_path, test_pki, [{**V1, "recovery_date": ""}])
+    done = uwvcli("withdraw", key, *extra, "--config", str(config), cwd=tmp_path)
+    assert done.returncode == code and says in done.stderr, done.stderr
+    assert not (tmp_path / "var" / "outbox").exists() or not list((tmp_path / "var" / "outbox").glob("*-I*"))
