@@ -12,7 +12,19 @@ from hypothesis import strategies as st
 from tests.message_samples import BSN, CASES, CREATED, SENDER, build, dossier, employer, notification
 from uwvcli.app.credentials import load_credentials
 from uwvcli.domain import ordering
-from uwvcli.domain.corrections import Facts, StoredFacts, canonical, digest_person, stored
+from uwvcli.domain.corrections import (
+    BRAKE_COUNT,
+    Cause,
+    Facts,
+    StoredFacts,
+    Submitted,
+    braked,
+    canonical,
+    decide,
+    digest_person,
+    stored,
+)
+from uwvcli.domain.keys import NotificationKey, Variant
 from uwvcli.domain.models import Kind
 from uwvcli.messages.build import build_message, message_facts
 from uwvcli.messages.signing import sign_document
@@ -100,15 +112,6 @@ def test_facts_compare_by_value_never_by_order(case: dict, person: dict, rng) ->
 
 
 # ---------------------------------------------------------------- the decision (RULES 4.6)
-
-from uwvcli.domain.corrections import (  # noqa: E402
-    BRAKE_COUNT,
-    Cause,
-    Submitted,
-    braked,
-    decide,
-)
-from uwvcli.domain.keys import NotificationKey, Variant  # noqa: E402
 
 STEPS = [
     (Kind.ZW_ZIEKMELDING, None),
