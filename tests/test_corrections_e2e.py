@@ -243,3 +243,18 @@ def test_withdraw_refuses_what_it_cannot_do_and_changes_nothing(
     done = uwvcli("withdraw", key, *extra, "--config", str(config), cwd=tmp_path)
     assert done.returncode == code and says in done.stderr, done.stderr
     assert not (tmp_path / "var" / "outbox").exists() or not list((tmp_path / "var" / "outbox").glob("*-I*"))
+
+
+def test_a_notification_a_person_withdrew_is_not_sent_again_while_the_export_says_the_same(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    config = setup(tmp_path, test_pki, [V2])
+    assert run_day(config, DAY_1).returncode == 0
+    key = "WG001/V-2/zw-ziekmelding"
+    assert uwvcli("withdraw", key, "--config", str(config), cwd=tmp_path).returncode == 0
+    for _ in range(2):
+        assert run_day(config, DAY_2).returncode == 0
+    assert held(config) == [("send", key), ("withdraw", key)]
+    rewrite(config, [{**V2, "first_sick_day": "2026-11-24"}])  # a real correction later: sent again
+    assert run_day(config, DAY_2).returncode == 0
+    assert held(config)[-1] == ("send", f"{key}#2")

@@ -370,9 +370,28 @@ class _Preparation:
         self.facts_key = journal.facts_key()
 
     def already_gone(self, n: Notification) -> bool:
-        """In flight or sent (the plan excludes those; this guards a journal changed meanwhile)."""
+        """In flight or sent (the plan excludes those; this guards a journal changed meanwhile),
+        or withdrawn because a person said so and the export still says the same: sending it
+        again would undo their decision (a later correction of the facts does send it)."""
         entry = self.entries.get(n.key)
-        return entry is not None and entry.state in NEVER_AGAIN
+        if entry is None:
+            return False
+        if entry.state == JournalState.WITHDRAWN:
+            withdrawal = self.entries.get(withdrawal_of(n.key, entry.revision))
+            return (
+                withdrawal is not None
+                and withdrawal.cause is corrections.Cause.REQUESTED
+                and n.state != State.BLOCKED
+                and n.dossier_id in self.plan.dossiers
+                and entry.content_sha256
+                == fingerprint(
+                    n,
+                    self.plan.dossiers[n.dossier_id],
+                    self.config.employers[n.employer_id],
+                    self.config.sender,
+                )
+            )
+        return entry.state in NEVER_AGAIN
 
     def job_for(self, n: Notification) -> _Job | None:
         """What to render for `n`, or None when it is blocked by the rules."""
