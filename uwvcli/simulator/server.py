@@ -410,22 +410,28 @@ class Simulator:
 
         flow = _FLOW.search(markers)
         problems = self._content_problems(content)
-        if problems == [] and flow is None and self._holds:
-            problems = self._melding_problems(content, nummer)
-        statuses = lifecycle(flow.group(1) if flow else None, problems)
+        flow_code = flow.group(1) if flow else None
+        melding = (
+            self._melding_of(content, nummer) if problems == [] and flow is None and self._holds else None
+        )
         received = datetime.now(UTC)
         kenmerk = str(uuid.uuid4())
-        self.store.add_process(
+
+        def schedule(refusal: str | None) -> list[tuple[SimulatedStatus, datetime, datetime]]:
+            return self._schedule(lifecycle(flow_code, [refusal] if refusal else problems), received)
+
+        statuses = self.store.add_process(
             kenmerk,
             berichtsoort,
             aanleverkenmerk,
             nummer,
             type_,
             received,
-            self._schedule(statuses, received),
+            schedule,
             markers,
+            melding=melding,
         )
-        log.info("aanleveren %s: process %s, ends in %s", aanleverkenmerk, kenmerk, statuses[-1].code)
+        log.info("aanleveren %s: process %s, ends in %s", aanleverkenmerk, kenmerk, statuses[-1][0].code)
         if slow := _SLOW.search(markers):
             time.sleep(float(slow.group(1)))
         if "DROP-AFTER-ACCEPT" in markers:
@@ -451,21 +457,19 @@ class Simulator:
             log.exception("the message check failed")
             return None
 
-    def _melding_problems(self, content: bytes, nummer: str) -> list[str]:
+    def _melding_of(self, content: bytes, nummer: str) -> Melding | None:
         """What UWV holds decides (RULES 4.6): a withdrawal must name a ReferentieMelding it holds
         from this loonheffingennummer; a new version of a notification is refused while an
-        earlier one is held and not withdrawn. Both as a validation failure (311)."""
+        earlier one is held and not withdrawn (both a validation failure, 311). This is what the
+        store checks, in the transaction that records the process."""
         from uwvcli.messages.build import message_reference, withdrawn_reference
 
         try:
             withdrawn = withdrawn_reference(content)
             reference = withdrawn or message_reference(content)
         except etree.XMLSyntaxError:
-            return []  # not well-formed: the content check has said so already
-        if reference is None:
-            return []
-        problem = self.store.receive_melding(nummer, reference, withdrawal=withdrawn is not None)
-        return [problem] if problem else []
+            return None  # not well-formed: the content check has said so already
+        return Melding(nummer, reference, withdrawn is not None) if reference is not None else None
 
     def meldingen(self) -> list[tuple[str, str]]:
         """What the receiving side accepted, in order: ("send" or "withdraw", ReferentieMelding)."""
@@ -761,10 +765,15 @@ class _Store:
         nummer: str,
         type_: str,
         received: datetime,
-        schedule: list[tuple[SimulatedStatus, datetime, datetime]],
+        schedule_for: Callable[[str | None], list[tuple[SimulatedStatus, datetime, datetime]]],
         markers: str,
-    ) -> None:
+        *,
+        melding: Melding | None = None,
+    ) -> list[tuple[SimulatedStatus, datetime, datetime]]:
+        """Record a process and its statuses; a `melding` is checked against what is held and
+        held in the same transaction (a crash never holds a message without its process)."""
         with self._transaction() as db:
+            schedule = schedule_for(self._hold(db, melding) if melding is not None else None)
             db.execute(
                 "INSERT INTO process VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -786,40 +795,40 @@ class _Store:
                     for seq, (s, at, visible) in enumerate(schedule)
                 ],
             )  # fmt: skip
+        return schedule
 
-    def receive_melding(self, nummer: str, reference: str, *, withdrawal: bool) -> str | None:
-        """Check a valid message against what is held, and hold it; the problem, or None."""
+    @staticmethod
+    def _hold(db: sqlite3.Connection, melding: Melding) -> str | None:
+        """Check a valid message against what is held, and hold it; the refusal, or None."""
         from uwvcli.messages.build import reference_base
 
-        with self._transaction() as db:
-            if withdrawal:
-                held = db.execute(
-                    "SELECT seq FROM melding WHERE nummer = ? AND reference = ? AND action = 'send' "
-                    "AND withdrawn = 0",
-                    (nummer, reference),
-                ).fetchone()
-                if held is None:
-                    return (
-                        "IndVerzoekTotIntrekken/MeldingIntrekking: de ReferentieMelding is niet eerder "
-                        "ontvangen van dit loonheffingennummer, of al ingetrokken."
-                    )
-                db.execute("UPDATE melding SET withdrawn = 1 WHERE seq = ?", (held["seq"],))
-            else:
-                base = reference_base(reference)
-                held = db.execute(
-                    "SELECT 1 FROM melding WHERE nummer = ? AND base = ? AND action = 'send' "
-                    "AND withdrawn = 0",
-                    (nummer, base),
-                ).fetchone()
-                if held:
-                    return (
-                        "ReferentieMelding: een eerdere versie van deze melding is ontvangen en niet "
-                        "ingetrokken; trek die eerst in."
-                    )
-            db.execute(
-                "INSERT INTO melding (nummer, reference, base, action) VALUES (?, ?, ?, ?)",
-                (nummer, reference, reference_base(reference), "withdraw" if withdrawal else "send"),
-            )
+        nummer, reference = melding.nummer, melding.reference
+        if melding.withdrawal:
+            held = db.execute(
+                "SELECT seq FROM melding WHERE nummer = ? AND reference = ? AND action = 'send' "
+                "AND withdrawn = 0",
+                (nummer, reference),
+            ).fetchone()
+            if held is None:
+                return (
+                    "IndVerzoekTotIntrekken/MeldingIntrekking: de ReferentieMelding is niet eerder "
+                    "ontvangen van dit loonheffingennummer, of al ingetrokken."
+                )
+            db.execute("UPDATE melding SET withdrawn = 1 WHERE seq = ?", (held["seq"],))
+        else:
+            held = db.execute(
+                "SELECT 1 FROM melding WHERE nummer = ? AND base = ? AND action = 'send' AND withdrawn = 0",
+                (nummer, reference_base(reference)),
+            ).fetchone()
+            if held:
+                return (
+                    "ReferentieMelding: een eerdere versie van deze melding is ontvangen en niet "
+                    "ingetrokken; trek die eerst in."
+                )
+        db.execute(
+            "INSERT INTO melding (nummer, reference, base, action) VALUES (?, ?, ?, ?)",
+            (nummer, reference, reference_base(reference), "withdraw" if melding.withdrawal else "send"),
+        )
         return None
 
     def meldingen(self) -> list[tuple[str, str]]:
@@ -866,6 +875,15 @@ class _Store:
                 f"SELECT aanleverkenmerk, count(*) FROM {_table(table)} GROUP BY aanleverkenmerk ORDER BY 1"
             ).fetchall()
         return {row[0]: row[1] for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Melding:
+    """A valid message as UWV's receiving side sees it: who, which ReferentieMelding, withdrawal?"""
+
+    nummer: str
+    reference: str
+    withdrawal: bool
 
 
 def _table(name: str) -> str:
