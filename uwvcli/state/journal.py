@@ -8,7 +8,10 @@ blindly. Hence WAL with `synchronous=FULL` (a commit survives a power cut), `BEG
 every read-then-write, and states that say what happened (strings, never booleans).
 
 Personal data never enters the journal: a notification is known by its key, its personnel number
-(`employee_id`) and its files' hashes. See docs/state.md for the states and their transitions.
+(`employee_id`), its files' hashes and its facts (RULES 4.6) without personal data — the BSN and
+birth date only as a digest keyed with the journal's own random key. A person's `--reason` for a
+withdrawal is kept as typed (one line, bounded). See docs/state.md for the states and their
+transitions.
 """
 
 from __future__ import annotations
