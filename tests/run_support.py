@@ -313,3 +313,13 @@ def personal_data_in(text: str, values: dict[str, set[str]]) -> list[str]:
                 found.append(f"{kind} of the sample exports")
                 break
     return found
+
+
+def simulator_meldingen(folder: Path) -> list[tuple[str, str]]:
+    """What the simulator in `folder` accepted as UWV would hold it, in order: ("send" or
+    "withdraw", ReferentieMelding)."""
+    store = folder / "simulator.sqlite3"
+    if not store.exists():
+        return []
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        return [tuple(row) for row in db.execute("SELECT action, reference FROM melding ORDER BY seq")]

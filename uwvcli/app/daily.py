@@ -19,6 +19,7 @@ from typing import TypedDict, Unpack
 from uwvcli.app.connection import open_digipoort
 from uwvcli.app.prepare import PrepareReport
 from uwvcli.delivery.loop import NOT_SENT, OVERDUE, UNVERIFIED, Delivery, SendReport, send_outbox
+from uwvcli.domain.corrections import Cause
 from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, Dossier, Notification, State, StatusRecord
 from uwvcli.messages.signing import Credentials
@@ -133,6 +134,11 @@ def build_recaps(
         add(p.notification.employer_id, "late", item_for(p.notification))
     for n in prepared.changed_after_sending:
         add(n.employer_id, "changed_after_sending", item_for(n))
+    for w in prepared.withdrawals:  # RULES 4.6: what uwvcli corrects by itself, and what it withdraws
+        section = "corrected" if w.cause in (Cause.CORRECTED, Cause.DEPENDANT) else "withdrawn"
+        add(w.notification.employer_id, section, item_for(w.notification))
+    for entry in prepared.gone:
+        add(entry.employer_id, "gone", _item_from_entry(entry, dossiers.get(entry.dossier_id)))
     for n in upcoming:
         add(n.employer_id, "upcoming", item_for(n))
 
@@ -203,6 +209,7 @@ def build_recaps(
 def _notifications_of(prepared: PrepareReport) -> dict[NotificationKey, Notification]:
     found = {p.notification.key: p.notification for p in (*prepared.written, *prepared.unchanged)}
     found.update({n.key: n for n in (*prepared.blocked, *prepared.changed_after_sending)})
+    found.update({w.notification.key: w.notification for w in prepared.withdrawals})
     return found
 
 

@@ -116,6 +116,7 @@ class DigipoortSettings:
     berichtsoorten: Mapping[Kind, str] = field(default_factory=dict)  # overrides of the defaults
     timeout_seconds: float = 30.0
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    withdrawal_style: str = "indicator"  # indicator | melding-intrekking (MESSAGES.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +246,17 @@ class Notification:
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "state": str(self.state),
             "problems": [str(p) for p in self.problems],
+            **self.action(),
         }
+
+    def action(self) -> dict[str, str]:
+        """CONTRACT §4: `send`, or `withdraw` with the key of what it withdraws (RULES 4.6)."""
+        withdraws = getattr(self.key, "withdraws", None)
+        return (
+            {"action": "withdraw", "withdraws": str(withdraws)}
+            if withdraws is not None
+            else {"action": "send"}
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,10 @@ blindly. Hence WAL with `synchronous=FULL` (a commit survives a power cut), `BEG
 every read-then-write, and states that say what happened (strings, never booleans).
 
 Personal data never enters the journal: a notification is known by its key, its personnel number
-(`employee_id`) and its files' hashes. See docs/state.md for the states and their transitions.
+(`employee_id`), its files' hashes and its facts (RULES 4.6) without personal data — the BSN and
+birth date only as a digest keyed with the journal's own random key. A person's `--reason` for a
+withdrawal is kept as typed (one line, bounded). See docs/state.md for the states and their
+transitions.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from uwvcli.common.privacy import fault_text
-from uwvcli.domain.keys import NotificationKey, Variant, parse_key
+from uwvcli.domain.corrections import Cause, StoredFacts
+from uwvcli.domain.keys import NotificationKey, Variant, WithdrawalKey, parse_key
 from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.domain.ordering import sending_order
 from uwvcli.domain.problems import Problem
@@ -47,6 +51,8 @@ class JournalState(StrEnum):
     REJECTED = "rejected"  # validation/receiver failure or a synchronous fault
     FAILED = "failed"  # other final failures
     REFUSED = "refused"  # the outbox file failed verification; not sent
+    CANCELLED = "cancelled"  # vervallen: no longer due before it was ever submitted; not sent
+    WITHDRAWN = "withdrawn"  # ingetrokken: its withdrawal was accepted by UWV (500); may be re-sent
 
 
 IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalState.PARKED})
@@ -54,7 +60,7 @@ IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalSt
 #: crash's leftover, which the next send first turns in doubt and asks Digipoort about itself.
 RESOLVABLE = frozenset({JournalState.IN_DOUBT, JournalState.PARKED})
 SENT = frozenset({JournalState.SUBMITTED, JournalState.DELIVERED, JournalState.ACCEPTED})
-#: Once a key is in one of these states it is never built or sent again.
+#: Once a key is in one of these states it is never built or sent again (unless withdrawn).
 NEVER_AGAIN = IN_FLIGHT | SENT
 #: Digipoort said no: rebuilt with a new revision only when the content changed.
 UNSUCCESSFUL = frozenset({JournalState.REJECTED, JournalState.FAILED})
@@ -137,6 +143,14 @@ class Entry:
     submitted: datetime | None  # tijdstempelAangeleverd of the current process
     created: datetime
     updated: datetime
+    facts: StoredFacts | None = None  # of the current revision's file (None: not known yet)
+    cause: Cause | None = None  # a withdrawal: why (RULES 4.6)
+    cause_reason: str | None = None  # a withdrawal a person asked for: their reason
+    gone_reported: date | None = None  # its dossier left the exports; reported on this day
+
+    @property
+    def is_withdrawal(self) -> bool:
+        return isinstance(self.key, WithdrawalKey)
 
     @property
     def variant(self) -> Variant | None:
@@ -259,12 +273,69 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, source)
     );
     """,
+    # 4: corrections and withdrawals (issue 12).
+    # A notification that is no longer due before it was submitted is `cancelled` (vervallen), no
+    # longer `blocked` with a "withdrawn" problem: "withdrawn" (ingetrokken) now means a withdrawal
+    # UWV accepted. The state CHECK is a table constraint, so the table is rebuilt (SQLite's
+    # documented procedure, foreign keys off: see `_migrate`); its state list is written out here,
+    # never taken from `JournalState`, so that this step means the same thing forever.
+    # Each written revision keeps its facts (RULES 4.6; `domain.corrections`): `facts` without
+    # personal data, `person_digest` an HMAC of the BSN and birth date under this journal's own
+    # random `facts_key`. Rows of schema 1 get theirs from their outbox file (`record_facts`).
+    # A withdrawal is a row of its own (key `<key>/intrekking/<n>`), `cause` saying why (JSON:
+    # `domain.corrections.Cause` and a person's reason); the state `withdrawn` is a notification
+    # whose withdrawal UWV accepted; `gone_reported` the day a gone dossier was reported.
+    """
+    CREATE TABLE notifications_v2 (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        employer_id TEXT NOT NULL,
+        employee_id TEXT NOT NULL,
+        dossier_id TEXT NOT NULL,
+        due_date TEXT NOT NULL,
+        deadline TEXT,
+        state TEXT NOT NULL CHECK (state IN ('blocked', 'written', 'submitting', 'in_doubt', 'parked',
+            'submitted', 'delivered', 'accepted', 'rejected', 'failed', 'refused', 'cancelled',
+            'withdrawn')),
+        problems TEXT NOT NULL DEFAULT '[]',
+        file TEXT,
+        sha256 TEXT,
+        content_sha256 TEXT,
+        aanleverkenmerk TEXT UNIQUE,
+        revision INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1),
+        loonheffingennummer TEXT,
+        berichtsoort TEXT,
+        kenmerk TEXT UNIQUE,
+        reason TEXT,
+        submitted TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        facts TEXT,
+        person_digest TEXT,
+        cause TEXT,
+        gone_reported TEXT
+    );
+    INSERT INTO notifications_v2 SELECT id, key, kind, employer_id, employee_id, dossier_id, due_date,
+        deadline, state, problems, file, sha256, content_sha256, aanleverkenmerk, revision,
+        loonheffingennummer, berichtsoort, kenmerk, reason, submitted, created, updated, NULL, NULL,
+        NULL, NULL FROM notifications;
+    DROP TABLE notifications;
+    ALTER TABLE notifications_v2 RENAME TO notifications;
+    CREATE INDEX notifications_state ON notifications (state);
+    UPDATE notifications SET state = 'cancelled',
+        problems = replace(problems, '"code": "withdrawn"', '"code": "cancelled"')
+        WHERE state = 'blocked' AND (problems LIKE '[{"code": "withdrawn"%'
+            OR problems LIKE '["no longer due on %according to the exports%not sent"]');
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    INSERT INTO meta (name, value) VALUES ('facts_key', randomblob(32))
+    """,
 )
 
 _NOTIFICATION_COLUMNS = (
     "key, kind, employer_id, employee_id, dossier_id, due_date, deadline, state, problems, file, sha256, "
     "content_sha256, aanleverkenmerk, revision, loonheffingennummer, berichtsoort, kenmerk, reason, "
-    "submitted, created, updated"
+    "submitted, created, updated, facts, person_digest, cause, gone_reported"
 )
 _ATTEMPT_COLUMNS = (
     "id, key, aanleverkenmerk, file, sha256, started, finished, outcome, kenmerk, foutcode, "
@@ -317,7 +388,21 @@ def _entry(row: sqlite3.Row) -> Entry:
         submitted=_moment(row["submitted"]),
         created=datetime.fromisoformat(row["created"]),
         updated=datetime.fromisoformat(row["updated"]),
+        facts=StoredFacts(row["facts"], row["person_digest"]) if row["facts"] is not None else None,
+        **_cause(row["cause"]),
+        gone_reported=_day(row["gone_reported"]),
     )
+
+
+def _cause(text: str | None) -> dict[str, object]:
+    if not text:
+        return {}
+    value = json.loads(text)
+    try:
+        cause = Cause(value.get("cause"))
+    except ValueError:  # written by a newer uwvcli: a withdrawal all the same
+        cause = Cause.REQUESTED
+    return {"cause": cause, "cause_reason": value.get("reason")}
 
 
 def _attempt(row: sqlite3.Row) -> Attempt:
@@ -466,19 +551,27 @@ class Journal:
     def _migrate(self) -> None:
         if self.schema_version == len(MIGRATIONS):
             return  # the usual case: no write lock needed, so `status` can open it during a run
-        with self.transaction():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise JournalError(
-                    f"{self.path} was written by a newer uwvcli (schema {version}, this one knows "
-                    f"{len(MIGRATIONS)}); upgrade uwvcli"
-                )
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                # one statement at a time: executescript() would commit halfway (no ";" inside them)
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
+        # A step may rebuild a table others refer to: foreign keys are off while the steps run
+        # (the pragma is ignored inside a transaction) and checked before the commit.
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.transaction():
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise JournalError(
+                        f"{self.path} was written by a newer uwvcli (schema {version}, this one knows "
+                        f"{len(MIGRATIONS)}); upgrade uwvcli"
+                    )
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    # one statement at a time: executescript() would commit halfway (no ";" inside them)
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {number}")
+                if self._db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise JournalError(f"{self.path}: upgrading the state database broke its references")
+        finally:
+            self._db.execute("PRAGMA foreign_keys=ON")
 
     @property
     def schema_version(self) -> int:
@@ -745,8 +838,12 @@ class Journal:
         loonheffingennummer: str | None,
         berichtsoort: str | None,
         content_sha256: str,
+        facts: StoredFacts | None = None,
+        cause: Cause | None = None,
+        cause_reason: str | None = None,
     ) -> None:
-        """A signed file for `n` is in the outbox and waits to be submitted."""
+        """A signed file for `n` is in the outbox and waits to be submitted; `facts` are its
+        facts (`domain.corrections`), kept with it once it is submitted."""
         with self.transaction():
             state = self._state(n.key)
             if state in NEVER_AGAIN:
@@ -765,6 +862,9 @@ class Journal:
                     "file": str(file),
                     "sha256": sha256,
                     "content_sha256": content_sha256,
+                    "facts": facts.case if facts else None,
+                    "person_digest": facts.person_digest if facts else None,
+                    "cause": json.dumps({"cause": str(cause), "reason": cause_reason}) if cause else None,
                     "aanleverkenmerk": aanleverkenmerk,
                     "revision": revision,
                     "loonheffingennummer": loonheffingennummer,
@@ -775,25 +875,48 @@ class Journal:
                 },
             )
 
-    def withdraw(self, key: NotificationKey, reason: Problem) -> Entry | None:
+    def cancel(self, key: NotificationKey, reason: Problem) -> Entry | None:
         """A notification that is no longer due (the export was corrected, the employer made
-        inactive…) before it was ever submitted. Never attempted: the row goes; otherwise it stays
-        as `blocked` with `reason` as its problem, so its used-up revisions are remembered.
-        Returns the entry as it was (its file is the caller's to remove)."""
+        inactive…) before it was ever submitted: it is cancelled (vervallen), never withdrawn —
+        UWV never had it. Never attempted: the row goes; otherwise it stays as `cancelled` with
+        `reason` as its problem, so its used-up revisions are remembered. Returns the entry as it
+        was (its file is the caller's to remove)."""
         with self.transaction():
-            current = self._refuse_if_sent(key, "withdrawn")
+            current = self._refuse_if_sent(key, "cancelled")
             if current is None:
                 return None
             attempted = self._db.execute("SELECT 1 FROM attempts WHERE key = ?", (str(key),)).fetchone()
             if attempted is None:
                 self._db.execute("DELETE FROM notifications WHERE key = ?", (str(key),))
-            elif not (current.state == JournalState.BLOCKED and current.problems == (reason,)):
+            elif current.state != JournalState.CANCELLED:
                 self._db.execute(
                     "UPDATE notifications SET state = ?, problems = ?, file = NULL, sha256 = NULL, "
                     "updated = ? WHERE key = ?",
-                    (JournalState.BLOCKED, json.dumps([reason.to_json()]), _now(), str(key)),
+                    (JournalState.CANCELLED, json.dumps([reason.to_json()]), _now(), str(key)),
                 )
             return current
+
+    def facts_key(self) -> bytes:
+        """This journal's own key for the personal facts' digests (made by schema 2)."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'facts_key'").fetchone()
+        return bytes(row[0])
+
+    def record_gone(self, key: NotificationKey, day: date) -> None:
+        """Its dossier left the exports and this was reported on `day` (once: RULES 4.6)."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE notifications SET gone_reported = ? WHERE key = ? AND gone_reported IS NULL",
+                (day.isoformat(), str(key)),
+            )
+
+    def record_facts(self, key: NotificationKey, facts: StoredFacts) -> None:
+        """Keep the facts of `key`'s current file, read back from it (a row of an older
+        version has none). Only where none are known: facts once kept never change."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE notifications SET facts = ?, person_digest = ? WHERE key = ? AND facts IS NULL",
+                (facts.case, facts.person_digest, str(key)),
+            )
 
     # ------------------------------------------------------------------ delivery (exactly once)
 
@@ -1002,7 +1125,14 @@ class Journal:
                     f"{key} is {current.state} without a kenmerk: Digipoort has no process to judge"
                 )
             if current.state != target:
-                self._set_state(key, target, now=_now())
+                now = _now()
+                self._set_state(key, target, now=now)
+                if target == JournalState.ACCEPTED and isinstance(key, WithdrawalKey):
+                    self._db.execute(  # UWV no longer holds that revision: it may be sent again
+                        "UPDATE notifications SET state = ?, updated = ? WHERE key = ? AND revision = ? "
+                        f"AND state IN ({', '.join('?' * len(SENT))})",
+                        (JournalState.WITHDRAWN, now, str(key.withdraws), key.revision, *SENT),
+                    )
 
     # ------------------------------------------------------------------ runs
 
