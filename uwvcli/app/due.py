@@ -8,7 +8,7 @@ from datetime import date
 
 from uwvcli.app import planning
 from uwvcli.app.planning import Plan
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Config, Notification, State
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 
@@ -21,7 +21,7 @@ def preview(config: Config, day: date, *, horizon: int) -> Plan:
     return replace(plan, notifications=[*withdrawals, *plan.notifications]) if withdrawals else plan
 
 
-def _from_journal(config: Config, day: date | None) -> tuple[frozenset[NotificationKey], list[Notification]]:
+def _from_journal(config: Config, day: date | None) -> tuple[frozenset[AnyKey], list[Notification]]:
     """What was sent, and the withdrawals written but not yet submitted (none without a journal)."""
     if not config.paths.state.exists():
         return frozenset(), []

@@ -38,7 +38,7 @@ from uwvcli.app.credentials import load_credentials
 from uwvcli.app.withdraw import CannotWithdraw, withdrawal_notification, write_withdrawal
 from uwvcli.digipoort.addresses import berichtsoort_for
 from uwvcli.domain import corrections, ordering, problems
-from uwvcli.domain.keys import NotificationKey, aanleverkenmerk, withdrawal_of
+from uwvcli.domain.keys import AnyKey, NotificationKey, WithdrawalKey, aanleverkenmerk
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Config,
@@ -354,7 +354,7 @@ class _Preparation:
         self.entries = {e.key: e for e in journal.entries()}
         # Not going out this run, so successors must wait: to start with, what UWV holds and is
         # being withdrawn (its replacement, and theirs, only once the withdrawal is accepted).
-        self.held_back: set[NotificationKey] = {
+        self.held_back: set[AnyKey] = {
             e.key
             for e in self.entries.values()
             if e.state in NEVER_AGAIN and not e.is_withdrawal and self.open_withdrawal(e) is not None
@@ -370,7 +370,7 @@ class _Preparation:
         if entry is None:
             return False
         if entry.state == JournalState.WITHDRAWN:
-            withdrawal = self.entries.get(withdrawal_of(n.key, entry.revision))
+            withdrawal = self.withdrawal(entry)
             return (
                 withdrawal is not None
                 and withdrawal.cause is corrections.Cause.REQUESTED
@@ -493,7 +493,7 @@ class _Preparation:
 
     # ------------------------------------------------------------------ the rest of the journal
 
-    def cancel_the_rest(self, planned: set[NotificationKey], run_date: date) -> None:
+    def cancel_the_rest(self, planned: set[AnyKey], run_date: date) -> None:
         """Unsent notifications the exports no longer make due (a correction, an employer set
         inactive, a row that became unreadable) are cancelled (vervallen) before `send` can
         submit them. UWV never had them: nothing to withdraw."""
@@ -509,9 +509,15 @@ class _Preparation:
                 self.report.cancelled.append(previous)
             self.drop_unsent_file(previous)
 
+    def withdrawal(self, entry: Entry) -> Entry | None:
+        """The withdrawal of `entry`'s current revision the journal has, in any state (None for a
+        withdrawal: it is never withdrawn itself)."""
+        key = entry.withdrawal_key
+        return self.entries.get(key) if key is not None else None
+
     def open_withdrawal(self, entry: Entry) -> Entry | None:
         """The withdrawal of `entry`'s current revision, when one exists (and is not cancelled)."""
-        found = self.entries.get(withdrawal_of(entry.key, entry.revision))
+        found = self.withdrawal(entry)
         return found if found is not None and found.state != JournalState.CANCELLED else None
 
     def replacement_dates(self, n: Notification) -> Notification:
@@ -520,7 +526,7 @@ class _Preparation:
         entry = self.entries.get(n.key)
         if entry is None or entry.state != JournalState.WITHDRAWN or n.state == State.BLOCKED:
             return n
-        withdrawal = self.entries.get(withdrawal_of(n.key, entry.revision))
+        withdrawal = self.withdrawal(entry)
         if withdrawal is None:
             return n
         late = withdrawal.deadline is not None and self.report.run_date > withdrawal.deadline
@@ -535,9 +541,11 @@ class _Preparation:
         """RULES 4.6 for what UWV has: corrected and withdrawn notifications get a withdrawal
         (dependants first, the brake per employer), a gone dossier is reported once, and an
         unsent withdrawal the exports no longer call for is cancelled."""
-        sent = [e for e in self.journal.entries(state=SENT) if not e.is_withdrawal]
-        facts = {e.key: e.facts or self.facts_from_file(e) for e in sent}
-        produced: dict[NotificationKey, corrections.StoredFacts | None] = {}
+        sent = {  # the notifications UWV has, not their withdrawals
+            e.key: e for e in self.journal.entries(state=SENT) if isinstance(e.key, NotificationKey)
+        }
+        facts = {key: e.facts or self.facts_from_file(e) for key, e in sent.items()}
+        produced: dict[AnyKey, corrections.StoredFacts | None] = {}
         for n in self.plan.already_sent:
             if n.state == State.BLOCKED or n.dossier_id not in self.plan.dossiers:
                 produced[n.key] = None
@@ -548,28 +556,30 @@ class _Preparation:
                 self.compare_by_fingerprint(n, dossier, employer)
         for n in self.plan.handover:
             produced.setdefault(n.key, None)
-        open_ = {e.key: w for e in sent if (w := self.open_withdrawal(e)) is not None}
+        open_ = {key: w for key, e in sent.items() if (w := self.open_withdrawal(e)) is not None}
         self.report.withdrawal_unsuccessful.extend(w for w in open_.values() if w.state in UNSUCCESSFUL)
         self.cancel_unneeded(open_, produced, facts)
         decision = corrections.decide(
-            [corrections.Submitted(e.key, facts[e.key]) for e in sent if e.key not in open_],
+            [corrections.Submitted(key, facts[key]) for key in sent if key not in open_],
             produced,
             _Present(self.plan.dossiers),
-            {e.key for e in sent if e.key not in produced and self.by_configuration(e, facts[e.key])},
+            {key for key, e in sent.items() if key not in produced and self.by_configuration(e, facts[key])},
         )
         self.report_gone(decision.gone, run_date)
         automatic = Counter(key.employer_id for key in decision.withdraw)
-        braked = set() if allow else corrections.braked(automatic, Counter(e.employer_id for e in sent))
+        braked = (
+            set() if allow else corrections.braked(automatic, Counter(e.employer_id for e in sent.values()))
+        )
         self.report.braked.update({employer: automatic[employer] for employer in sorted(braked)})
-        by_key = {e.key: e for e in sent}
         pending = [
-            withdrawal_notification(by_key[key], run_date, run_date)
+            withdrawal_notification(sent[key], run_date, run_date)
             for key in decision.withdraw
             if key.employer_id not in braked
         ]
         for n in ordering.sending_order(pending):
-            entry = by_key[n.key.withdraws]  # type: ignore[union-attr]
-            cause = decision.withdraw[entry.key]
+            assert isinstance(n.key, WithdrawalKey)  # made by `withdrawal_notification`
+            withdrawn = n.key.withdraws
+            entry, cause = sent[withdrawn], decision.withdraw[withdrawn]
             try:
                 written = write_withdrawal(
                     self.config,
@@ -586,7 +596,7 @@ class _Preparation:
                 continue
             recorded = self.journal.entry(written.key)
             assert recorded is not None and recorded.file is not None and recorded.aanleverkenmerk is not None
-            now, then = produced.get(entry.key), facts.get(entry.key)
+            now, then = produced.get(withdrawn), facts.get(withdrawn)
             changed = now.differs_from(then) if now is not None and then is not None else ()
             if cause is corrections.Cause.CORRECTED and corrections.fined_when_corrected(changed):
                 written = replace(written, notes=(problems.corrected_date_fine(HIGHEST_FINE),))
@@ -604,7 +614,7 @@ class _Preparation:
     def cancel_unneeded(
         self,
         open_: Mapping[NotificationKey, Entry],
-        produced: Mapping[NotificationKey, corrections.StoredFacts | None],
+        produced: Mapping[AnyKey, corrections.StoredFacts | None],
         facts: Mapping[NotificationKey, corrections.StoredFacts | None],
     ) -> None:
         """An automatic withdrawal not yet submitted whose notification the exports give the

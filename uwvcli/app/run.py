@@ -20,7 +20,7 @@ from uwvcli.app.planning import export_warnings
 from uwvcli.app.prepare import PrepareReport, prepare
 from uwvcli.app.recovery import open_journal
 from uwvcli.delivery.loop import NOT_SENT
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Config
 from uwvcli.errors import EXIT_ATTENTION, EXIT_LOCKED, EXIT_OK, EXIT_UNUSABLE, UwvcliError
 from uwvcli.recap.mails import catch_up_note
@@ -376,7 +376,7 @@ class Attention:
     """One notification a person must act on, as the log file says it (the cron job's stdout
     goes to /dev/null): its key, its state, the Digipoort code, what to do and by when."""
 
-    key: NotificationKey
+    key: AnyKey
     state: str
     code: str | None  # Digipoort's status code or foutcode
     action: str  # `{by}` marks where the day goes

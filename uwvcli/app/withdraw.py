@@ -19,7 +19,6 @@ from uwvcli.domain.keys import (
     NotificationKey,
     WithdrawalKey,
     aanleverkenmerk,
-    withdrawal_of,
 )
 from uwvcli.domain.models import Config, Notification, State
 from uwvcli.errors import EXIT_ATTENTION, UwvcliError
@@ -50,8 +49,10 @@ def deadline_for(due: date) -> date:
 def withdrawal_notification(entry: Entry, due: date, run_date: date) -> Notification:
     """The journal's view of the withdrawal of `entry`'s submitted revision, as a notification."""
     deadline = deadline_for(due)
+    key = entry.withdrawal_key
+    assert key is not None, "a withdrawal is never withdrawn itself"
     return Notification(
-        key=withdrawal_of(entry.key, entry.revision),  # type: ignore[arg-type]
+        key=key,
         kind=entry.kind,
         employer_id=entry.employer_id,
         employee_id=entry.employee_id,
@@ -134,7 +135,8 @@ def write_withdrawal(
 
 def open_withdrawal(journal: Journal, entry: Entry) -> Entry | None:
     """The withdrawal of `entry`'s current revision the journal has (any state but cancelled)."""
-    found = journal.entry(withdrawal_of(entry.key, entry.revision))
+    key = entry.withdrawal_key
+    found = journal.entry(key) if key is not None else None
     return found if found is not None and found.state != JournalState.CANCELLED else None
 
 
@@ -183,4 +185,5 @@ def withdraw(config: Config, key: NotificationKey, *, reason: str | None, today:
             ) from None
         written = journal.entry(n.key)
         assert written is not None and written.file is not None
-        return Requested(n.key, written.file.name)  # type: ignore[arg-type]
+        assert isinstance(n.key, WithdrawalKey)
+        return Requested(n.key, written.file.name)

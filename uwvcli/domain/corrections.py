@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from uwvcli.domain import ordering
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey, NotificationKey
 
 
 class Facts(NamedTuple):
@@ -97,9 +97,9 @@ class Decision(NamedTuple):
 
 def decide(
     submitted: Iterable[Submitted],
-    produced: Mapping[NotificationKey, StoredFacts | None],
+    produced: Mapping[AnyKey, StoredFacts | None],
     present: Container[tuple[str, str]],
-    by_configuration: Container[NotificationKey],
+    by_configuration: Container[AnyKey],
 ) -> Decision:
     """What RULES 4.6 makes of the submitted notifications.
 

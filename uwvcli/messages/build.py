@@ -37,7 +37,7 @@ from uwvcli.domain.identifiers import (
     normalize_bsn,
     normalize_iban,
 )
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Dossier, Employer, Kind, Notification, Sender, ZwReason
 
 NAMESPACE = "http://schemas.uwv.nl/UwvML/Berichten/UwvZwMeldingInternBody-v0428"
@@ -272,7 +272,7 @@ def message_reference(message: bytes) -> str | None:
     return melding.findtext(_q("ReferentieMelding")) if melding is not None else None
 
 
-def referentie_melding(key: NotificationKey, revision: int = 1) -> str:
+def referentie_melding(key: AnyKey, revision: int = 1) -> str:
     """The notification key as ReferentieMelding (≤ 64 characters), `#<revision>` added from
     revision 2 on (MESSAGES.md); a longer key is cut and made unique with a short hash of the key,
     so UWV can still match later messages about the same notification."""

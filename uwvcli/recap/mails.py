@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 from uwvcli.common.network import Deadline, is_loopback
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.findings import findings
-from uwvcli.domain.keys import NotificationKey, WithdrawalKey
+from uwvcli.domain.keys import AnyKey, WithdrawalKey
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Dossier,
@@ -88,7 +88,7 @@ class RecapItem:
     """One notification as the recap shows it. Deliberately without BSN, names or birth date:
     what is not here cannot leak into a mail."""
 
-    key: NotificationKey  # matches items across sections
+    key: AnyKey  # matches items across sections
     kind: Kind
     employee_id: str  # personnel number
     dossier_id: str
@@ -454,7 +454,7 @@ def _notes(recap: EmployerRecap) -> list[_Entry]:
     (the default risicopremiegroep for a whole employer) is one line with their number and
     personnel numbers, not a line per notification."""
     who_by_note: dict[str, list[RecapItem]] = {}
-    seen_items: set[NotificationKey] = set()
+    seen_items: set[AnyKey] = set()
     for _, item in recap.news():
         if item.key in seen_items:
             continue

@@ -29,7 +29,7 @@ from typing import Any
 
 from uwvcli.common.privacy import fault_text
 from uwvcli.domain.corrections import Cause, StoredFacts
-from uwvcli.domain.keys import NotificationKey, Variant, WithdrawalKey, parse_key
+from uwvcli.domain.keys import AnyKey, Variant, WithdrawalKey, parse_key, withdrawal_of
 from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.domain.ordering import sending_order
 from uwvcli.domain.problems import Problem
@@ -122,7 +122,7 @@ class StateConflict(UwvcliError):
 class Entry:
     """One notification as the journal knows it."""
 
-    key: NotificationKey
+    key: AnyKey
     kind: Kind
     employer_id: str
     employee_id: str
@@ -156,13 +156,19 @@ class Entry:
     def variant(self) -> Variant | None:
         return self.key.variant
 
+    @property
+    def withdrawal_key(self) -> WithdrawalKey | None:
+        """The key of the withdrawal of this notification's current revision; None for a
+        withdrawal, which is never withdrawn itself."""
+        return None if isinstance(self.key, WithdrawalKey) else withdrawal_of(self.key, self.revision)
+
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """One POST of one message (one aanleverkenmerk) to Digipoort."""
 
     id: int
-    key: NotificationKey
+    key: AnyKey
     aanleverkenmerk: str
     file: Path | None
     sha256: str | None
@@ -366,6 +372,7 @@ def _path(text: str | None) -> Path | None:
 
 
 def _entry(row: sqlite3.Row) -> Entry:
+    cause, cause_reason = _cause(row["cause"])
     return Entry(
         key=parse_key(row["key"]),
         kind=Kind(row["kind"]),
@@ -389,20 +396,22 @@ def _entry(row: sqlite3.Row) -> Entry:
         created=datetime.fromisoformat(row["created"]),
         updated=datetime.fromisoformat(row["updated"]),
         facts=StoredFacts(row["facts"], row["person_digest"]) if row["facts"] is not None else None,
-        **_cause(row["cause"]),
+        cause=cause,
+        cause_reason=cause_reason,
         gone_reported=_day(row["gone_reported"]),
     )
 
 
-def _cause(text: str | None) -> dict[str, object]:
+def _cause(text: str | None) -> tuple[Cause | None, str | None]:
+    """A withdrawal's cause and the reason a person gave (None, None: not a withdrawal)."""
     if not text:
-        return {}
+        return None, None
     value = json.loads(text)
     try:
         cause = Cause(value.get("cause"))
     except ValueError:  # written by a newer uwvcli: a withdrawal all the same
         cause = Cause.REQUESTED
-    return {"cause": cause, "cause_reason": value.get("reason")}
+    return cause, value.get("reason")
 
 
 def _attempt(row: sqlite3.Row) -> Attempt:
@@ -613,7 +622,7 @@ class Journal:
 
     # ------------------------------------------------------------------ queries
 
-    def entry(self, key: NotificationKey) -> Entry | None:
+    def entry(self, key: AnyKey) -> Entry | None:
         row = self._db.execute(
             f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE key = ?", (str(key),)
         )
@@ -675,7 +684,7 @@ class Journal:
             row = self._db.execute("SELECT min(started) FROM runs").fetchone()
         return _moment(row[0])
 
-    def sent_keys(self) -> set[NotificationKey]:
+    def sent_keys(self) -> set[AnyKey]:
         """Keys in flight or sent: never to be built or sent again."""
         states = list(NEVER_AGAIN)
         rows = self._db.execute(
@@ -697,7 +706,7 @@ class Journal:
         the run lock nothing is mid-POST when a run starts, so such a row is a crash's leftover."""
         return self.entries(state=(JournalState.IN_DOUBT, JournalState.SUBMITTING))
 
-    def attempts(self, key: NotificationKey) -> list[Attempt]:
+    def attempts(self, key: AnyKey) -> list[Attempt]:
         rows = self._db.execute(
             f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE key = ? ORDER BY id", (str(key),)
         )
@@ -713,7 +722,7 @@ class Journal:
         adopts only kenmerken uwvcli does not know)."""
         return self.kenmerk_owner(kenmerk) is not None
 
-    def kenmerk_owner(self, kenmerk: str) -> NotificationKey | None:
+    def kenmerk_owner(self, kenmerk: str) -> AnyKey | None:
         """The key of the notification (or attempt) that carries this Digipoort kenmerk."""
         row = self._db.execute(
             "SELECT key FROM notifications WHERE kenmerk = ? "
@@ -760,19 +769,19 @@ class Journal:
 
     # ------------------------------------------------------------------ building (prepare)
 
-    def _require(self, key: NotificationKey) -> Entry:
+    def _require(self, key: AnyKey) -> Entry:
         found = self.entry(key)
         if found is None:
             raise StateConflict(f"the journal has no notification {key}")
         return found
 
-    def _refuse_if_sent(self, key: NotificationKey, action: str) -> Entry | None:
+    def _refuse_if_sent(self, key: AnyKey, action: str) -> Entry | None:
         current = self.entry(key)
         if current is not None and current.state in NEVER_AGAIN:
             raise StateConflict(f"{key} is already {current.state}; it cannot be {action} again")
         return current
 
-    def _state(self, key: NotificationKey) -> JournalState | None:
+    def _state(self, key: AnyKey) -> JournalState | None:
         row = self._db.execute("SELECT state FROM notifications WHERE key = ?", (str(key),)).fetchone()
         return JournalState(row[0]) if row else None
 
@@ -875,7 +884,7 @@ class Journal:
                 },
             )
 
-    def cancel(self, key: NotificationKey, reason: Problem) -> Entry | None:
+    def cancel(self, key: AnyKey, reason: Problem) -> Entry | None:
         """A notification that is no longer due (the export was corrected, the employer made
         inactive…) before it was ever submitted: it is cancelled (vervallen), never withdrawn —
         UWV never had it. Never attempted: the row goes; otherwise it stays as `cancelled` with
@@ -901,7 +910,7 @@ class Journal:
         row = self._db.execute("SELECT value FROM meta WHERE name = 'facts_key'").fetchone()
         return bytes(row[0])
 
-    def record_gone(self, key: NotificationKey, day: date) -> None:
+    def record_gone(self, key: AnyKey, day: date) -> None:
         """Its dossier left the exports and this was reported on `day` (once: RULES 4.6)."""
         with self.transaction():
             self._db.execute(
@@ -909,7 +918,7 @@ class Journal:
                 (day.isoformat(), str(key)),
             )
 
-    def record_facts(self, key: NotificationKey, facts: StoredFacts) -> None:
+    def record_facts(self, key: AnyKey, facts: StoredFacts) -> None:
         """Keep the facts of `key`'s current file, read back from it (a row of an older
         version has none). Only where none are known: facts once kept never change."""
         with self.transaction():
@@ -920,7 +929,7 @@ class Journal:
 
     # ------------------------------------------------------------------ delivery (exactly once)
 
-    def begin_attempt(self, key: NotificationKey) -> int:
+    def begin_attempt(self, key: AnyKey) -> int:
         """Commit the intent to POST `key`'s written file (state `submitting` and an attempt
         row) and return the attempt id. Must be called, and return, before the POST."""
         with self.transaction():
@@ -961,7 +970,7 @@ class Journal:
             (outcome, now, *values.values(), attempt_id),
         )
 
-    def _set_state(self, key: NotificationKey, state: JournalState, *, now: str, **values: object) -> None:
+    def _set_state(self, key: AnyKey, state: JournalState, *, now: str, **values: object) -> None:
         assignments = "".join(f", {column} = ?" for column in values)
         self._db.execute(
             f"UPDATE notifications SET state = ?, updated = ?{assignments} WHERE key = ?",
@@ -1016,7 +1025,7 @@ class Journal:
             self._finish_attempt(attempt_id, AttemptOutcome.IN_DOUBT, now, reason=reason)
             self._set_state(attempt.key, JournalState.IN_DOUBT, now=now, reason=reason)
 
-    def adopt_kenmerk(self, key: NotificationKey, kenmerk: str, *, reason: str | None = None) -> None:
+    def adopt_kenmerk(self, key: AnyKey, kenmerk: str, *, reason: str | None = None) -> None:
         """Reconciliation found the process of an in-doubt (or crashed, or parked) attempt.
         `reason` says who decided, when it was not uwvcli itself (kept on the attempt and shown
         with the notification)."""
@@ -1035,7 +1044,7 @@ class Journal:
         if current.file is not None:
             write_receipt(current.file, kenmerk)
 
-    def _undecided_attempt(self, key: NotificationKey) -> int | None:
+    def _undecided_attempt(self, key: AnyKey) -> int | None:
         """The latest attempt of `key` that got no answer (pending or in doubt), if any."""
         row = self._db.execute(
             "SELECT id FROM attempts WHERE key = ? AND outcome IN (?, ?) ORDER BY id DESC LIMIT 1",
@@ -1043,7 +1052,7 @@ class Journal:
         ).fetchone()
         return row[0] if row is not None else None
 
-    def resolve_by_hand(self, key: NotificationKey, *, kenmerk: str | None) -> Entry:
+    def resolve_by_hand(self, key: AnyKey, *, kenmerk: str | None) -> Entry:
         """A person checked Digipoort's process list (with Logius or in the UWV portal) for a
         message uwvcli could not settle itself: `kenmerk` is the process that is this message, or
         None when it never arrived. The same transitions reconciliation makes (`adopt_kenmerk`:
@@ -1068,7 +1077,7 @@ class Journal:
             self.adopt_kenmerk(key, kenmerk, reason=f"resolved by hand: received as {kenmerk}")
             return current
 
-    def park(self, key: NotificationKey, reason: str) -> None:
+    def park(self, key: AnyKey, reason: str) -> None:
         """In doubt and not reconcilable: a person must look (listed by `status`, in the recap)."""
         with self.transaction():
             current = self._require(key)
@@ -1081,7 +1090,7 @@ class Journal:
             )
             self._set_state(key, JournalState.PARKED, now=now, reason=reason)
 
-    def record_refused(self, key: NotificationKey, reason: str) -> None:
+    def record_refused(self, key: AnyKey, reason: str) -> None:
         """The outbox file failed verification before the POST: not sent."""
         with self.transaction():
             current = self._require(key)
@@ -1112,7 +1121,7 @@ class Journal:
                 added += cursor.rowcount
             return added
 
-    def set_outcome(self, key: NotificationKey, state: str) -> None:
+    def set_outcome(self, key: AnyKey, state: str) -> None:
         """What the statuses say about a submitted message (delivered, accepted, rejected, failed,
         or back to submitted). A no-op when nothing changes."""
         target = JournalState(state)
