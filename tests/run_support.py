@@ -204,10 +204,11 @@ def uwvcli(
 def run_day(
     config: Path, day: str = RUN_DATE, *extra: str, today: str | None = None
 ) -> subprocess.CompletedProcess:
-    """`uwvcli run` for `day`, on the day `today` (default: RUN_DATE, with the simulator)."""
+    """`uwvcli run` for `day`, on the day `today` (default: `day` itself, and never before
+    RUN_DATE, with the simulator): a run is normally made on its own date."""
     return uwvcli(
         "run", "--config", str(config), "--date", day, "--poll-seconds", "10", *extra, cwd=config.parent,
-        env=cron_environment(UWVCLI_TODAY=today or RUN_DATE),
+        env=cron_environment(UWVCLI_TODAY=today or max(day, RUN_DATE)),
     )  # fmt: skip
 
 

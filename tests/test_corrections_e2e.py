@@ -174,7 +174,7 @@ def _killed_at_random(config: Path, chance: random.Random) -> None:
         cwd=config.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=cron_environment(),
+        env=cron_environment(UWVCLI_TODAY=DAY_2),
     )
     time.sleep(chance.uniform(0.2, 4.0))
     process.send_signal(signal.SIGKILL)
