@@ -366,9 +366,9 @@ def test_a_journal_of_schema_1_is_upgraded_and_its_withdrawn_rows_are_cancelled(
         assert sent.kenmerk == "KM-3" and journal.attempts(sent.key)[0].kenmerk == "KM-3"
         assert journal.was_attempted("WG001-Z-1-ZM")
         # the rebuilt table still enforces its constraints and the attempts' reference
-        with pytest.raises(sqlite3.IntegrityError), journal.transaction() as db:
+        with pytest.raises(JournalError, match="CHECK constraint"), journal.transaction() as db:
             db.execute("UPDATE notifications SET state = 'sent-ish' WHERE key = 'WG001/Z-3/zw-ziekmelding'")
-        with pytest.raises(sqlite3.IntegrityError), journal.transaction() as db:
+        with pytest.raises(JournalError, match="FOREIGN KEY"), journal.transaction() as db:
             db.execute("DELETE FROM notifications WHERE key = 'WG001/Z-3/zw-ziekmelding'")
         assert len(journal.facts_key()) == 32
         assert sent.facts is None  # read back from its outbox file by the next run

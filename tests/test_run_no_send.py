@@ -500,7 +500,7 @@ def test_a_terminal_gets_a_table_and_a_progress_bar_for_big_batches_only(setup: 
         assert cron.progress is None
 
 
-def test_a_narrow_table_names_a_withdrawn_notification_by_its_key_under_it(setup: Setup) -> None:
+def test_a_narrow_table_names_a_cancelled_notification_by_its_key_under_it(setup: Setup) -> None:
     """Regression: with the Details column left out, the line under the table showed a journal
     entry's key as its repr (`NotificationKey(employer_id=...)`) instead of its text."""
     from uwvcli.app.prepare import PrepareReport
@@ -514,7 +514,7 @@ def test_a_narrow_table_names_a_withdrawn_notification_by_its_key_under_it(setup
     with Journal.open(setup.state) as journal:
         prepare(config, date.fromisoformat(RUN_DATE), journal, credentials=credentials)
         entry = journal.entries()[0]
-    report = PrepareReport(run_date=date.fromisoformat(RUN_DATE), withdrawn=[entry])
+    report = PrepareReport(run_date=date.fromisoformat(RUN_DATE), cancelled=[entry])
     terminal = NarrowTerminal()
     render_table(terminal, report)
     text = terminal.out.export_text()
