@@ -204,10 +204,11 @@ def uwvcli(
 def run_day(
     config: Path, day: str = RUN_DATE, *extra: str, today: str | None = None
 ) -> subprocess.CompletedProcess:
-    """`uwvcli run` for `day`, on the day `today` (default: RUN_DATE, with the simulator)."""
+    """`uwvcli run` for `day`, on the day `today` (default: `day` itself, and never before
+    RUN_DATE, with the simulator): a run is normally made on its own date."""
     return uwvcli(
         "run", "--config", str(config), "--date", day, "--poll-seconds", "10", *extra, cwd=config.parent,
-        env=cron_environment(UWVCLI_TODAY=today or RUN_DATE),
+        env=cron_environment(UWVCLI_TODAY=today or max(day, RUN_DATE)),
     )  # fmt: skip
 
 
@@ -313,3 +314,13 @@ def personal_data_in(text: str, values: dict[str, set[str]]) -> list[str]:
                 found.append(f"{kind} of the sample exports")
                 break
     return found
+
+
+def simulator_meldingen(folder: Path) -> list[tuple[str, str]]:
+    """What the simulator in `folder` accepted as UWV would hold it, in order: ("send" or
+    "withdraw", ReferentieMelding)."""
+    store = folder / "simulator.sqlite3"
+    if not store.exists():
+        return []
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as db:
+        return [tuple(row) for row in db.execute("SELECT action, reference FROM melding ORDER BY seq")]

@@ -12,7 +12,10 @@ from typer.testing import CliRunner
 from uwvcli.cli import app
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
-COMMANDS = ("due", "run", "send", "status", "report", "resolve", "recover", "explain", "check", "simulator")
+COMMANDS = (
+    "due", "run", "send", "status", "report", "resolve", "recover", "withdraw", "explain", "check",
+    "simulator",
+)  # fmt: skip
 
 INTRO = """# uwvcli commands
 

@@ -69,6 +69,7 @@ def test_minimal_configuration_loads_with_defaults_and_resolved_paths(tmp_path):
     assert config.paths.outbox == tmp_path / "var" / "outbox"
     assert config.paths.state == tmp_path / "var" / "uwvcli.sqlite"
     assert config.digipoort.signature_algorithm == "rsa-sha1"
+    assert config.digipoort.withdrawal_style == "indicator"  # MESSAGES.md's default
     assert config.digipoort.timeout_seconds == 30.0
     assert config.sender.certificate is None and config.sender.private_key is None  # simulator
     assert config.mail is None
@@ -150,6 +151,7 @@ def test_every_problem_is_collected_with_its_key_path(tmp_path):
     digipoort:
       environment: acceptatie
       signature_algorithm: rsa-md5
+      withdrawal_style: intrekking
     paths:
       dossiers: [dossiers.xlsx]
       outbox: var/outbox
@@ -184,6 +186,7 @@ def test_every_problem_is_collected_with_its_key_path(tmp_path):
         "sender.certficate": "did you mean `certificate`",
         "digipoort.environment": "simulator, custom, preprod, production",
         "digipoort.signature_algorithm": "rsa-sha1, rsa-sha256",
+        "digipoort.withdrawal_style": "indicator, melding-intrekking",
         "paths.dossiers[0]": ".csv or .json",
         "paths.state": "missing",
         "mail.smtp_port": "whole number",

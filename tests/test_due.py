@@ -56,6 +56,7 @@ def test_worked_examples_in_contract_json(tmp_path):
         "deadline": "2025-10-27",
         "state": "late",
         "problems": [],
+        "action": "send",  # a withdrawal says "withdraw" and what it withdraws (CONTRACT §4)
     }
     assert by_key["WG001/Z-2/zw-ziekmelding"]["deadline"] == "2026-05-15"  # shifted past Ascension Day
     assert by_key["WG001/Z-2/zw-ziekmelding"]["state"] == "due"

@@ -230,10 +230,10 @@ def test_a_sent_notification_can_never_be_blocked_or_rewritten(journal: Journal,
     assert journal.entry(n.key).state == JournalState.SUBMITTED
 
 
-def test_withdrawing_a_never_attempted_notification_forgets_it(journal: Journal, tmp_path: Path) -> None:
+def test_cancelling_a_never_attempted_notification_forgets_it(journal: Journal, tmp_path: Path) -> None:
     n = notification()
     write(journal, n, tmp_path)
-    previous = journal.withdraw(n.key, legacy("no longer due"))
+    previous = journal.cancel(n.key, legacy("no longer due"))
     assert previous is not None and previous.file == tmp_path / "WG001-Z-1-ZM.xml"
     assert journal.entry(n.key) is None
 
@@ -248,21 +248,138 @@ def test_a_used_aanleverkenmerk_is_never_written_again(journal: Journal, tmp_pat
     assert journal.entry(n.key).aanleverkenmerk == "WG001-Z-1-ZM-r2"
 
 
-def test_withdrawing_after_a_rejected_attempt_keeps_the_used_revision(
+def test_cancelling_after_a_rejected_attempt_keeps_the_used_revision(
     journal: Journal, tmp_path: Path
 ) -> None:
     n = notification()
     write(journal, n, tmp_path)
     journal.record_fault(journal.begin_attempt(n.key), "ALS100", "schema")
     write(journal, n, tmp_path, revision=2)
-    journal.withdraw(n.key, Problem.of(Code.WITHDRAWN, day="2026-11-28"))
+    journal.cancel(n.key, Problem.of(Code.CANCELLED, day="2026-11-28"))
     entry = journal.entry(n.key)
-    assert entry.state == JournalState.BLOCKED
+    assert entry.state == JournalState.CANCELLED
     assert entry.revision == 2
     (problem,) = entry.problems
-    assert str(problem) == "no longer due on 2026-11-28 according to the exports; not sent"
+    assert str(problem) == "no longer due on 2026-11-28 according to the exports; cancelled, not sent"
     assert journal.was_attempted("WG001-Z-1-ZM")
     assert not journal.was_attempted("WG001-Z-1-ZM-r2")
+
+
+def test_a_cancelled_notification_that_is_due_again_gets_a_new_revision(
+    journal: Journal, tmp_path: Path
+) -> None:
+    n = notification()
+    write(journal, n, tmp_path)
+    journal.record_fault(journal.begin_attempt(n.key), "ALS100", "schema")
+    journal.cancel(n.key, Problem.of(Code.CANCELLED, day="2026-11-28"))
+    write(journal, n, tmp_path, revision=2)
+    assert journal.entry(n.key).state == JournalState.WRITTEN
+
+
+def _journal_of_schema_1(path: Path) -> None:
+    """A state file as the uwvcli before corrections wrote it (its schema is `MIGRATIONS[0]`,
+    never edited; the rows as its `record_written`, `begin_attempt`, `record_fault`,
+    `record_accepted`, `record_blocked` and `withdraw` left them): a notification that was no
+    longer due after a rejected attempt is `blocked` with the problem code `withdrawn` (older
+    still: the English text itself)."""
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0].split(";"):
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    now = "2026-11-28T06:00:00.000000+00:00"
+    columns = (
+        "key, kind, employer_id, employee_id, dossier_id, due_date, deadline, state, problems, file, "
+        "sha256, content_sha256, aanleverkenmerk, revision, loonheffingennummer, berichtsoort, kenmerk, "
+        "reason, submitted, created, updated"
+    )
+    rows = [
+        ("Z-1", "blocked", json.dumps([{"code": "withdrawn", "params": {"day": "2026-11-28"}}]), None, None),
+        (
+            "Z-2",
+            "blocked",
+            json.dumps(["no longer due on 2026-11-27 according to the exports; not sent"]),
+            None,
+            None,
+        ),
+        ("Z-3", "submitted", "[]", "KM-3", now),
+        ("Z-4", "blocked", json.dumps([{"code": "bsn_missing", "params": {}}]), None, None),
+    ]
+    for dossier, state, problems, kenmerk, submitted in rows:
+        key = f"WG001/{dossier}/zw-ziekmelding"
+        reference = (
+            f"WG001-{dossier}-ZM"
+            if state != "blocked" or "no longer" in problems or "withdrawn" in problems
+            else None
+        )
+        db.execute(
+            f"INSERT INTO notifications ({columns}) VALUES ({', '.join('?' * 21)})",
+            (
+                key,
+                "zw-ziekmelding",
+                "WG001",
+                "1001",
+                dossier,
+                "2026-11-02",
+                "2026-11-05",
+                state,
+                problems,
+                None,
+                None,
+                "cd" * 32,
+                reference,
+                1,
+                "123456782L01",
+                "UWV_ZM",
+                kenmerk,
+                None,
+                submitted,
+                now,
+                now,
+            ),
+        )
+        if reference is not None:
+            outcome = "accepted" if kenmerk else "fault"
+            db.execute(
+                "INSERT INTO attempts (key, aanleverkenmerk, started, finished, outcome, kenmerk, foutcode) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, reference, now, now, outcome, kenmerk, None if kenmerk else "ALS100"),
+            )
+    db.commit()
+    db.close()
+
+
+def test_a_journal_of_schema_1_is_upgraded_and_its_withdrawn_rows_are_cancelled(tmp_path: Path) -> None:
+    path = tmp_path / "uwvcli.sqlite"
+    _journal_of_schema_1(path)
+    with Journal.open(path) as journal:
+        assert journal.schema_version == len(MIGRATIONS)
+        states = {str(e.key): e.state for e in journal.entries()}
+        assert states == {
+            "WG001/Z-1/zw-ziekmelding": JournalState.CANCELLED,
+            "WG001/Z-2/zw-ziekmelding": JournalState.CANCELLED,
+            "WG001/Z-3/zw-ziekmelding": JournalState.SUBMITTED,
+            "WG001/Z-4/zw-ziekmelding": JournalState.BLOCKED,
+        }
+        cancelled = journal.entry(NotificationKey("WG001", "Z-1", Kind.ZW_ZIEKMELDING))
+        assert cancelled.problems == (Problem.of(Code.CANCELLED, day="2026-11-28"),)
+        sent = journal.entry(NotificationKey("WG001", "Z-3", Kind.ZW_ZIEKMELDING))
+        assert sent.kenmerk == "KM-3" and journal.attempts(sent.key)[0].kenmerk == "KM-3"
+        assert journal.was_attempted("WG001-Z-1-ZM")
+        # the rebuilt table still enforces its constraints and the attempts' reference
+        with pytest.raises(JournalError, match="CHECK constraint"), journal.transaction() as db:
+            db.execute("UPDATE notifications SET state = 'sent-ish' WHERE key = 'WG001/Z-3/zw-ziekmelding'")
+        with pytest.raises(JournalError, match="FOREIGN KEY"), journal.transaction() as db:
+            db.execute("DELETE FROM notifications WHERE key = 'WG001/Z-3/zw-ziekmelding'")
+        assert len(journal.facts_key()) == 32
+        assert sent.facts is None  # read back from its outbox file by the next run
+    with Journal.open(path) as again:  # nothing left to do the second time
+        assert again.schema_version == len(MIGRATIONS)
+
+
+def test_a_stored_withdrawn_code_still_loads_as_cancelled() -> None:
+    assert Problem.from_json({"code": "withdrawn", "params": {"day": "2026-11-28"}}) == Problem.of(
+        Code.CANCELLED, day="2026-11-28"
+    )
 
 
 # ---------------------------------------------------------------- delivery transitions

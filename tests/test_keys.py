@@ -16,9 +16,11 @@ from uwvcli.domain.keys import (
     Kind,
     NotificationKey,
     Variant,
+    WithdrawalKey,
     aanleverkenmerk,
     employer_id_problem,
     parse_key,
+    withdrawal_of,
 )
 
 #: Employer ids as a valid configuration may have them: none holds a `/`, none starts with
@@ -121,3 +123,46 @@ def test_an_employer_id_must_not_make_keys_or_references_ambiguous() -> None:
     assert employer_id_problem("WG-2", ["WG", "WG-2"]) is not None
     assert employer_id_problem("WG", ["WG", "WG-2"]) is None
     assert employer_id_problem("WG-2", ["WG-2", "WG2"]) is None
+
+
+# ---------------------------------------------------------------- withdrawals (RULES 4.6)
+
+withdrawal_keys = st.builds(withdrawal_of, keys, st.integers(1, 99))
+any_keys = keys | withdrawal_keys
+
+
+@given(any_keys)
+def test_the_text_of_every_withdrawal_key_reads_back_as_that_key(
+    key: NotificationKey | WithdrawalKey,
+) -> None:
+    assert parse_key(str(key)) == key
+
+
+def test_a_withdrawal_key_is_the_contracts_and_never_a_notification_key() -> None:
+    key = NotificationKey("WG001", "Z/17", Kind.WERKHERVATTING, Variant.FULL)
+    withdrawal = withdrawal_of(key, 2)
+    assert str(withdrawal) == "WG001/Z/17/werkhervatting/full/intrekking/2"
+    assert parse_key(str(withdrawal)) == withdrawal and withdrawal.withdraws == key
+    assert withdrawal != key and withdrawal.kind is Kind.WERKHERVATTING
+    assert parse_key("WG001/x/intrekking/1/wazo") == NotificationKey("WG001", "x/intrekking/1", Kind.WAZO)
+    assert aanleverkenmerk(withdrawal_of(NotificationKey("WG001", "Z-17", Kind.ZW_ZIEKMELDING), 1)) == (
+        "WG001-Z-17-ZM-I1"
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["WG001/Z-1/wazo/intrekking/0", "WG001/Z-1/wazo/intrekking/01", "WG001/Z-1/intrekking/1"]
+)
+def test_text_that_is_no_withdrawal_key_is_refused(text: str) -> None:
+    with pytest.raises(InvalidKey):
+        parse_key(text)
+
+
+@given(st.lists(any_keys, min_size=2, max_size=30, unique=True), st.integers(1, 12))
+def test_withdrawals_and_notifications_never_share_an_aanleverkenmerk(
+    found: list[NotificationKey | WithdrawalKey], revision: int
+) -> None:
+    references = [aanleverkenmerk(key, r) for key in found for r in (1, revision)]
+    assert len(set(references)) == len({(key, r) for key in found for r in (1, revision)})
+    for reference in references:
+        assert len(reference) <= AANLEVERKENMERK_LIMIT

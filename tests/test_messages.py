@@ -18,6 +18,7 @@ from tests.message_samples import (
     BRANCH,
     BSN,
     CASES,
+    CREATED,
     EMPLOYEE_IBAN,
     ENTITY,
     ENTITY_IBAN,
@@ -32,9 +33,16 @@ from tests.message_samples import (
 from uwvcli.domain.models import Kind, OrgUnit, Sender, ZwReason
 from uwvcli.messages.build import (
     NAMESPACE,
+    build_message,
+    build_withdrawal,
     check_message,
+    content_digest,
     loonheffingennummer_for,
+    message_facts,
+    message_reference,
+    reference_base,
     referentie_melding,
+    withdrawn_reference,
 )
 
 
@@ -568,3 +576,61 @@ def test_a_tag_run_together_with_personal_data_is_not_quoted_by_the_syntax_findi
     (problem,) = check_message(damaged)
     assert "not well-formed" in problem
     assert value not in problem and value[1:] not in problem
+
+
+# ---------------------------------------------------------------- withdrawals and revisions (MESSAGES.md)
+
+
+@pytest.mark.parametrize("style", ["indicator", "melding-intrekking"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_withdrawal_of_every_kind_validates_and_names_what_was_sent(
+    shared: Path, case: str, style: str
+) -> None:
+    n, d = CASES[case]
+    sent = build(n, d)
+    withdrawal = build_withdrawal(
+        sent, SENDER, style=style, aanleverkenmerk="WG001-Z-17-ZM-I1", created=CREATED
+    )
+    assert check_message(withdrawal) == []
+    assert reference_schema(shared).validate(etree.fromstring(withdrawal)), reference_schema(shared).error_log
+    assert withdrawn_reference(withdrawal) == message_reference(sent) == str(n.key)
+    assert withdrawn_reference(sent) is None
+    root = parse(withdrawal)
+    assert text(root, "Ketenpartij/BerichtkenmerkIndiener") == "WG001-Z-17-ZM-I1"
+    short_form = style == "melding-intrekking" and (
+        n.kind is Kind.ZW_ZIEKMELDING or (n.kind is Kind.WERKHERVATTING and n.variant == "full")
+    )
+    assert (root.find("u:MeldingIntrekking", NS) is not None) == short_form
+    if not short_form:  # the facts exactly as they were sent, plus the indicator
+        assert message_facts(withdrawal).case == {
+            **message_facts(sent).case,
+            **{
+                f"{block}/IndVerzoekTotIntrekken": "1"
+                for block in message_facts(sent).case
+                if block.startswith("Melding") and "/" not in block
+            },
+        }
+        assert message_facts(withdrawal).person == message_facts(sent).person
+
+
+def test_the_cd_reden_of_a_melding_intrekking_says_ziekmelding_or_full_recovery() -> None:
+    for case, reden in (("zw-vangnet", "1"), ("zw-direct-payment", "1"), ("werkhervatting-full", "2")):
+        n, d = CASES[case]
+        withdrawal = build_withdrawal(
+            build(n, d), SENDER, style="melding-intrekking", aanleverkenmerk="X-I1", created=CREATED
+        )
+        assert text(parse(withdrawal), "MeldingIntrekking/CdRedenMeldingIntrekken") == reden
+
+
+def test_revision_2_and_later_carry_the_revision_in_the_referentie_melding() -> None:
+    n, d = CASES["zw-vangnet"]
+    second = build_message(
+        n, d, employer(), SENDER, aanleverkenmerk="WG001-Z-17-ZM-r2", created=CREATED, revision=2
+    )
+    assert text(parse(second), "MeldingZiekte/ReferentieMelding") == f"{n.key}#2"
+    assert check_message(second) == []
+    assert content_digest(second) == content_digest(build(n, d))  # a revision is no change of content
+    long_key = n.key._replace(dossier_id="D" * 80)
+    assert len(referentie_melding(long_key, 12)) <= 64 and referentie_melding(long_key, 12).endswith("#12")
+    assert reference_base(f"{n.key}#2") == str(n.key)
+    assert len({referentie_melding(long_key, r) for r in range(1, 30)}) == 29

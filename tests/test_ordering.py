@@ -37,3 +37,34 @@ def test_a_successor_waits_for_its_nearest_held_back_predecessor() -> None:
     assert waits_for(full, {zw}) == zw
     assert waits_for(full, set()) is None
     assert waits_for(zw, {partial, full}) is None
+
+
+def test_withdrawals_go_before_every_notification_of_their_dossier_dependants_first() -> None:
+    from datetime import date
+    from typing import NamedTuple
+
+    from uwvcli.domain.ordering import sending_order
+
+    class Item(NamedTuple):
+        key: object
+        due_date: date
+
+    texts = [
+        "WG001/Z-1/zw-ziekmelding",
+        "WG001/Z-1/werkhervatting/full",
+        "WG001/Z-1/zw-ziekmelding/intrekking/1",
+        "WG001/Z-1/werkhervatting/partial/intrekking/1",
+        "WG001/Z-1/werkhervatting/full/intrekking/1",
+    ]
+    ordered = sending_order(Item(parse_key(t), date(2026, 12, 1)) for t in texts)
+    assert [str(i.key) for i in ordered] == [
+        "WG001/Z-1/werkhervatting/full/intrekking/1",
+        "WG001/Z-1/werkhervatting/partial/intrekking/1",
+        "WG001/Z-1/zw-ziekmelding/intrekking/1",
+        "WG001/Z-1/zw-ziekmelding",
+        "WG001/Z-1/werkhervatting/full",
+    ]
+    ziekmelding = parse_key("WG001/Z-1/zw-ziekmelding/intrekking/1")
+    full = parse_key("WG001/Z-1/werkhervatting/full/intrekking/1")
+    assert waits_for(ziekmelding, {full}) == full
+    assert waits_for(full, {ziekmelding}) is None

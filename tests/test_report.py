@@ -186,6 +186,13 @@ def test_a_rejected_withdrawal_is_a_rejection_and_late_needs_an_unsent_state() -
     assert not model.is_late(row("WG001/D/wazo", "blocked", deadline=DAY), DAY)  # the last day is in time
 
 
+def test_cancelled_and_withdrawn_are_done_and_worded_in_dutch() -> None:
+    assert group_of(row("WG001/D/wazo", "cancelled"), DAY) is model.DONE
+    assert group_of(row("WG001/D/wazo", "withdrawn"), DAY) is model.DONE
+    assert model.state_label("withdrawn") == "ingetrokken"
+    assert model.state_label("cancelled").startswith("vervallen")
+
+
 def test_every_group_has_a_distinct_id_and_attention_groups_come_first() -> None:
     assert len({g.id for g in GROUPS}) == len(GROUPS)
     flags = [g.attention for g in GROUPS]

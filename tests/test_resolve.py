@@ -74,7 +74,8 @@ class ParkedWorld:
         """Processes at the simulator for PARKED's sender, carrying PARKED's signed content."""
         entry = self.entry(PARKED)
         with (
-            Simulator(self.simulator_folder, trust=[self.credentials.certificate]) as digipoort,
+            # another package's processes: UWV's receiving side plays no part in this test
+            Simulator(self.simulator_folder, trust=[self.credentials.certificate], holds=False) as digipoort,
             DigipoortClient(
                 digipoort.aanlever_url,
                 digipoort.status_url,

@@ -210,13 +210,13 @@ def test_a_fixed_blocked_notification_is_written_on_the_next_run(setup: Setup) -
     assert setup.entry("WG001/Z-3/zw-ziekmelding").state == JournalState.WRITTEN
 
 
-def test_a_notification_that_is_no_longer_due_is_withdrawn_before_sending(setup: Setup) -> None:
+def test_a_notification_that_is_no_longer_due_is_cancelled_before_sending(setup: Setup) -> None:
     setup.run()
     setup.rewrite_rows([Z1, Z3])  # P-1 was exported by mistake
     result = setup.run()
     assert "WG001-P-1-WAZO.xml" not in setup.files()
     assert setup.entry("WG001/P-1/wazo") is None
-    assert any(line.startswith("withdrawn\tWG001/P-1/wazo") for line in result.stdout.splitlines())
+    assert any(line.startswith("cancelled\tWG001/P-1/wazo") for line in result.stdout.splitlines())
 
 
 def test_a_newly_blocked_unsent_file_is_removed(setup: Setup) -> None:
@@ -247,18 +247,25 @@ def submit(setup: Setup, key: str, *, fault: tuple[str, str] | None = None) -> N
             journal.record_accepted(attempt, f"KM-{key}", datetime.now(UTC))
 
 
-def test_a_sent_notification_is_never_rewritten_and_a_later_change_is_reported(setup: Setup) -> None:
+def test_a_sent_notification_is_never_rewritten_and_a_correction_is_withdrawn_first(setup: Setup) -> None:
     setup.run()
     submit(setup, "WG001/P-1/wazo")
     sent = setup.files()["WG001-P-1-WAZO.xml"]
     assert setup.run().exit_code == 1
     setup.rewrite_rows([Z1, {**P1, "expected_delivery_date": "2027-01-29"}, Z3])
     result = setup.run()
-    assert result.exit_code == 1
     assert setup.files()["WG001-P-1-WAZO.xml"] == sent
-    assert set(setup.files()) == DUE_FILES
-    assert "WG001/P-1/wazo: changed after sending — withdraw and resend" in result.stderr
-    assert setup.entry("WG001/P-1/wazo").state == JournalState.SUBMITTED
+    assert set(setup.files()) == {*DUE_FILES, "WG001-P-1-WAZO-I1.xml"}
+    assert "changed after sending" not in result.stderr
+    withdrawal = setup.entry("WG001/P-1/wazo/intrekking/1")
+    assert withdrawal.state == JournalState.WRITTEN and str(withdrawal.cause) == "corrected"
+    assert setup.entry("WG001/P-1/wazo").state == JournalState.SUBMITTED  # the replacement waits
+    root = etree.fromstring(setup.files()["WG001-P-1-WAZO-I1.xml"])
+    assert root.findtext(f"{UWV}MeldingWazo/{UWV}IndVerzoekTotIntrekken") == "1"
+    assert root.findtext(f"{UWV}MeldingWazo/{UWV}DatVermoedelijkeBevalling") == "20270130"  # as sent
+    again = setup.run()  # nothing new: one withdrawal, written once
+    assert set(setup.files()) == {*DUE_FILES, "WG001-P-1-WAZO-I1.xml"}
+    assert "withdrawal" not in again.stdout
 
 
 def test_a_sender_detail_change_is_not_a_change_after_sending(setup: Setup) -> None:
@@ -270,6 +277,34 @@ def test_a_sender_detail_change_is_not_a_change_after_sending(setup: Setup) -> N
     setup.config.write_text(text)
     result = setup.run()
     assert "changed after sending" not in result.stderr
+
+
+def test_a_name_or_iban_change_after_sending_is_no_correction(setup: Setup) -> None:
+    setup.run()
+    submit(setup, "WG001/P-1/wazo")
+    setup.rewrite_rows(
+        [
+            Z1,
+            {**P1, "last_name": "Anders-Testpersoon", "first_name": "Tessa", "iban": "NL20INGB0001234567"},
+            Z3,
+        ]
+    )
+    result = setup.run()
+    assert "changed after sending" not in result.stderr
+    assert setup.entry("WG001/P-1/wazo").facts is not None
+
+
+def test_a_message_sent_by_a_version_without_facts_is_compared_by_the_facts_in_its_file(setup: Setup) -> None:
+    setup.run()
+    submit(setup, "WG001/P-1/wazo")
+    with Journal.open(setup.state) as journal, journal.transaction() as db:  # as schema 1 left it
+        db.execute("UPDATE notifications SET facts = NULL, person_digest = NULL")
+    setup.rewrite_rows([Z1, {**P1, "last_name": "Anders"}, Z3])
+    assert "changed after sending" not in setup.run().stderr
+    assert setup.entry("WG001/P-1/wazo").facts is not None  # read back from the sent file, kept
+    setup.rewrite_rows([Z1, {**P1, "expected_delivery_date": "2027-01-29"}, Z3])
+    setup.run()
+    assert str(setup.entry("WG001/P-1/wazo/intrekking/1").cause) == "corrected"
 
 
 def test_a_rejected_message_stays_flagged_until_its_content_changes_then_gets_revision_2(
@@ -465,7 +500,7 @@ def test_a_terminal_gets_a_table_and_a_progress_bar_for_big_batches_only(setup: 
         assert cron.progress is None
 
 
-def test_a_narrow_table_names_a_withdrawn_notification_by_its_key_under_it(setup: Setup) -> None:
+def test_a_narrow_table_names_a_cancelled_notification_by_its_key_under_it(setup: Setup) -> None:
     """Regression: with the Details column left out, the line under the table showed a journal
     entry's key as its repr (`NotificationKey(employer_id=...)`) instead of its text."""
     from uwvcli.app.prepare import PrepareReport
@@ -479,7 +514,7 @@ def test_a_narrow_table_names_a_withdrawn_notification_by_its_key_under_it(setup
     with Journal.open(setup.state) as journal:
         prepare(config, date.fromisoformat(RUN_DATE), journal, credentials=credentials)
         entry = journal.entries()[0]
-    report = PrepareReport(run_date=date.fromisoformat(RUN_DATE), withdrawn=[entry])
+    report = PrepareReport(run_date=date.fromisoformat(RUN_DATE), cancelled=[entry])
     terminal = NarrowTerminal()
     render_table(terminal, report)
     text = terminal.out.export_text()

@@ -142,7 +142,7 @@ def test_force_goes_back_to_an_earlier_date(tmp_path: Path, test_pki: Path) -> N
     forced = run(config, "--no-send", "--force", date="2020-01-01")
 
     assert forced.exit_code == 0, forced.output
-    assert "withdrawn" in forced.output and outbox(config) == {}
+    assert "cancelled" in forced.output and outbox(config) == {}
 
 
 def test_a_refused_or_future_preview_run_does_not_count_as_the_last_run(

@@ -32,6 +32,7 @@ from digipoort_support import (
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import etree
+from message_samples import CREATED, SENDER, build, cases, employer
 from typer.testing import CliRunner
 
 from uwvcli.app.credentials import load_credentials
@@ -40,6 +41,7 @@ from uwvcli.digipoort import soap
 from uwvcli.digipoort.client import DigipoortClient
 from uwvcli.digipoort.wss import sign_envelope, verify_envelope
 from uwvcli.domain.models import Sender
+from uwvcli.messages.build import build_message, build_withdrawal
 from uwvcli.simulator.pki import ensure_test_pki
 from uwvcli.simulator.server import STORE_NAME, lifecycle
 
@@ -430,3 +432,36 @@ def test_cli_runs_the_simulator_as_a_service_until_stopped(tmp_path: Path, stop_
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# ------------------------------------------------------------------------ withdrawals (RULES 4.6)
+
+
+def _final(client: DigipoortClient, aanleverkenmerk: str, inhoud: bytes) -> str:
+    return client.get_statussen_proces(submit(client, aanleverkenmerk, inhoud).kenmerk)[-1].code
+
+
+@pytest.mark.parametrize("style", ["indicator", "melding-intrekking"])
+def test_the_receiver_holds_one_version_and_a_withdrawal_must_name_one_it_holds(
+    setup: Setup, style: str
+) -> None:
+    n, d = cases()["zw-vangnet"]
+    first = build(n, d)
+    withdraw = build_withdrawal(
+        first, SENDER, style=style, aanleverkenmerk="WG001-Z-17-ZM-I1", created=CREATED
+    )
+    second = build_message(
+        n, d, employer(), SENDER, aanleverkenmerk="WG001-Z-17-ZM-r2", created=CREATED, revision=2
+    )
+    with setup.client() as client:
+        assert _final(client, "WG001-Z-17-ZM-I0", withdraw) == "311"  # nothing held yet
+        assert _final(client, "WG001-Z-17-ZM", first) == "500"
+        assert _final(client, "WG001-Z-17-ZM-r2", second) == "311"  # the first is still held
+        assert _final(client, "WG001-Z-17-ZM-I1", withdraw) == "500"
+        assert _final(client, "WG001-Z-17-ZM-I1-r2", withdraw) == "311"  # already withdrawn
+        assert _final(client, "WG001-Z-17-ZM-r3", second) == "500"
+    assert setup.simulator.meldingen() == [
+        ("send", str(n.key)),
+        ("withdraw", str(n.key)),
+        ("send", f"{n.key}#2"),
+    ]

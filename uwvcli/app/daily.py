@@ -20,7 +20,8 @@ from uwvcli.app.connection import open_digipoort
 from uwvcli.app.prepare import PrepareReport
 from uwvcli.app.sharing import share_accepted
 from uwvcli.delivery.loop import NOT_SENT, OVERDUE, UNVERIFIED, Delivery, SendReport, send_outbox
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.corrections import Cause
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Config, Dossier, Notification, State, StatusRecord
 from uwvcli.messages.signing import Credentials
 from uwvcli.recap.mails import (
@@ -136,6 +137,11 @@ def build_recaps(
         add(p.notification.employer_id, "late", item_for(p.notification))
     for n in prepared.changed_after_sending:
         add(n.employer_id, "changed_after_sending", item_for(n))
+    for w in prepared.withdrawals:  # RULES 4.6: what uwvcli corrects by itself, and what it withdraws
+        corrected = w.cause in (Cause.CORRECTED, Cause.DEPENDANT)
+        add(w.notification.employer_id, "corrected" if corrected else "withdrawn", item_for(w.notification))
+    for gone in prepared.gone:
+        add(gone.employer_id, "gone", _item_from_entry(gone, dossiers.get(gone.dossier_id)))
     for n in upcoming:
         add(n.employer_id, "upcoming", item_for(n))
 
@@ -203,9 +209,10 @@ def build_recaps(
     return recaps
 
 
-def _notifications_of(prepared: PrepareReport) -> dict[NotificationKey, Notification]:
+def _notifications_of(prepared: PrepareReport) -> dict[AnyKey, Notification]:
     found = {p.notification.key: p.notification for p in (*prepared.written, *prepared.unchanged)}
     found.update({n.key: n for n in (*prepared.blocked, *prepared.changed_after_sending)})
+    found.update({w.notification.key: w.notification for w in prepared.withdrawals})
     return found
 
 
@@ -246,9 +253,7 @@ def _start_of_the_day_runs(journal: Journal, day: date) -> datetime | None:
     return started
 
 
-def _settled_since(
-    journal: Journal, since: datetime | None, reported: Container[NotificationKey]
-) -> list[Entry]:
+def _settled_since(journal: Journal, since: datetime | None, reported: Container[AnyKey]) -> list[Entry]:
     """Messages an earlier run of the day sent or settled but never told the employer about: that
     run was killed before its recap was written. Without them a crash would silently drop news
     from the day's recap; with them a normal rerun adds nothing (`write_recap` sees the facts were
@@ -258,7 +263,7 @@ def _settled_since(
     return [e for e in journal.entries(state=tuple(SECTION_OF_STATE), since=since) if e.key not in reported]
 
 
-def _attempted_since(journal: Journal, key: NotificationKey, since: datetime) -> bool:
+def _attempted_since(journal: Journal, key: AnyKey, since: datetime) -> bool:
     return any(attempt.started >= since for attempt in journal.attempts(key))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from uwvcli.domain import prefilter, rules
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Config, Dossier, InputError, Notification
 from uwvcli.inputs import exports
 from uwvcli.inputs.exports import DossierTable
@@ -110,7 +110,7 @@ def plan(
     run_date: date,
     *,
     horizon: int = 0,
-    sent_keys: Container[NotificationKey] = frozenset(),
+    sent_keys: Container[AnyKey] = frozenset(),
     names: bool = True,
 ) -> Plan:
     """Load every export named in the configuration and evaluate the rules on `run_date`.

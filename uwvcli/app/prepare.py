@@ -24,6 +24,7 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,9 +35,10 @@ from pathlib import Path
 
 from uwvcli.app import planning
 from uwvcli.app.credentials import load_credentials
+from uwvcli.app.withdraw import CannotWithdraw, withdrawal_notification, write_withdrawal
 from uwvcli.digipoort.addresses import berichtsoort_for
-from uwvcli.domain import ordering, problems
-from uwvcli.domain.keys import NotificationKey, aanleverkenmerk
+from uwvcli.domain import corrections, ordering, problems
+from uwvcli.domain.keys import AnyKey, NotificationKey, WithdrawalKey, aanleverkenmerk
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Config,
@@ -51,9 +53,9 @@ from uwvcli.domain.problems import Code, Problem
 from uwvcli.errors import UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
-from uwvcli.recap.mails import UPCOMING_DAYS
-from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState
-from uwvcli.state.outbox import Outbox, Staged
+from uwvcli.recap.mails import HIGHEST_FINE, UPCOMING_DAYS
+from uwvcli.state.journal import NEVER_AGAIN, SENT, UNSUCCESSFUL, Entry, Journal, JournalState
+from uwvcli.state.outbox import Outbox, Staged, sha256_hex
 
 #: Any moment will do for a fingerprint build (content_digest sets its own); a fixed one, to be plain.
 _FINGERPRINT_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
@@ -89,8 +91,15 @@ class PrepareReport:
     unchanged: list[Prepared] = field(default_factory=list)  # its file is already there, same content
     blocked: list[Notification] = field(default_factory=list)  # with problems; nothing written
     still_unsuccessful: list[Entry] = field(default_factory=list)  # rejected/failed, content unchanged
-    changed_after_sending: list[Notification] = field(default_factory=list)
-    withdrawn: list[Entry] = field(default_factory=list)  # no longer due; unsent file removed
+    changed_after_sending: list[Notification] = field(default_factory=list)  # facts unknown: by hand
+    withdrawals: list[Withdrawal] = field(default_factory=list)  # written this run (RULES 4.6)
+    braked: dict[str, int] = field(default_factory=dict)  # employer -> withdrawals held by the brake
+    gone: list[Entry] = field(default_factory=list)  # submitted, and the dossier left the exports
+    cannot_withdraw: list[tuple[Entry, str]] = field(default_factory=list)  # the sent file is unusable
+    withdrawal_unsuccessful: list[Entry] = field(
+        default_factory=list
+    )  # rejected/failed: its correction waits
+    cancelled: list[Entry] = field(default_factory=list)  # no longer due before sending; file removed
     input_errors: list[InputError] = field(default_factory=list)
     temporaries_removed: int = 0
     set_aside: list[Path] = field(default_factory=list)  # files moved out of the outbox
@@ -108,6 +117,16 @@ class PrepareReport:
         return sending_order_prepared([*self.written, *self.unchanged])
 
 
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A withdrawal written this run: of what, and why (`corrections.Cause`)."""
+
+    notification: Notification  # its key is the WithdrawalKey
+    cause: corrections.Cause
+    file: Path
+    changed: tuple[str, ...] = ()  # the fact paths that changed (a correction)
+
+
 def sending_order_prepared(items: list[Prepared]) -> list[Prepared]:
     by_key = {p.notification.key: p for p in items}
     return [by_key[n.key] for n in ordering.sending_order(p.notification for p in items)]
@@ -121,6 +140,7 @@ def prepare(
     credentials: signing.Credentials,
     progress: Progress | None = None,
     workers: int | None = None,
+    allow_withdrawals: bool = False,
 ) -> PrepareReport:
     """Bring the outbox and the journal in line with what is due on `run_date` (see the module
     docstring). Call under the run lock.
@@ -128,7 +148,10 @@ def prepare(
     `workers`: processes that build, check and sign in parallel (0 or 1: in this process; None:
     one per CPU when there are at least PARALLEL_THRESHOLD messages to build). Files and journal
     are only ever written by this process, in sending order. A lost journal never gets here: it
-    is refused when opened (`app.recovery.open_journal`)."""
+    is refused when opened (`app.recovery.open_journal`).
+
+    `allow_withdrawals`: the person running confirms the withdrawals the safety brake would hold
+    (RULES 4.6, `run --allow-withdrawals`)."""
     outbox = Outbox(config.paths.outbox)
     temporaries_removed = outbox.remove_temporaries()
     plan = planning.plan(config, run_date, horizon=UPCOMING_DAYS, sent_keys=journal.sent_lookup())
@@ -143,7 +166,11 @@ def prepare(
     report.input_errors.extend(plan.input_errors)
     work = _Preparation(config, plan, journal, outbox, report)
 
-    ordered = [n for n in ordering.sending_order(plan.notifications) if not work.already_gone(n)]
+    ordered = [
+        work.replacement_dates(n)
+        for n in ordering.sending_order(plan.notifications)
+        if not work.already_gone(n)
+    ]
     jobs = {n.key: job for n in ordered if (job := work.job_for(n)) is not None}
     total = len(ordered) + len(plan.already_sent)
     done = 0
@@ -159,15 +186,27 @@ def prepare(
                         progress(done, total)
                 work.flush()
     with journal.transaction():
-        work.withdraw_the_rest({n.key for n in ordered}, run_date)
+        work.cancel_the_rest({n.key for n in ordered}, run_date)
         outbox.sync()
-    for n in plan.already_sent:
-        work.compare_sent(n)
-        done += 1
-        if progress:
-            progress(done, total)
+    work.correct(run_date, credentials, allow=allow_withdrawals)
+    done += len(plan.already_sent)
+    if progress:
+        progress(done, total)
     work.set_aside_orphans()
     return report
+
+
+class _Present:
+    """(employer_id, dossier_id) pairs the exports hold, asked one at a time (no full scan)."""
+
+    def __init__(self, dossiers: Mapping[str, Dossier]):
+        self._dossiers = dossiers
+
+    def __contains__(self, pair: object) -> bool:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            return False
+        employer_id, dossier_id = pair
+        return dossier_id in self._dossiers and self._dossiers[dossier_id].employer_id == employer_id
 
 
 # ---------------------------------------------------------------- rendering: pure, anywhere
@@ -193,6 +232,7 @@ class _Rendered:
     fingerprint: str
     staged: Staged | None = None  # the signed file, not yet in place; None: the content is `known`
     problems: tuple[str, ...] = ()  # the message failed check_message
+    facts: corrections.Facts | None = None  # of the staged file (digested by the run, not here)
 
 
 def fingerprint(n: Notification, dossier: Dossier, employer: Employer, sender: Sender) -> str:
@@ -216,6 +256,7 @@ def _render(job: _Job, credentials: signing.Credentials, outbox: Outbox) -> _Ren
         job.sender,
         aanleverkenmerk=aanleverkenmerk(n.key, job.revision),
         created=job.created,
+        revision=job.revision,
     )
     content = messages.content_digest(xml)
     if content == job.known and not job.rebuild:
@@ -224,7 +265,8 @@ def _render(job: _Job, credentials: signing.Credentials, outbox: Outbox) -> _Ren
     if problems:
         return _Rendered(content, problems=tuple(problems))
     signed = signing.sign_document(xml, credentials)
-    return _Rendered(content, outbox.stage(aanleverkenmerk(n.key, job.revision), signed))
+    staged = outbox.stage(aanleverkenmerk(n.key, job.revision), signed)
+    return _Rendered(content, staged, facts=messages.message_facts(xml))
 
 
 _worker_credentials: signing.Credentials | None = None
@@ -311,18 +353,40 @@ class _Preparation:
         self.outbox = outbox
         self.report = report
         self.created = datetime.now(UTC)
-        # What this run can touch, read by index: the planned keys, and the unsent entries that
-        # `withdraw_the_rest` may withdraw. Never the whole history (issue 14).
-        planned = (n.key for n in (*plan.notifications, *plan.already_sent))
-        self.entries = journal.entries_for(planned)
-        self.entries.update((e.key, e) for e in journal.entries(state=_UNSENT) if e.key not in self.entries)
-        self.held_back: set[NotificationKey] = set()  # not going out this run: successors must wait
+        self.entries = {e.key: e for e in journal.entries()}
+        # Not going out this run, so successors must wait: to start with, what UWV holds and is
+        # being withdrawn (its replacement, and theirs, only once the withdrawal is accepted).
+        self.held_back: set[AnyKey] = {
+            e.key
+            for e in self.entries.values()
+            if e.state in NEVER_AGAIN and not e.is_withdrawal and self.open_withdrawal(e) is not None
+        }
         self.pending: list[tuple[Notification, Entry | None, _Job, _Rendered]] = []
+        self.facts_key = journal.facts_key()
 
     def already_gone(self, n: Notification) -> bool:
-        """In flight or sent (the plan excludes those; this guards a journal changed meanwhile)."""
+        """In flight or sent (the plan excludes those; this guards a journal changed meanwhile),
+        or withdrawn because a person said so and the export still says the same: sending it
+        again would undo their decision (a later correction of the facts does send it)."""
         entry = self.entries.get(n.key)
-        return entry is not None and entry.state in NEVER_AGAIN
+        if entry is None:
+            return False
+        if entry.state == JournalState.WITHDRAWN:
+            withdrawal = self.withdrawal(entry)
+            return (
+                withdrawal is not None
+                and withdrawal.cause is corrections.Cause.REQUESTED
+                and n.state != State.BLOCKED
+                and n.dossier_id in self.plan.dossiers
+                and entry.content_sha256
+                == fingerprint(
+                    n,
+                    self.plan.dossiers[n.dossier_id],
+                    self.config.employers[n.employer_id],
+                    self.config.sender,
+                )
+            )
+        return entry.state in NEVER_AGAIN
 
     def job_for(self, n: Notification) -> _Job | None:
         """What to render for `n`, or None when it is blocked by the rules."""
@@ -405,6 +469,7 @@ class _Preparation:
                 loonheffingennummer=messages.loonheffingennummer_for(job.dossier, job.employer),
                 berichtsoort=berichtsoort_for(self.config.digipoort, n.kind),
                 content_sha256=rendered.fingerprint,
+                facts=corrections.stored(rendered.facts, self.facts_key) if rendered.facts else None,
             )
             if entry is not None and entry.state == JournalState.WRITTEN and entry.file not in (None, path):
                 self.outbox.remove(entry.file)
@@ -430,32 +495,207 @@ class _Preparation:
 
     # ------------------------------------------------------------------ the rest of the journal
 
-    def withdraw_the_rest(self, planned: set[NotificationKey], run_date: date) -> None:
+    def cancel_the_rest(self, planned: set[AnyKey], run_date: date) -> None:
         """Unsent notifications the exports no longer make due (a correction, an employer set
-        inactive, a row that became unreadable) are withdrawn before `send` can submit them."""
-        reason = Problem.of(Code.WITHDRAWN, day=run_date.isoformat())
+        inactive, a row that became unreadable) are cancelled (vervallen) before `send` can
+        submit them. UWV never had them: nothing to withdraw."""
+        reason = Problem.of(Code.CANCELLED, day=run_date.isoformat())
         # This run only changed planned keys, so the snapshot taken at its start is current for
-        # the others (and `withdraw` checks each again): no second read of the whole journal.
+        # the others (and `cancel` checks each again): no second read of the whole journal.
+        unsent = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
         for entry in self.entries.values():
-            if entry.key in planned or entry.state not in _UNSENT:
-                continue
-            previous = self.journal.withdraw(entry.key, reason)
+            if entry.key in planned or entry.state not in unsent or entry.is_withdrawal:
+                continue  # a withdrawal is the correction pass's (`correct`)
+            previous = self.journal.cancel(entry.key, reason)
             if previous is not None and previous.state != JournalState.BLOCKED:
-                self.report.withdrawn.append(previous)
+                self.report.cancelled.append(previous)
             self.drop_unsent_file(previous)
 
-    def compare_sent(self, n: Notification) -> None:
-        """A submitted message whose content would now be different: a person must withdraw it
-        at UWV and send a corrected one (RULES §4)."""
+    def withdrawal(self, entry: Entry) -> Entry | None:
+        """The withdrawal of `entry`'s current revision the journal has, in any state (None for a
+        withdrawal: it is never withdrawn itself)."""
+        key = entry.withdrawal_key
+        return self.entries.get(key) if key is not None else None
+
+    def open_withdrawal(self, entry: Entry) -> Entry | None:
+        """The withdrawal of `entry`'s current revision, when one exists (and is not cancelled)."""
+        found = self.withdrawal(entry)
+        return found if found is not None and found.state != JournalState.CANCELLED else None
+
+    def replacement_dates(self, n: Notification) -> Notification:
+        """A notification sent again after its withdrawal is due when the correction was first
+        seen, with the withdrawal's deadline (RULES 4.6), whatever its own dates were."""
         entry = self.entries.get(n.key)
-        if entry is None or entry.state not in NEVER_AGAIN or entry.content_sha256 is None:
+        if entry is None or entry.state != JournalState.WITHDRAWN or n.state == State.BLOCKED:
+            return n
+        withdrawal = self.withdrawal(entry)
+        if withdrawal is None:
+            return n
+        late = withdrawal.deadline is not None and self.report.run_date > withdrawal.deadline
+        return replace(
+            n,
+            due_date=withdrawal.due_date,
+            deadline=withdrawal.deadline,
+            state=State.LATE if late else State.DUE,
+        )
+
+    def correct(self, run_date: date, credentials: signing.Credentials, *, allow: bool) -> None:
+        """RULES 4.6 for what UWV has: corrected and withdrawn notifications get a withdrawal
+        (dependants first, the brake per employer), a gone dossier is reported once, and an
+        unsent withdrawal the exports no longer call for is cancelled."""
+        sent = {  # the notifications UWV has, not their withdrawals
+            e.key: e for e in self.journal.entries(state=SENT) if isinstance(e.key, NotificationKey)
+        }
+        facts = {key: e.facts or self.facts_from_file(e) for key, e in sent.items()}
+        produced: dict[AnyKey, corrections.StoredFacts | None] = {}
+        for n in self.plan.already_sent:
+            if n.state == State.BLOCKED or n.dossier_id not in self.plan.dossiers:
+                produced[n.key] = None
+                continue
+            dossier, employer = self.plan.dossiers[n.dossier_id], self.config.employers[n.employer_id]
+            produced[n.key] = corrections.stored(self.current_facts(n, dossier, employer), self.facts_key)
+            if n.key in facts and facts[n.key] is None:
+                self.compare_by_fingerprint(n, dossier, employer)
+        for n in self.plan.handover:
+            produced.setdefault(n.key, None)
+        open_ = {key: w for key, e in sent.items() if (w := self.open_withdrawal(e)) is not None}
+        self.report.withdrawal_unsuccessful.extend(w for w in open_.values() if w.state in UNSUCCESSFUL)
+        self.cancel_unneeded(open_, produced, facts)
+        decision = corrections.decide(
+            [corrections.Submitted(key, facts[key]) for key in sent if key not in open_],
+            produced,
+            _Present(self.plan.dossiers),
+            {key for key, e in sent.items() if key not in produced and self.by_configuration(e, facts[key])},
+        )
+        self.report_gone(decision.gone, run_date)
+        automatic = Counter(key.employer_id for key in decision.withdraw)
+        braked = (
+            set() if allow else corrections.braked(automatic, Counter(e.employer_id for e in sent.values()))
+        )
+        self.report.braked.update({employer: automatic[employer] for employer in sorted(braked)})
+        pending = [
+            withdrawal_notification(sent[key], run_date, run_date)
+            for key in decision.withdraw
+            if key.employer_id not in braked
+        ]
+        for n in ordering.sending_order(pending):
+            assert isinstance(n.key, WithdrawalKey)  # made by `withdrawal_notification`
+            withdrawn = n.key.withdraws
+            entry, cause = sent[withdrawn], decision.withdraw[withdrawn]
+            try:
+                written = write_withdrawal(
+                    self.config,
+                    self.journal,
+                    self.outbox,
+                    credentials,
+                    entry,
+                    cause=cause,
+                    run_date=run_date,
+                    created=self.created,
+                )
+            except CannotWithdraw as error:
+                self.report.cannot_withdraw.append((entry, str(error)))
+                continue
+            recorded = self.journal.entry(written.key)
+            assert recorded is not None and recorded.file is not None and recorded.aanleverkenmerk is not None
+            now, then = produced.get(withdrawn), facts.get(withdrawn)
+            changed = now.differs_from(then) if now is not None and then is not None else ()
+            if cause is corrections.Cause.CORRECTED and corrections.fined_when_corrected(changed):
+                written = replace(written, notes=(problems.corrected_date_fine(HIGHEST_FINE),))
+            self.report.withdrawals.append(Withdrawal(written, cause, recorded.file, changed))
+            self.report.written.append(
+                Prepared(
+                    written,
+                    recorded.aanleverkenmerk,
+                    recorded.revision,
+                    recorded.file,
+                    f"withdrawal ({cause})",
+                )
+            )
+
+    def cancel_unneeded(
+        self,
+        open_: Mapping[NotificationKey, Entry],
+        produced: Mapping[AnyKey, corrections.StoredFacts | None],
+        facts: Mapping[NotificationKey, corrections.StoredFacts | None],
+    ) -> None:
+        """An automatic withdrawal not yet submitted whose notification the exports give the
+        sent facts again (the correction was undone) is cancelled: nothing to withdraw."""
+        for key, withdrawal in open_.items():
+            if withdrawal.state not in (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED):
+                continue
+            if withdrawal.cause in (None, corrections.Cause.REQUESTED):
+                continue
+            now, then = produced.get(key), facts.get(key)
+            if now is not None and then is not None and not now.differs_from(then):
+                previous = self.journal.cancel(
+                    withdrawal.key, Problem.of(Code.CANCELLED, day=self.report.run_date.isoformat())
+                )
+                self.drop_unsent_file(previous)
+                if previous is not None:
+                    self.report.cancelled.append(previous)
+
+    def by_configuration(self, entry: Entry, facts: corrections.StoredFacts | None) -> bool:
+        """Whether the rules no longer produce `entry` because of the configuration, which never
+        withdraws (RULES 4.6): its employer gone, inactive or its kind disabled, or a start_date
+        after a first sick day that did not move."""
+        employer = self.config.employers.get(entry.employer_id)
+        if employer is None or not employer.active or not employer.enabled(entry.kind):
+            return True
+        if employer.start_date is None or facts is None or entry.dossier_id not in self.plan.dossiers:
+            return False
+        first = self.plan.dossiers[entry.dossier_id].first_sick_day
+        return (
+            first is not None
+            and first < employer.start_date
+            and corrections.first_ao_day(facts) == first.strftime("%Y%m%d")
+        )
+
+    def report_gone(self, gone: Iterable[NotificationKey], run_date: date) -> None:
+        """Once, when it was submitted in the last GONE_REPORT_DAYS days (RULES 4.6)."""
+        for key in gone:
+            entry = self.entries.get(key)
+            if entry is None or entry.gone_reported is not None or entry.submitted is None:
+                continue
+            if (run_date - entry.submitted.date()).days > corrections.GONE_REPORT_DAYS:
+                continue
+            self.journal.record_gone(key, run_date)
+            self.report.gone.append(entry)
+
+    def compare_by_fingerprint(self, n: Notification, dossier: Dossier, employer: Employer) -> None:
+        """A message sent by a version that kept no facts, whose file is gone: the old content
+        comparison, and a person withdraws at UWV by hand."""
+        entry = self.entries.get(n.key)
+        if entry is None or entry.content_sha256 is None:
             return
-        if n.state == State.BLOCKED or n.dossier_id not in self.plan.dossiers:
-            return
-        employer = self.config.employers[n.employer_id]
-        content = fingerprint(n, self.plan.dossiers[n.dossier_id], employer, self.config.sender)
-        if content != entry.content_sha256:
+        if entry.content_sha256 != fingerprint(n, dossier, employer, self.config.sender):
             self.report.changed_after_sending.append(n)
+
+    def current_facts(self, n: Notification, dossier: Dossier, employer: Employer) -> corrections.Facts:
+        xml = messages.build_message(
+            n,
+            dossier,
+            employer,
+            self.config.sender,
+            aanleverkenmerk=aanleverkenmerk(n.key),
+            created=self.created,
+        )
+        return messages.message_facts(xml)
+
+    def facts_from_file(self, entry: Entry) -> corrections.StoredFacts | None:
+        """The facts of a message submitted by a version that did not keep them, read back from
+        its outbox file (when it is still the file that was sent), and kept from now on."""
+        if entry.file is None or entry.sha256 is None:
+            return None
+        try:
+            content = self.outbox.read(entry.file)
+        except UwvcliError:
+            return None
+        if sha256_hex(content) != entry.sha256:
+            return None
+        facts = corrections.stored(messages.message_facts(content), self.facts_key)
+        self.journal.record_facts(entry.key, facts)
+        return facts
 
     def set_aside_orphans(self) -> None:
         """Files in the outbox the journal knows nothing of (written just before a crash, then no

@@ -31,7 +31,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from uwvcli.domain.keys import NotificationKey, aanleverkenmerk
+from uwvcli.domain.keys import AnyKey, aanleverkenmerk
 from uwvcli.domain.models import Config, Notification, State
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK, UwvcliError
 from uwvcli.state.journal import Journal
@@ -75,9 +75,9 @@ class Found:
 
 @dataclass
 class RecoveryReport:
-    adopted: list[tuple[NotificationKey, str]] = field(default_factory=list)  # (key, kenmerk)
-    parked: list[tuple[NotificationKey, tuple[str, ...]]] = field(default_factory=list)  # (key, candidates)
-    unsent: list[NotificationKey] = field(default_factory=list)  # keys journalled `written`: nothing arrived
+    adopted: list[tuple[AnyKey, str]] = field(default_factory=list)  # (key, kenmerk)
+    parked: list[tuple[AnyKey, tuple[str, ...]]] = field(default_factory=list)  # (key, candidates)
+    unsent: list[AnyKey] = field(default_factory=list)  # keys journalled `written`: nothing arrived
     unmatched: list[tuple[Path, str]] = field(default_factory=list)  # (file, why it was left alone)
     unexplained: list[str] = field(default_factory=list)  # unknown processes no outbox file may be
     senders: int = 0  # senders whose process list was asked
@@ -194,7 +194,7 @@ def _newest_revisions(found: list[Found], report: RecoveryReport) -> list[Found]
     """One message per notification: its newest revision. An older one (rejected, then corrected)
     is left alone: the journal can hold one current message per notification, and the process
     the older one may have become is then named as unexplained, for a person to look at."""
-    newest: dict[NotificationKey, Found] = {}
+    newest: dict[AnyKey, Found] = {}
     for item in found:
         key = item.notification.key
         if key not in newest or item.revision > newest[key].revision:

@@ -15,7 +15,7 @@ from pathlib import Path
 from uwvcli.app import planning
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.findings import findings
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Config, PathSettings, State, StatusRecord
 from uwvcli.errors import InputFileError, UwvcliError
 from uwvcli.report.html import render
@@ -74,7 +74,7 @@ def gather(config: Config, day: date, *, horizon: int = DEFAULT_HORIZON, now: da
     )
 
 
-def read_journal(path: Path) -> tuple[list[Row], frozenset[NotificationKey]]:
+def read_journal(path: Path) -> tuple[list[Row], frozenset[AnyKey]]:
     """Every notification with its last status, and the keys already sent (the preview leaves
     those out). No journal yet: nothing, and no file is created."""
     if not path.exists():

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from uwvcli.app.recovery import evidence, open_journal
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Config
 from uwvcli.errors import UwvcliError
 from uwvcli.state.journal import Entry, StateConflict, earlier_work
@@ -24,7 +24,7 @@ class Resolution:
     after: Entry
 
 
-def resolve(config: Config, key: NotificationKey, *, kenmerk: str | None) -> Resolution:
+def resolve(config: Config, key: AnyKey, *, kenmerk: str | None) -> Resolution:
     """Adopt `kenmerk` as the message's Digipoort process, or (None) mark it never received so the
     next run submits it once. Raises UwvcliError (exit 2) when nothing could be changed."""
     if (

@@ -20,7 +20,7 @@ from uwvcli.app.planning import export_warnings
 from uwvcli.app.prepare import PrepareReport, prepare
 from uwvcli.app.recovery import open_journal
 from uwvcli.delivery.loop import NOT_SENT
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Config
 from uwvcli.errors import EXIT_ATTENTION, EXIT_LOCKED, EXIT_OK, EXIT_UNUSABLE, UwvcliError
 from uwvcli.recap.mails import catch_up_note
@@ -153,7 +153,8 @@ def exit_code(
 ) -> int:
     """CONTRACT §1 for a run: 130 (SIGINT) or 143 (SIGTERM) when a signal stopped it; 1 when a
     person must act — blocked, rejected unchanged, changed after sending, unreadable rows, an
-    export that looks broken (no usable rows, or less than half of the previous run's); then, for
+    export that looks broken (no usable rows, or less than half of the previous run's), a dossier
+    gone after sending, withdrawals held by the brake or that cannot be built; then, for
     a run that stops after preparing, late messages still unsent; for a full run, a message
     rejected, failed, refused, parked, in doubt or not sent, or a recap that could not be mailed
     — else 0."""
@@ -165,6 +166,10 @@ def exit_code(
         or report.changed_after_sending
         or report.input_errors
         or export_warnings
+        or report.gone  # RULES 4.6: reported once, on that run
+        or report.braked
+        or report.cannot_withdraw
+        or report.withdrawal_unsuccessful
     )
     if follow_up is None:
         return EXIT_ATTENTION if attention or report.late else EXIT_OK
@@ -227,10 +232,12 @@ def run(
     sending: Sending,
     events: RunEvents,
     force: bool = False,
+    allow_withdrawals: bool = False,
 ) -> RunOutcome:
     """One run under the run lock, recorded in the journal's runs table with its exit code (also
     when it fails or is interrupted). Refused (exit 2, nothing done) for a future date unless
-    `no_send`, and for a date before the last run's unless `force`."""
+    `no_send`, and for a date before the last run's unless `force`. `allow_withdrawals` confirms
+    what the safety brake holds."""
     check_future(day, today, no_send=no_send)
     with run_lock(config.paths.state), open_journal(config) as journal:
         last_run = journal.last_run_date(up_to=today, ignore=(EXIT_UNUSABLE, EXIT_LOCKED))
@@ -250,6 +257,7 @@ def run(
                     sending=sending,
                     events=events,
                     stop=stop,
+                    allow_withdrawals=allow_withdrawals,
                 )
             code = outcome.exit_code
             return outcome
@@ -275,6 +283,7 @@ def _run(
     sending: Sending,
     events: RunEvents,
     stop: Stop,
+    allow_withdrawals: bool = False,
 ) -> RunOutcome:
     catch_up_text = catch_up(day, today)
     if catch_up_text:
@@ -293,6 +302,7 @@ def _run(
             credentials=credentials,
             progress=_stoppable(progress, stop),
             workers=workers_from_environment(),
+            allow_withdrawals=allow_withdrawals,
         )
     counts = report.export_rows
     previous = journal.previous_export_rows(run_id)
@@ -366,7 +376,7 @@ class Attention:
     """One notification a person must act on, as the log file says it (the cron job's stdout
     goes to /dev/null): its key, its state, the Digipoort code, what to do and by when."""
 
-    key: NotificationKey
+    key: AnyKey
     state: str
     code: str | None  # Digipoort's status code or foutcode
     action: str  # `{by}` marks where the day goes

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 
 from uwvcli.domain.identifiers import is_email_address
+from uwvcli.domain.keys import NotificationKey
 from uwvcli.domain.models import Config, Dossier
 from uwvcli.recap.copies import (
     compose_copy,
@@ -49,8 +50,11 @@ def share_accepted(
 
     accepted = journal.entries(state="accepted", since=since) if since is not None else []
     for entry in accepted:
+        key = entry.key
+        if not isinstance(key, NotificationKey):
+            continue  # an accepted withdrawal (RULES 4.6): the copy is for what was reported
         employer = config.employers.get(entry.employer_id)
-        if employer is None or not employer.shares(entry.kind) or copy_made(folder, entry.key):
+        if employer is None or not employer.shares(entry.kind) or copy_made(folder, key):
             continue
         dossier = dossiers.get(entry.dossier_id)
         address = dossier.employee_email if dossier is not None else None
@@ -70,7 +74,7 @@ def share_accepted(
                 accepted_on=_accepted_on(journal, entry),
                 from_address=config.mail.from_address if config.mail else "uwvcli@localhost",
             )
-            write_copy(folder, entry.key, message)
+            write_copy(folder, key, message)
     _count_waiting(deliver_pending(folder, config.mail), count)
     remarks: dict[str, list[str]] = {}
     for (employer_id, text), n in counts.items():

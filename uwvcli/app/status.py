@@ -98,10 +98,22 @@ def _row(entry: Entry, last: StatusRecord | None) -> dict[str, Any]:
         "status_text": last.description if last else None,
         "foutcode": last.foutcode if last else None,
         "foutbeschrijving": last.foutbeschrijving if last else None,
-        "reason": entry.reason or ("; ".join(map(str, entry.problems)) if entry.problems else None),
+        "reason": entry.reason
+        or ("; ".join(map(str, entry.problems)) if entry.problems else None)
+        or _gone(entry),
         "updated_at": entry.updated.isoformat(),
         "findings": findings(last.details) if last else [],
     }
+
+
+def _gone(entry: Entry) -> str | None:
+    """RULES 4.6: a submitted notification whose dossier left the exports says so here too."""
+    if entry.gone_reported is None:
+        return None
+    return (
+        f"sent, and its dossier is no longer in the export (noticed {entry.gone_reported.isoformat()}): "
+        f"if it was entered by mistake, withdraw it with `uwvcli withdraw {entry.key}`"
+    )
 
 
 def exit_code(rows: Iterable[dict[str, Any]]) -> int:

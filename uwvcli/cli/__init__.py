@@ -19,6 +19,7 @@ from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
 # Each module registers its command(s) on `app` when imported.
 from uwvcli.cli import check, due, explain, report, resolve, run, send, simulator, status  # noqa: F401  isort: skip
 from uwvcli.cli import recover  # noqa: F401  isort: skip
+from uwvcli.cli import withdraw  # noqa: F401  isort: skip
 
 
 def main() -> None:

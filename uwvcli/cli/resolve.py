@@ -18,7 +18,7 @@ from uwvcli.app import resolve as use_case
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.options import ConfigOption
 from uwvcli.cli.output import write_json
-from uwvcli.domain.keys import InvalidKey, NotificationKey, parse_key
+from uwvcli.domain.keys import AnyKey, InvalidKey, parse_key
 from uwvcli.errors import EXIT_OK
 from uwvcli.state.journal import Entry, JournalState
 
@@ -94,8 +94,8 @@ def _chosen_kenmerk(ctx: typer.Context, kenmerk: str | None, not_received: bool)
     return None if kenmerk is None else checked_kenmerk(kenmerk)
 
 
-def checked_key(value: str) -> NotificationKey:
-    """The notification key a person typed (`uwvcli status` shows them), refused as a usage
+def checked_key(value: str) -> AnyKey:
+    """The key a person typed (`uwvcli status` shows them; a withdrawal's is one too), refused as a usage
     error when it cannot be one, before the journal is opened."""
     try:
         return parse_key(value.strip())

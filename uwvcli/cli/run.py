@@ -63,6 +63,13 @@ def run(
             help="Run for a date before the last run's, although that withdraws what was prepared since.",
         ),
     ] = False,
+    allow_withdrawals: Annotated[
+        bool,
+        typer.Option(
+            "--allow-withdrawals",
+            help="Confirm the withdrawals the safety brake holds back (more than 5 or 10% of an employer's).",
+        ),
+    ] = False,
 ) -> None:
     """Compute what is due on the date, build, check and sign each message into the outbox, then
     send it, follow its statuses and mail each employer a recap.
@@ -85,6 +92,7 @@ def run(
             day,
             today=use_case.today(cfg, today_in_amsterdam),
             force=force,
+            allow_withdrawals=allow_withdrawals,
             no_send=no_send,
             sending=use_case.Sending(parallelism=parallelism, poll_seconds=poll_seconds),
             events=Events(app.terminal, as_json=as_json),
@@ -256,13 +264,24 @@ def rows(report: PrepareReport) -> list[tuple[str, Notification, str]]:
     return result
 
 
+def correction_lines(report: PrepareReport) -> list[str]:
+    """Submitted notifications whose dossier left the exports (RULES 4.6; a withdrawal written
+    this run is listed with the written files, `(withdrawal (cause))`)."""
+    out = [
+        f"gone\t{e.key}\tsubmitted {e.submitted.date().isoformat() if e.submitted else '?'}\t"
+        "its dossier is no longer in the export"
+        for e in report.gone
+    ]
+    return out
+
+
 def lines(report: PrepareReport) -> list[str]:
     out = [f"{result}\t{n.key}\tdue {n.due_date.isoformat()}\t{detail}" for result, n, detail in rows(report)]
     for entry in report.still_unsuccessful:
         out.append(f"{entry.state}\t{entry.key}\tdue {entry.due_date.isoformat()}\t{entry.reason or ''}")
-    for entry in report.withdrawn:
-        out.append(f"withdrawn\t{entry.key}\tdue {entry.due_date.isoformat()}\tno longer due; not sent")
-    return out
+    for entry in report.cancelled:
+        out.append(f"cancelled\t{entry.key}\tdue {entry.due_date.isoformat()}\tno longer due; not sent")
+    return [*out, *correction_lines(report)]
 
 
 #: The run table's columns; on a narrow terminal the dossier and the due date go first, then the
@@ -298,11 +317,11 @@ def render_table(terminal: Terminal, report: PrepareReport) -> None:
                 detail,
             )
         )
-    for entry in (*report.still_unsuccessful, *report.withdrawn):
+    for entry in (*report.still_unsuccessful, *report.cancelled):
         keys.append(str(entry.key))
         table_rows.append(
             (
-                str(entry.state) if entry in report.still_unsuccessful else "withdrawn",
+                str(entry.state) if entry in report.still_unsuccessful else "cancelled",
                 entry.employer_id,
                 entry.employee_id,
                 entry.dossier_id,
@@ -328,6 +347,22 @@ def diagnostics(report: PrepareReport) -> list[str]:
     """What a person must do, one line each (keys only: no personal data)."""
     messages = [f"{n.key}: changed after sending — withdraw and resend" for n in report.changed_after_sending]
     messages += [
+        f"{e.key}: sent, and its dossier is no longer in the export: if it was entered by mistake, "
+        f"withdraw it with `uwvcli withdraw {e.key}`"
+        for e in report.gone
+    ]
+    messages += [
+        f"{employer}: {count} withdrawals held back: the export looks incomplete or wrong. Check it; "
+        "if the withdrawals are right, run again with --allow-withdrawals"
+        for employer, count in report.braked.items()
+    ]
+    messages += [f"{e.key}: cannot be withdrawn: {why}" for e, why in report.cannot_withdraw]
+    messages += [
+        f"{e.key}: {e.state} by Digipoort/UWV ({e.reason or 'see uwvcli status'}); what it withdraws and its "
+        "correction wait: check with UWV what it holds for this notification"
+        for e in report.withdrawal_unsuccessful
+    ]
+    messages += [
         f"{e.key}: {e.state} by Digipoort/UWV ({e.reason or 'see uwvcli status'}) and the export did not "
         "change since: correct the data, the next run sends a new revision"
         for e in report.still_unsuccessful
@@ -352,7 +387,10 @@ def summary(report: PrepareReport) -> str:
         ("rejected/failed unchanged", len(report.still_unsuccessful)),
         ("changed after sending", len(report.changed_after_sending)),
         ("temporaries of an interrupted run removed", report.temporaries_removed),
-        ("withdrawn", len(report.withdrawn)),
+        ("cancelled", len(report.cancelled)),
+        ("withdrawals", len(report.withdrawals)),
+        ("gone from the export", len(report.gone)),
+        ("withdrawals held by the brake", sum(report.braked.values())),
         ("unreadable export rows", len(report.input_errors)),
     ]
     text = ", ".join(f"{count} {name}" for name, count in counts if count) or "nothing due"
@@ -377,7 +415,13 @@ def to_json(report: PrepareReport, outcome: RunOutcome) -> dict[str, object]:
             {"key": e.key, "state": str(e.state), "reason": e.reason} for e in report.still_unsuccessful
         ],
         "changed_after_sending": [n.to_json() for n in report.changed_after_sending],
-        "withdrawn": [str(e.key) for e in report.withdrawn],
+        "cancelled": [str(e.key) for e in report.cancelled],
+        "withdrawals": [
+            {**w.notification.to_json(), "cause": str(w.cause), "file": w.file.name}
+            for w in report.withdrawals
+        ],
+        "gone": [str(e.key) for e in report.gone],
+        "braked": dict(report.braked),
         "input_errors": [e.to_json() for e in report.input_errors],
         "export_warnings": list(outcome.export_warnings),
         "catch_up": outcome.catch_up is not None,

@@ -46,7 +46,7 @@ from uwvcli.digipoort.client import (
     ResponseNotTrusted,
 )
 from uwvcli.domain import ordering
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Config, DeliverySettings, DigipoortSettings, StatusRecord
 from uwvcli.errors import SigningError, UwvcliError
 from uwvcli.messages.signing import verify_document
@@ -120,7 +120,7 @@ class DeliveryPolicy:
 class Delivery:
     """What happened to one notification in this invocation: one line of `send`'s summary."""
 
-    key: NotificationKey
+    key: AnyKey
     aanleverkenmerk: str
     state: str  # a journal state, or NOT_SENT / WAITING
     kenmerk: str | None = None
@@ -136,7 +136,7 @@ class Delivery:
 
 @dataclass(slots=True)
 class SendReport:
-    deliveries: dict[NotificationKey, Delivery] = field(default_factory=dict)  # by key, first seen first
+    deliveries: dict[AnyKey, Delivery] = field(default_factory=dict)  # by key, first seen first
 
     def note(self, delivery: Delivery) -> None:
         self.deliveries[delivery.key] = delivery
@@ -317,16 +317,16 @@ class _Unresolved:
     """Keys without a kenmerk this run (not sent, refused, in doubt, waiting…), indexed by dossier,
     the only place a predecessor can be (RULES §6)."""
 
-    def __init__(self, keys: Iterable[NotificationKey] = ()):
+    def __init__(self, keys: Iterable[AnyKey] = ()):
         self._keys = set(keys)
 
-    def add(self, key: NotificationKey) -> None:
+    def add(self, key: AnyKey) -> None:
         self._keys.add(key)
 
-    def discard(self, key: NotificationKey) -> None:
+    def discard(self, key: AnyKey) -> None:
         self._keys.discard(key)
 
-    def predecessor_of(self, key: NotificationKey) -> NotificationKey | None:
+    def predecessor_of(self, key: AnyKey) -> AnyKey | None:
         return ordering.waits_for(key, self._keys)
 
 
@@ -416,7 +416,7 @@ class _SendLoop:
         self.now = now
         self.sleep = sleep
         self.signer = signer
-        self.resent: set[NotificationKey] = set()  # keys found absent and put back in line once this run
+        self.resent: set[AnyKey] = set()  # keys found absent and put back in line once this run
         self.freshness = Freshness(journal, client, clock_skew=policy.clock_skew)
         # Once one message exhausted its retries without reaching Digipoort, the others would only
         # wait out the same backoff: they are left for the next run instead.

@@ -65,15 +65,60 @@ class NotificationKey(NamedTuple):
         return f"{text}/{self.variant}" if self.variant is not None else text
 
 
+#: What marks the key of a withdrawal: `<key>/intrekking/<revision withdrawn>` (RULES 4.6).
+WITHDRAWAL_MARK = "intrekking"
+
+
+class WithdrawalKey(NamedTuple):
+    """The identity of a withdrawal (intrekking) of one submitted revision of a notification
+    (RULES 4.6). It has the fields of the notification's key, so whatever asks a key for its
+    employer, dossier or kind gets those of the withdrawn notification, plus the revision; it
+    never equals a `NotificationKey` (tuples of other lengths)."""
+
+    employer_id: str
+    dossier_id: str
+    kind: Kind
+    variant: Variant | None
+    revision: int  # the revision withdrawn
+
+    @property
+    def withdraws(self) -> NotificationKey:
+        return NotificationKey(self.employer_id, self.dossier_id, self.kind, self.variant)
+
+    def __str__(self) -> str:
+        return f"{self.withdraws}/{WITHDRAWAL_MARK}/{self.revision}"
+
+
+#: Any key the journal holds.
+AnyKey = NotificationKey | WithdrawalKey
+
+
+def withdrawal_of(key: NotificationKey, revision: int) -> WithdrawalKey:
+    return WithdrawalKey(key.employer_id, key.dossier_id, key.kind, key.variant, revision)
+
+
 _KINDS = {str(kind): kind for kind in Kind}
 _VARIANTS = {str(variant): variant for variant in Variant}
 
 
-def parse_key(text: str) -> NotificationKey:
+def parse_key(text: str) -> NotificationKey | WithdrawalKey:
     """The key whose text (`str(key)`) this is; `InvalidKey` (a ValueError) otherwise.
 
     Read from both ends: the employer id up to the first `/`, the kind (and variant) from the end,
-    the dossier id — which may contain `/` — in between. `parse_key(str(k)) == k` for every key."""
+    the dossier id — which may contain `/` — in between. A text ending in `/intrekking/<n>` is a
+    withdrawal's key (a notification key always ends in a kind or variant, so the two never
+    meet). `parse_key(str(k)) == k` for every key."""
+    rest, _, revision = text.rpartition(_SEPARATOR)
+    withdrawn, _, mark = rest.rpartition(_SEPARATOR)
+    if mark == WITHDRAWAL_MARK and revision.isdigit() and revision.isascii():
+        if int(revision) < 1 or revision != str(int(revision)):
+            raise InvalidKey(f"{text!r}: a withdrawal's revision is a number from 1, without leading zeros")
+        return withdrawal_of(parse_notification_key(withdrawn), int(revision))
+    return parse_notification_key(text)
+
+
+def parse_notification_key(text: str) -> NotificationKey:
+    """Like `parse_key`, for the key of a notification only (not a withdrawal)."""
     employer_id, separator, rest = text.partition(_SEPARATOR)
     rest, _, last = rest.rpartition(_SEPARATOR)
     if not separator or not rest:
@@ -128,7 +173,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _DIGEST_LENGTH = 8
 
 
-def aanleverkenmerk(key: NotificationKey, revision: int = 1) -> str:
+def aanleverkenmerk(key: NotificationKey | WithdrawalKey, revision: int = 1) -> str:
     """uwvcli's own stable reference of one message: at most 40 safe characters, only the
     employer id, dossier id and kind (no personal data). `revision` > 1 marks a corrected
     resubmission (`-r2`).
@@ -139,8 +184,11 @@ def aanleverkenmerk(key: NotificationKey, revision: int = 1) -> str:
     Such a reference ends in lowercase hex, a plain one in a kind code, so the two never meet;
     the plain ones differ because employer ids do not start with another's id and a `-` (the
     configuration refuses that). Ids that fit unchanged keep the references earlier versions
-    gave them, so journals and outboxes stay valid."""
+    gave them, so journals and outboxes stay valid. A withdrawal's reference is its notification's
+    with `-I<revision withdrawn>` after the kind code (`WG001-Z-17-ZM-I1`)."""
     code = _KIND_CODES[key.kind] + (_VARIANT_CODES[key.variant] if key.variant is not None else "")
+    if isinstance(key, WithdrawalKey):  # `-I<n>`: never a kind code, so never a notification's
+        code += f"-I{key.revision}"
     plain = f"{key.employer_id}-{key.dossier_id}-{code}"
     text = _UNSAFE.sub("_", plain)
     suffix = f"-r{revision}" if revision > 1 else ""

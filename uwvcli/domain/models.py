@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from uwvcli.domain.keys import Kind, NotificationKey, Variant
+from uwvcli.domain.keys import AnyKey, Kind, Variant, WithdrawalKey
 from uwvcli.domain.problems import Note, Problem
 
 
@@ -121,6 +121,7 @@ class DigipoortSettings:
     berichtsoorten: Mapping[Kind, str] = field(default_factory=dict)  # overrides of the defaults
     timeout_seconds: float = 30.0
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    withdrawal_style: str = "indicator"  # indicator | melding-intrekking (MESSAGES.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +221,7 @@ class Notification:
     """One notification the rules found, with everything the message builder needs beyond the
     dossier itself. `problems` are values (`domain.problems`), free of personal data."""
 
-    key: NotificationKey  # str(key): <employer_id>/<dossier_id>/<kind>[/partial|/full]
+    key: AnyKey  # str(key): <employer_id>/<dossier_id>/<kind>[/partial|/full], or a withdrawal's
     kind: Kind
     employer_id: str
     employee_id: str
@@ -236,7 +237,7 @@ class Notification:
     employment_ends: bool = False  # zw-ziekmelding: the employment ends during the sickness
     leave_start: date | None = None  # wazo: L, the leave start applied for
     leave_start_assumed: bool = False  # wazo: L = Lmin because no leave_start_date was given
-    waits_for: NotificationKey | None = None  # a blocked predecessor
+    waits_for: AnyKey | None = None  # a blocked predecessor (a withdrawal's: a dependant's withdrawal)
     notes: tuple[Note, ...] = ()  # informational, for the recap (e.g. the risicocode default)
 
     def to_json(self) -> dict[str, object]:
@@ -251,7 +252,14 @@ class Notification:
             "deadline": self.deadline.isoformat() if self.deadline else None,
             "state": str(self.state),
             "problems": [str(p) for p in self.problems],
+            **self.action(),
         }
+
+    def action(self) -> dict[str, str]:
+        """CONTRACT §4: `send`, or `withdraw` with the key of what it withdraws (RULES 4.6)."""
+        if isinstance(self.key, WithdrawalKey):
+            return {"action": "withdraw", "withdraws": str(self.key.withdraws)}
+        return {"action": "send"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,10 @@ werkhervattingen (partial before full), the 42e-weeksmelding before its herstel.
 successor may go in the same run, but never the successor first, and a successor waits while a
 predecessor is held back (blocked, rejected, not yet sent).
 
+Withdrawals (RULES 4.6) go the other way: before any notification of their dossier, dependants
+first (a werkhervatting's withdrawal, full before partial, before the ziekmelding's), and a
+withdrawal waits while the withdrawal of a dependant of the same revision is held back.
+
 The rules (`waits_for` of a notification), the preparation of the outbox, the journal's sending
 order and the delivery loop all ask this module; none of them knows the order itself.
 """
@@ -13,7 +17,7 @@ from collections.abc import Container, Iterable
 from datetime import date
 from typing import Protocol, TypeVar
 
-from uwvcli.domain.keys import Kind, NotificationKey, Variant
+from uwvcli.domain.keys import Kind, NotificationKey, Variant, WithdrawalKey
 
 Step = tuple[Kind, Variant | None]
 
@@ -44,21 +48,43 @@ _RANK: dict[Step, int] = {
 }
 
 
-def predecessors(key: NotificationKey) -> list[NotificationKey]:
-    """The keys that must go before `key`, nearest first; they always belong to its dossier."""
+#: What each step's withdrawal waits for: the withdrawals of the steps after it, nearest first.
+_AFTER: dict[Step, tuple[Step, ...]] = {
+    step: chain[position + 1 :] for chain in CHAINS for position, step in enumerate(chain)
+}
+
+
+def predecessors(key: NotificationKey | WithdrawalKey) -> list[NotificationKey | WithdrawalKey]:
+    """The keys that must go before `key`, nearest first; they always belong to its dossier. For a
+    withdrawal: the withdrawals of its dependants (of the same revision)."""
+    if isinstance(key, WithdrawalKey):
+        return [
+            key._replace(kind=kind, variant=variant)
+            for kind, variant in _AFTER.get((key.kind, key.variant), ())
+        ]
     return [
         key._replace(kind=kind, variant=variant) for kind, variant in _BEFORE.get((key.kind, key.variant), ())
     ]
 
 
-def waits_for(key: NotificationKey, held_back: Container[NotificationKey]) -> NotificationKey | None:
+def successors(key: NotificationKey) -> list[NotificationKey]:
+    """The keys that wait for `key`, nearest first (a ziekmelding: the partial, then the full
+    werkhervatting); they always belong to its dossier."""
+    return [
+        key._replace(kind=kind, variant=variant) for kind, variant in _AFTER.get((key.kind, key.variant), ())
+    ]
+
+
+def waits_for(
+    key: NotificationKey | WithdrawalKey, held_back: Container[NotificationKey | WithdrawalKey]
+) -> NotificationKey | WithdrawalKey | None:
     """The nearest predecessor of `key` that is held back (and so holds `key` up), or None."""
     return next((p for p in predecessors(key) if p in held_back), None)
 
 
 class _Orderable(Protocol):
     @property
-    def key(self) -> NotificationKey: ...
+    def key(self) -> NotificationKey | WithdrawalKey: ...
     @property
     def due_date(self) -> date: ...
 
@@ -78,4 +104,7 @@ def sending_order(items: Iterable[T]) -> list[T]:
 
 
 def _place(item: _Orderable) -> tuple[int, str]:
-    return _RANK[(item.key.kind, item.key.variant)], str(item.key)
+    rank = _RANK[(item.key.kind, item.key.variant)]
+    if isinstance(item.key, WithdrawalKey):  # before every notification, dependants first
+        return -1 - rank, str(item.key)
+    return rank, str(item.key)

@@ -19,7 +19,8 @@ from typing import Self
 
 
 class Code(StrEnum):
-    """The value is stored in the journal: never change one, only add."""
+    """The value is stored in the journal: never change one, only add (a renamed code keeps
+    loading through `_RENAMED`)."""
 
     # Problems: the employee's own data (HR system)
     BSN_MISSING = "bsn_missing"
@@ -43,11 +44,18 @@ class Code(StrEnum):
     # Problems: found while preparing
     WAITS_FOR = "waits_for"
     MESSAGE_CHECK = "message_check"
-    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"  # vervallen: no longer due before it was sent
     LEGACY = "legacy"  # a journal row from before problems were values: its text, as it is
     # Notes (informational, not blocking)
     RISICOCODE_DEFAULT = "risicocode_default"
     LEAVE_START_ASSUMED = "leave_start_assumed"
+    CORRECTED_DATE_FINE = "corrected_date_fine"  # RULES 4.6: a corrected date may still be fined
+
+
+#: Stored values of codes that were renamed, so that old journal rows keep loading: before
+#: corrections existed an unsent notification that was no longer due was called "withdrawn";
+#: that word now means a withdrawal UWV accepted (RULES 4.6), the unsent case is "cancelled".
+_RENAMED: Mapping[str, Code] = {"withdrawn": Code.CANCELLED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +163,19 @@ TEXTS: Mapping[Code, Wording] = {
         "Het opgestelde bericht voldoet niet aan het berichtformaat van UWV ({detail}) — neem contact op "
         "met de beheerder van uwvcli",
     ),
-    Code.WITHDRAWN: Wording(
-        "no longer due on {day} according to the exports; not sent",
-        "Volgens de exports op {day} niet meer nodig; niet verstuurd",
+    Code.CANCELLED: Wording(
+        "no longer due on {day} according to the exports; cancelled, not sent",
+        "Volgens de exports op {day} niet meer nodig; vervallen, niet verstuurd",
     ),
     Code.LEGACY: Wording("{text}", "{text}"),
     Code.RISICOCODE_DEFAULT: Wording(
         "risicocode {code} used (UWV's default for sector {sector})",
         "Geen risicopremiegroep ingevuld: {code} gebruikt, de standaardwaarde die UWV voorschrijft voor "
         "sector {sector} (UWV geeft sinds 2020 geen risicopremiegroepen meer uit)",
+    ),
+    Code.CORRECTED_DATE_FINE: Wording(
+        "UWV may fine an incorrect date (€ {fine}), even when corrected",
+        "UWV kan een onjuiste datum beboeten (€ {fine}), ook als die is gecorrigeerd",
     ),
     Code.LEAVE_START_ASSUMED: Wording(
         "earliest lawful leave start assumed",
@@ -172,7 +184,7 @@ TEXTS: Mapping[Code, Wording] = {
     ),
 }
 
-NOTE_CODES = frozenset({Code.RISICOCODE_DEFAULT, Code.LEAVE_START_ASSUMED})
+NOTE_CODES = frozenset({Code.RISICOCODE_DEFAULT, Code.LEAVE_START_ASSUMED, Code.CORRECTED_DATE_FINE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +230,9 @@ class Problem(_Worded):
             return legacy(str(value))
         code, params = value.get("code"), value.get("params")
         try:
-            found = cls.of(Code(str(code)), **(params if isinstance(params, dict) else {}))
+            found = cls.of(
+                _RENAMED.get(str(code)) or Code(str(code)), **(params if isinstance(params, dict) else {})
+            )
             found.english  # noqa: B018 - every parameter the texts need is there
             found.dutch  # noqa: B018
         except (ValueError, KeyError, IndexError):
@@ -244,3 +258,9 @@ def waits_for(key: object, label: str, dossier_id: str) -> Problem:
 def message_check(detail: str) -> Problem:
     """The built message failed uwvcli's own check (`messages.build.check_message`)."""
     return Problem.of(Code.MESSAGE_CHECK, detail=detail)
+
+
+def corrected_date_fine(fine: int) -> Note:
+    """RULES 4.6: a corrected first sick day, recovery date or end of employment may be fined
+    all the same: `fine` euro, the fine of a report that was never made (the recap's bands)."""
+    return Note.of(Code.CORRECTED_DATE_FINE, fine=fine)

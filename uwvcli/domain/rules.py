@@ -18,7 +18,7 @@ from operator import attrgetter
 
 from uwvcli.domain import ordering, problems
 from uwvcli.domain.blocking import CARRIES_IBAN, EntityCheck, check_entity, dossier_problems
-from uwvcli.domain.keys import NotificationKey, Variant
+from uwvcli.domain.keys import AnyKey, NotificationKey, Variant
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Dossier,
@@ -77,7 +77,7 @@ def evaluate(
     run_date: date,
     *,
     horizon: int = 0,
-    sent_keys: Container[NotificationKey] = frozenset(),
+    sent_keys: Container[AnyKey] = frozenset(),
 ) -> Evaluation:
     """Every notification the dossiers call for on `run_date`, sorted as CONTRACT §4 says.
 
@@ -190,7 +190,7 @@ def _nth_ao_day(start: date, n: int, leaves: list[tuple[date, date]] | None) -> 
 class _Evaluator:
     """Collects the notifications of one run date, employee by employee."""
 
-    def __init__(self, run_date: date, horizon: int, sent_keys: Container[NotificationKey]):
+    def __init__(self, run_date: date, horizon: int, sent_keys: Container[AnyKey]):
         self.run_date = run_date
         self.horizon_end = run_date + timedelta(days=min(horizon, (date.max - run_date).days))
         self.sent_keys = sent_keys

@@ -37,6 +37,7 @@ from uwvcli.errors import ConfigError, ConfigProblem
 
 ENVIRONMENTS = ("simulator", "custom", "preprod", "production")
 SIGNATURE_ALGORITHMS = ("rsa-sha1", "rsa-sha256")
+WITHDRAWAL_STYLES = ("indicator", "melding-intrekking")  # MESSAGES.md "Withdrawals and revisions"
 ROLES = ("Bedrijf", "Intermediair")
 EXPORT_SUFFIXES = (".csv", ".json")
 KEY_BUNDLE_SUFFIXES = (".p12", ".pfx")
@@ -61,6 +62,7 @@ _DIGIPOORT_KEYS = (
     "berichtsoorten",
     "timeout_seconds",
     "delivery",
+    "withdrawal_style",
 )
 _DELIVERY_SECONDS = (
     "clock_skew_seconds",
@@ -497,6 +499,10 @@ def _digipoort(reader: _Reader, root: _Mapping) -> DigipoortSettings | None:
         berichtsoorten=_berichtsoorten(reader, section),
         timeout_seconds=reader.seconds(section, "timeout_seconds", "digipoort.timeout_seconds") or 30.0,
         delivery=_delivery(reader, section),
+        withdrawal_style=reader.choice(
+            section, "withdrawal_style", "digipoort.withdrawal_style", WITHDRAWAL_STYLES
+        )
+        or "indicator",
     )
 
 

@@ -25,6 +25,7 @@ from lxml import etree
 
 from uwvcli import __version__
 from uwvcli.common import xmlsafe
+from uwvcli.domain.corrections import Facts
 from uwvcli.domain.identifiers import (
     default_risicocode,
     is_valid_aansluitnummer,
@@ -36,7 +37,7 @@ from uwvcli.domain.identifiers import (
     normalize_bsn,
     normalize_iban,
 )
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey
 from uwvcli.domain.models import Dossier, Employer, Kind, Notification, Sender, ZwReason
 
 NAMESPACE = "http://schemas.uwv.nl/UwvML/Berichten/UwvZwMeldingInternBody-v0428"
@@ -46,6 +47,7 @@ SOFTWARE_NAME = "uwvcli"
 ROL_KETENPARTIJ = "02"  # aanspreekpunt voor het elektronisch verzenden van het bericht
 SOORT_INDIENER = "WG"  # werkgever of namens de werkgever
 MAX_REFERENTIE = 64
+_REVISION_SUFFIX = re.compile(r"#[0-9]+$")
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 _REDEN_AANGIFTE_AO: dict[ZwReason | None, str] = {
@@ -69,6 +71,11 @@ _TOELICHTING_ASSUMED_LEAVE = (
     "ingangsdatum (WAZO art. 3:1 lid 2) is aangevraagd."
 )
 _REDEN_WAZO_SINGLE, _REDEN_WAZO_MULTIPLE = "01", "04"
+#: MeldingIntrekking's CdRedenMeldingIntrekken (MESSAGES.md): the two kinds that form exists for,
+#: by the block (and part) that marks them; every other kind is withdrawn in the indicator form.
+_REDEN_INTREKKEN = {"MeldingZiekte": "1", "MeldingWerkhervatting/VolledigHersteld": "2"}
+WITHDRAWAL_STYLES = ("indicator", "melding-intrekking")
+_DSIG = "http://www.w3.org/2000/09/xmldsig#"
 _GESLACHT = {"M": "1", "V": "2", "X": "0"}  # X: like the BRP, recorded as "onbekend"
 # Kinds whose message concerns a benefit, and so carries the account it is paid into (RULES §7).
 _PAYMENT_KINDS = {Kind.ZW_ZIEKMELDING, Kind.WERKHERVATTING, Kind.WAZO}
@@ -109,8 +116,10 @@ def build_message(
     *,
     aanleverkenmerk: str,
     created: datetime,
+    revision: int = 1,
 ) -> bytes:
-    """The unsigned UTF-8 message for one notification, elements in schema order.
+    """The unsigned UTF-8 message for one notification, elements in schema order; `revision`
+    makes its ReferentieMelding `<key>#<revision>` from 2 on (MESSAGES.md).
 
     Missing or malformed data is not repaired or refused here: the element is left out or written
     as given, and `check_message` names the problem (the rules block such notifications first).
@@ -121,6 +130,9 @@ def build_message(
     pays = notification.kind in _PAYMENT_KINDS
     _natuurlijk_persoon(root, dossier, with_account=pays and dossier.direct_payment)
     _MELDINGEN[notification.kind](root, notification, dossier, _timestamp(created))
+    if revision > 1:
+        melding = next(e for e in root if _local(e) in _MELDING_BLOCKS)
+        melding.find(_q("ReferentieMelding")).text = referentie_melding(notification.key, revision)
     if notification.kind in (Kind.MLA, Kind.HERSTEL_MLA):
         for first, last in notification.earlier_periods:
             periode = _group(root, "AoPeriode")
@@ -142,17 +154,138 @@ def content_digest(xml: bytes) -> str:
         root.remove(sender_block)
     for moment in root.iterfind(f"*/{_q('DatTijdOpstellenMelding')}"):
         moment.text = _DIGEST_MOMENT
+    for reference in root.iterfind(f"*/{_q('ReferentieMelding')}"):  # `#n`: a revision, no change
+        reference.text = _REVISION_SUFFIX.sub("", reference.text or "")
     return hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).hexdigest()
 
 
-def referentie_melding(key: NotificationKey) -> str:
-    """The notification key as ReferentieMelding (≤ 64 characters); a longer key is cut and made
-    unique with a short hash, so UWV can still match later messages about the same notification."""
-    text = str(key)
-    if len(text) <= MAX_REFERENTIE:
-        return text
+#: Elements that say nothing about the case (RULES 4.6): the reference and moment of building,
+#: a free-text explanation. Names, IBANs and contact data live outside the facts' blocks.
+_NOT_FACTS = frozenset({"ReferentieMelding", "DatTijdOpstellenMelding", "ToelichtingMelding"})
+#: The personal facts, kept only as a digest (`domain.corrections.digest_person`).
+_PERSON_FACTS = ("Burgerservicenr", "Geboortedat")
+
+
+def message_facts(xml: bytes) -> Facts:
+    """The facts of a message as `build_message` writes it (signed or not): the melding block's
+    and the earlier periods' values by element path, the loonheffingennummer, and the BSN and
+    birth date apart. Read from the message itself, so the facts of a sent revision can be read
+    back from its outbox file, exactly as they were sent."""
+    root = etree.fromstring(xml, xmlsafe.parser())
+    case: dict[str, str] = {}
+    periods = 0
+    for block in root:
+        name = etree.QName(block).localname
+        if name == "AoPeriode":
+            periods += 1
+            name = f"AoPeriode[{periods}]"
+        elif not name.startswith("Melding"):
+            continue
+        case[name] = ""  # the kind: a melding block with no facts of its own still counts
+        case.update(_leaves(block, name))
+    case["Loonheffingennr"] = _text_at(root, "AdministratieveEenheid", "Loonheffingennr")
+    person = {field: _text_at(root, "NatuurlijkPersoon", field) for field in _PERSON_FACTS}
+    return Facts(case, person)
+
+
+def _leaves(element: etree._Element, path: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for child in element:
+        name = etree.QName(child).localname
+        if name in _NOT_FACTS:
+            continue
+        if len(child):
+            found.update(_leaves(child, f"{path}/{name}"))
+        else:
+            found[f"{path}/{name}"] = child.text or ""
+    return found
+
+
+def _text_at(root: etree._Element, *path: str) -> str:
+    found = root.find("/".join(map(_q, path)))
+    return (found.text or "") if found is not None else ""
+
+
+def build_withdrawal(
+    sent: bytes, sender: Sender, *, style: str, aanleverkenmerk: str, created: datetime
+) -> bytes:
+    """The withdrawal (intrekking) of a message that was submitted, from that message as it was
+    sent (its outbox file, signed or not): its facts exactly as they were, so UWV finds what it
+    withdraws (MESSAGES.md). A fresh sender block (a new BerichtkenmerkIndiener) and a new
+    DatTijdOpstellenMelding; style `indicator` keeps the melding block and adds
+    IndVerzoekTotIntrekken 1; style `melding-intrekking` replaces the block of a ziekmelding or
+    full werkhervatting by MeldingIntrekking{ReferentieMelding, DatEersteAoDag,
+    CdRedenMeldingIntrekken} (and drops the employee's account, which a withdrawal does not
+    need); other kinds use the indicator form either way."""
+    if style not in WITHDRAWAL_STYLES:
+        raise ValueError(f"unknown withdrawal style {style!r}")
+    root = etree.fromstring(sent, xmlsafe.parser(keep_comments=False))
+    for signature in root.findall(f"{{{_DSIG}}}Signature"):
+        root.remove(signature)
+    for old in root.findall(_q("Ketenpartij")):
+        position = root.index(old)
+        root.remove(old)
+        _ketenpartij(root, sender, aanleverkenmerk)
+        root.insert(position, root[-1])
+    melding = next((e for e in root if _local(e) in _MELDING_BLOCKS), None)
+    if melding is None or _local(melding) == "MeldingIntrekking":
+        raise ValueError("the message holds no melding to withdraw")
+    reden = _REDEN_INTREKKEN.get(_local(melding))
+    if reden is None and melding.find(_q("VolledigHersteld")) is not None:
+        reden = _REDEN_INTREKKEN.get(f"{_local(melding)}/VolledigHersteld")
+    if style == "melding-intrekking" and reden is not None:
+        replacement = etree.Element(_q("MeldingIntrekking"))
+        _add(replacement, "ReferentieMelding", melding.findtext(_q("ReferentieMelding")))
+        _add(replacement, "DatEersteAoDag", melding.findtext(_q("DatEersteAoDag")))
+        _add(replacement, "CdRedenMeldingIntrekken", reden)
+        root.replace(melding, replacement)
+        for account in root.findall(f"{_q('NatuurlijkPersoon')}/{_q('Bankrekening')}"):
+            account.getparent().remove(account)
+    else:
+        indicator = etree.Element(_q("IndVerzoekTotIntrekken"))
+        indicator.text = "1"
+        melding.insert(0, indicator)
+        moment = melding.find(_q("DatTijdOpstellenMelding"))
+        if moment is not None:
+            moment.text = _timestamp(created)
+    etree.indent(root)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def withdrawn_reference(withdrawal: bytes) -> str | None:
+    """The ReferentieMelding a withdrawal names (either style), or None when the message is no
+    withdrawal. The simulator asks this of what it receives."""
+    root = etree.fromstring(withdrawal, xmlsafe.parser(keep_comments=False))
+    for melding in root:
+        name = _local(melding)
+        if name == "MeldingIntrekking" or (
+            name in _MELDING_BLOCKS and melding.findtext(_q("IndVerzoekTotIntrekken")) == "1"
+        ):
+            return melding.findtext(_q("ReferentieMelding"))
+    return None
+
+
+def message_reference(message: bytes) -> str | None:
+    """The ReferentieMelding of a message's melding block."""
+    root = etree.fromstring(message, xmlsafe.parser(keep_comments=False))
+    melding = next((e for e in root if _local(e) in _MELDING_BLOCKS), None)
+    return melding.findtext(_q("ReferentieMelding")) if melding is not None else None
+
+
+def referentie_melding(key: AnyKey, revision: int = 1) -> str:
+    """The notification key as ReferentieMelding (≤ 64 characters), `#<revision>` added from
+    revision 2 on (MESSAGES.md); a longer key is cut and made unique with a short hash of the key,
+    so UWV can still match later messages about the same notification."""
+    text, suffix = str(key), f"#{revision}" if revision > 1 else ""
+    if len(text) + len(suffix) <= MAX_REFERENTIE:
+        return text + suffix
     digest = hashlib.sha256(text.encode()).hexdigest()[:8]
-    return f"{text[: MAX_REFERENTIE - 9]}-{digest}"
+    return f"{text[: MAX_REFERENTIE - 9 - len(suffix)]}-{digest}{suffix}"
+
+
+def reference_base(reference: str) -> str:
+    """A ReferentieMelding without its revision: what every revision of a notification shares."""
+    return _REVISION_SUFFIX.sub("", reference)
 
 
 def _ketenpartij(root: etree._Element, sender: Sender, aanleverkenmerk: str) -> None:
@@ -534,6 +667,7 @@ _OPSTELLEN = _req("DatTijdOpstellenMelding", _fmt_timestamp)
 _EERSTE_AO_DAG = _req("DatEersteAoDag", _fmt_date)
 _DIRECTE_UITKERING = _req("IndDirecteUitkering", _fmt_indicator)
 _TOELICHTING = _opt("ToelichtingMelding", _fmt_text(_LEN_TOELICHTING))
+_INTREKKEN = _opt("IndVerzoekTotIntrekken", _one_of("1"))  # a withdrawal (indicator style)
 
 _SCHEMA = _req(
     ROOT,
@@ -570,6 +704,7 @@ _SCHEMA = _req(
     _opt(
         "MeldingZiekte",
         None,
+        _INTREKKEN,
         _REFERENTIE,
         _OPSTELLEN,
         _opt("DatOntvangstMeldingWerkgever", _fmt_date),
@@ -582,6 +717,7 @@ _SCHEMA = _req(
     _opt(
         "MeldingWazo",
         None,
+        _INTREKKEN,
         _REFERENTIE,
         _OPSTELLEN,
         _TOELICHTING,
@@ -593,6 +729,7 @@ _SCHEMA = _req(
     _opt(
         "MeldingWerkhervatting",
         None,
+        _INTREKKEN,
         _REFERENTIE,
         _OPSTELLEN,
         _EERSTE_AO_DAG,
@@ -605,8 +742,16 @@ _SCHEMA = _req(
         _opt("VolledigHersteld", None, _req("DatHersteld", _fmt_date)),
     ),
     _opt(
+        "MeldingIntrekking",
+        None,
+        _REFERENTIE,
+        _EERSTE_AO_DAG,
+        _req("CdRedenMeldingIntrekken", _one_of(*_REDEN_INTREKKEN.values())),
+    ),
+    _opt(
         "MeldingLangdurigAo",
         None,
+        _INTREKKEN,
         _REFERENTIE,
         _EERSTE_AO_DAG,
         _req("IndOnafgebrokenAo", _fmt_indicator),
@@ -614,6 +759,7 @@ _SCHEMA = _req(
     _opt(
         "MeldingHersteldLangdurigAo",
         None,
+        _INTREKKEN,
         _REFERENTIE,
         _req("DatHersteld", _fmt_date),
         _EERSTE_AO_DAG,
@@ -652,6 +798,7 @@ _MELDING_BLOCKS = (
     "MeldingZiekte",
     "MeldingWazo",
     "MeldingWerkhervatting",
+    "MeldingIntrekking",
     "MeldingLangdurigAo",
     "MeldingHersteldLangdurigAo",
 )

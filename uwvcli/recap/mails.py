@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 from uwvcli.common.network import Deadline, is_loopback
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.findings import findings
-from uwvcli.domain.keys import NotificationKey
+from uwvcli.domain.keys import AnyKey, WithdrawalKey
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Dossier,
@@ -69,6 +69,8 @@ _WEEKDAYS = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag
 
 # Boetebesluit / Beleidsregel boete werkgevers ZW (RULES §6): days late -> fine.
 _FINE_BANDS = ((0, 70), (7, 230), (28, 455))
+#: What UWV may fine an incorrect date (Boetebesluit 2b/2c: like a report never made; RULES 4.6).
+HIGHEST_FINE = _FINE_BANDS[-1][1]
 
 
 class RecapError(UwvcliError):
@@ -86,7 +88,7 @@ class RecapItem:
     """One notification as the recap shows it. Deliberately without BSN, names or birth date:
     what is not here cannot leak into a mail."""
 
-    key: NotificationKey  # matches items across sections
+    key: AnyKey  # matches items across sections
     kind: Kind
     employee_id: str  # personnel number
     dossier_id: str
@@ -168,6 +170,9 @@ class EmployerRecap:
     blocked: Sequence[RecapItem] = ()  # cannot be built: problems to fix
     late: Sequence[RecapItem] = ()  # past its deadline (sent now, or still not sent)
     changed_after_sending: Sequence[RecapItem] = ()  # withdraw and resend by hand
+    corrected: Sequence[RecapItem] = ()  # a withdrawal written this run; the correction follows
+    withdrawn: Sequence[RecapItem] = ()  # a withdrawal written this run; nothing replaces it
+    gone: Sequence[RecapItem] = ()  # submitted, and the dossier is no longer in the export
     upcoming: Sequence[RecapItem] = ()  # due in the next UPCOMING_DAYS days
     notes: Sequence[str] = ()  # general remarks for this employer
 
@@ -184,8 +189,8 @@ class EmployerRecap:
 
 
 _NEWS_SECTIONS = (
-    "rejected", "failed", "parked", "blocked", "late", "changed_after_sending",
-    "sent", "accepted", "delivered",
+    "rejected", "failed", "parked", "blocked", "late", "changed_after_sending", "gone",
+    "corrected", "withdrawn", "sent", "accepted", "delivered",
 )  # fmt: skip
 
 
@@ -273,10 +278,10 @@ class _Section:
 
 def _who(item: RecapItem) -> str:
     initials = f" ({_clean(item.initials)})" if item.initials and _clean(item.initials) else ""
-    return (
-        f"{kind_label(item.kind, item.variant)}, personeelsnr. {_clean(item.employee_id)}{initials}, "
-        f"dossier {_clean(item.dossier_id)}"
-    )
+    what = kind_label(item.kind, item.variant)
+    if isinstance(item.key, WithdrawalKey):
+        what = f"Intrekking {what}"
+    return f"{what}, personeelsnr. {_clean(item.employee_id)}{initials}, dossier {_clean(item.dossier_id)}"
 
 
 def _code_lines(item: RecapItem) -> list[str]:
@@ -397,6 +402,26 @@ def _sections(recap: EmployerRecap) -> list[_Section]:
             entries(recap.changed_after_sending, lambda i: []),
         ),
         _Section(
+            "Verzonden, maar niet meer in de export",
+            "Deze meldingen zijn verstuurd, maar hun dossier staat niet meer in de export. uwvcli "
+            "trekt ze niet vanzelf in: is het dossier per vergissing ingevoerd, laat de beheerder "
+            "de melding dan intrekken met `uwvcli withdraw`. Deze melding komt maar één keer.",
+            entries(recap.gone, lambda i: []),
+        ),
+        _Section(
+            "Gecorrigeerd",
+            "De gegevens van deze verstuurde meldingen zijn gecorrigeerd. uwvcli trekt de verstuurde "
+            "melding bij UWV in en verstuurt daarna de gecorrigeerde melding, zodra UWV de intrekking "
+            "heeft geaccepteerd. U hoeft niets te doen.",
+            entries(recap.corrected, deadline_details),
+        ),
+        _Section(
+            "Ingetrokken",
+            "Deze verstuurde meldingen zijn volgens de export niet meer nodig (of de beheerder heeft "
+            "ze laten intrekken). uwvcli trekt ze bij UWV in; er komt niets voor in de plaats.",
+            entries(recap.withdrawn, deadline_details),
+        ),
+        _Section(
             "Verzonden",
             "Bij deze run verstuurd naar UWV via Digipoort.",
             entries(recap.sent, deadline_details),
@@ -429,7 +454,7 @@ def _notes(recap: EmployerRecap) -> list[_Entry]:
     (the default risicopremiegroep for a whole employer) is one line with their number and
     personnel numbers, not a line per notification."""
     who_by_note: dict[str, list[RecapItem]] = {}
-    seen_items: set[NotificationKey] = set()
+    seen_items: set[AnyKey] = set()
     for _, item in recap.news():
         if item.key in seen_items:
             continue
@@ -454,6 +479,9 @@ _SUBJECT_COUNTS = (
     ("blocked", "geblokkeerd"),
     ("late", "te laat"),
     ("changed_after_sending", "gewijzigd na verzending"),
+    ("gone", "niet meer in de export"),
+    ("corrected", "gecorrigeerd"),
+    ("withdrawn", "ingetrokken"),
     ("sent", "verzonden"),
     ("accepted", "geaccepteerd"),
     ("delivered", "afgeleverd"),

@@ -11,11 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from uwvcli.domain import keys
 from uwvcli.domain.models import Kind
 from uwvcli.domain.problems import Problem
 from uwvcli.recap.mails import AMSTERDAM
 
-WITHDRAWAL_MARK = "/intrekking/"  # `<key>/intrekking/<revision>` (RULES 4.6, CONTRACT §4)
+WITHDRAWAL_MARK = f"/{keys.WITHDRAWAL_MARK}/"  # `<key>/intrekking/<revision>` (RULES 4.6, CONTRACT §4)
 CHART_WEEKS = 12  # the chart shows this many weeks, ending with the report date's week
 
 
@@ -176,6 +177,8 @@ _STATE_GROUPS: Mapping[str, Group] = {
     "submitted": IN_PROGRESS,
     "delivered": DONE,
     "accepted": DONE,
+    "cancelled": DONE,  # vervallen: no longer due before it was sent; UWV never had it
+    "withdrawn": DONE,  # ingetrokken: UWV accepted its withdrawal (a correction follows, if any)
 }
 
 #: Journal states in Dutch; an unknown state is shown as it is.
@@ -191,6 +194,8 @@ STATE_LABELS: Mapping[str, str] = {
     "rejected": "afgewezen",
     "failed": "mislukt",
     "refused": "geweigerd (bestand klopte niet)",
+    "cancelled": "vervallen (niet verstuurd)",
+    "withdrawn": "ingetrokken",
 }
 PLANNED_STATE = "gepland"  # what the calendar's entries are called in the state filter
 

@@ -209,6 +209,7 @@ class Simulator:
         pki_folder: Path | None = None,
         check_content: Callable[[bytes], list[str]] | None = None,
         faults: RandomFaults | None = None,
+        holds: bool = True,
     ):
         if lifecycle not in LIFECYCLES:
             raise ValueError(f"lifecycle must be one of {', '.join(LIFECYCLES)}, not {lifecycle!r}")
@@ -225,6 +226,7 @@ class Simulator:
         )
         self._check_content = check_content or _check_message
         self.faults = faults or RandomFaults()
+        self._holds = holds  # keep what UWV holds and check withdrawals and revisions against it
         _private_folder(folder)
         self.pki: TestPki = ensure_test_pki(pki_folder or simulator_pki_folder(folder.parent))
         service_key = serialization.load_pem_private_key(self.pki.service_key.read_bytes(), None)
@@ -446,20 +448,29 @@ class Simulator:
             raise Refusal("berichtInhoud/inhoud is geen geldige base64.") from None
 
         flow = _FLOW.search(markers)
-        statuses = lifecycle(flow.group(1) if flow else None, self._content_problems(content))
+        problems = self._content_problems(content)
+        flow_code = flow.group(1) if flow else None
+        melding = (
+            self._melding_of(content, nummer) if problems == [] and flow is None and self._holds else None
+        )
         received = datetime.now(UTC)
         kenmerk = str(uuid.uuid4())
-        self.store.add_process(
+
+        def schedule(refusal: str | None) -> list[tuple[SimulatedStatus, datetime, datetime]]:
+            return self._schedule(lifecycle(flow_code, [refusal] if refusal else problems), received)
+
+        statuses = self.store.add_process(
             kenmerk,
             berichtsoort,
             aanleverkenmerk,
             nummer,
             type_,
             received,
-            self._schedule(statuses, received),
+            schedule,
             markers,
+            melding=melding,
         )
-        log.info("aanleveren %s: process %s, ends in %s", aanleverkenmerk, kenmerk, statuses[-1].code)
+        log.info("aanleveren %s: process %s, ends in %s", aanleverkenmerk, kenmerk, statuses[-1][0].code)
         if slow := _SLOW.search(markers):
             time.sleep(float(slow.group(1)))
         fault = self.faults.draw()
@@ -487,6 +498,24 @@ class Simulator:
         except Exception:
             log.exception("the message check failed")
             return None
+
+    def _melding_of(self, content: bytes, nummer: str) -> Melding | None:
+        """What UWV holds decides (RULES 4.6): a withdrawal must name a ReferentieMelding it holds
+        from this loonheffingennummer; a new version of a notification is refused while an
+        earlier one is held and not withdrawn (both a validation failure, 311). This is what the
+        store checks, in the transaction that records the process."""
+        from uwvcli.messages.build import message_reference, withdrawn_reference
+
+        try:
+            withdrawn = withdrawn_reference(content)
+            reference = withdrawn or message_reference(content)
+        except etree.XMLSyntaxError:
+            return None  # not well-formed: the content check has said so already
+        return Melding(nummer, reference, withdrawn is not None) if reference is not None else None
+
+    def meldingen(self) -> list[tuple[str, str]]:
+        """What the receiving side accepted, in order: ("send" or "withdraw", ReferentieMelding)."""
+        return self.store.meldingen()
 
     def _schedule(
         self, statuses: list[SimulatedStatus], received: datetime
@@ -744,6 +773,9 @@ class _Store:
                     foutbeschrijving TEXT, details TEXT, fetched INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY (kenmerk, seq));
                 CREATE TABLE IF NOT EXISTS attempt (id INTEGER PRIMARY KEY, aanleverkenmerk TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS melding (
+                    seq INTEGER PRIMARY KEY, nummer TEXT NOT NULL, reference TEXT NOT NULL,
+                    base TEXT NOT NULL, action TEXT NOT NULL, withdrawn INTEGER NOT NULL DEFAULT 0);
                 """
             )
 
@@ -778,10 +810,15 @@ class _Store:
         nummer: str,
         type_: str,
         received: datetime,
-        schedule: list[tuple[SimulatedStatus, datetime, datetime]],
+        schedule_for: Callable[[str | None], list[tuple[SimulatedStatus, datetime, datetime]]],
         markers: str,
-    ) -> None:
+        *,
+        melding: Melding | None = None,
+    ) -> list[tuple[SimulatedStatus, datetime, datetime]]:
+        """Record a process and its statuses; a `melding` is checked against what is held and
+        held in the same transaction (a crash never holds a message without its process)."""
         with self._transaction() as db:
+            schedule = schedule_for(self._hold(db, melding) if melding is not None else None)
             db.execute(
                 "INSERT INTO process VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -803,6 +840,46 @@ class _Store:
                     for seq, (s, at, visible) in enumerate(schedule)
                 ],
             )  # fmt: skip
+        return schedule
+
+    @staticmethod
+    def _hold(db: sqlite3.Connection, melding: Melding) -> str | None:
+        """Check a valid message against what is held, and hold it; the refusal, or None."""
+        from uwvcli.messages.build import reference_base
+
+        nummer, reference = melding.nummer, melding.reference
+        if melding.withdrawal:
+            held = db.execute(
+                "SELECT seq FROM melding WHERE nummer = ? AND reference = ? AND action = 'send' "
+                "AND withdrawn = 0",
+                (nummer, reference),
+            ).fetchone()
+            if held is None:
+                return (
+                    "IndVerzoekTotIntrekken/MeldingIntrekking: de ReferentieMelding is niet eerder "
+                    "ontvangen van dit loonheffingennummer, of al ingetrokken."
+                )
+            db.execute("UPDATE melding SET withdrawn = 1 WHERE seq = ?", (held["seq"],))
+        else:
+            held = db.execute(
+                "SELECT 1 FROM melding WHERE nummer = ? AND base = ? AND action = 'send' AND withdrawn = 0",
+                (nummer, reference_base(reference)),
+            ).fetchone()
+            if held:
+                return (
+                    "ReferentieMelding: een eerdere versie van deze melding is ontvangen en niet "
+                    "ingetrokken; trek die eerst in."
+                )
+        db.execute(
+            "INSERT INTO melding (nummer, reference, base, action) VALUES (?, ?, ?, ?)",
+            (nummer, reference, reference_base(reference), "withdraw" if melding.withdrawal else "send"),
+        )
+        return None
+
+    def meldingen(self) -> list[tuple[str, str]]:
+        with self._lock:
+            rows = self._db.execute("SELECT action, reference FROM melding ORDER BY seq").fetchall()
+        return [(row[0], row[1]) for row in rows]
 
     def process(self, kenmerk: str) -> sqlite3.Row | None:
         with self._lock:
@@ -843,6 +920,15 @@ class _Store:
                 f"SELECT aanleverkenmerk, count(*) FROM {_table(table)} GROUP BY aanleverkenmerk ORDER BY 1"
             ).fetchall()
         return {row[0]: row[1] for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Melding:
+    """A valid message as UWV's receiving side sees it: who, which ReferentieMelding, withdrawal?"""
+
+    nummer: str
+    reference: str
+    withdrawal: bool
 
 
 def _table(name: str) -> str:

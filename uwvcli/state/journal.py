@@ -8,7 +8,10 @@ blindly. Hence WAL with `synchronous=FULL` (a commit survives a power cut), `BEG
 every read-then-write, and states that say what happened (strings, never booleans).
 
 Personal data never enters the journal: a notification is known by its key, its personnel number
-(`employee_id`) and its files' hashes. See docs/state.md for the states and their transitions.
+(`employee_id`), its files' hashes and its facts (RULES 4.6) without personal data — the BSN and
+birth date only as a digest keyed with the journal's own random key. A person's `--reason` for a
+withdrawal is kept as typed (one line, bounded). See docs/state.md for the states and their
+transitions.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from uwvcli.common.privacy import fault_text
-from uwvcli.domain.keys import NotificationKey, Variant, parse_key
+from uwvcli.domain.corrections import Cause, StoredFacts
+from uwvcli.domain.keys import AnyKey, NotificationKey, Variant, WithdrawalKey, parse_key, withdrawal_of
 from uwvcli.domain.models import Kind, Notification, StatusRecord
 from uwvcli.domain.ordering import sending_order
 from uwvcli.domain.problems import Problem
@@ -47,6 +51,8 @@ class JournalState(StrEnum):
     REJECTED = "rejected"  # validation/receiver failure or a synchronous fault
     FAILED = "failed"  # other final failures
     REFUSED = "refused"  # the outbox file failed verification; not sent
+    CANCELLED = "cancelled"  # vervallen: no longer due before it was ever submitted; not sent
+    WITHDRAWN = "withdrawn"  # ingetrokken: its withdrawal was accepted by UWV (500); may be re-sent
 
 
 IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalState.PARKED})
@@ -54,7 +60,7 @@ IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalSt
 #: crash's leftover, which the next send first turns in doubt and asks Digipoort about itself.
 RESOLVABLE = frozenset({JournalState.IN_DOUBT, JournalState.PARKED})
 SENT = frozenset({JournalState.SUBMITTED, JournalState.DELIVERED, JournalState.ACCEPTED})
-#: Once a key is in one of these states it is never built or sent again.
+#: Once a key is in one of these states it is never built or sent again (unless withdrawn).
 NEVER_AGAIN = IN_FLIGHT | SENT
 #: Digipoort said no: rebuilt with a new revision only when the content changed.
 UNSUCCESSFUL = frozenset({JournalState.REJECTED, JournalState.FAILED})
@@ -116,7 +122,7 @@ class StateConflict(UwvcliError):
 class Entry:
     """One notification as the journal knows it."""
 
-    key: NotificationKey
+    key: AnyKey
     kind: Kind
     employer_id: str
     employee_id: str
@@ -137,10 +143,24 @@ class Entry:
     submitted: datetime | None  # tijdstempelAangeleverd of the current process
     created: datetime
     updated: datetime
+    facts: StoredFacts | None = None  # of the current revision's file (None: not known yet)
+    cause: Cause | None = None  # a withdrawal: why (RULES 4.6)
+    cause_reason: str | None = None  # a withdrawal a person asked for: their reason
+    gone_reported: date | None = None  # its dossier left the exports; reported on this day
+
+    @property
+    def is_withdrawal(self) -> bool:
+        return isinstance(self.key, WithdrawalKey)
 
     @property
     def variant(self) -> Variant | None:
         return self.key.variant
+
+    @property
+    def withdrawal_key(self) -> WithdrawalKey | None:
+        """The key of the withdrawal of this notification's current revision; None for a
+        withdrawal, which is never withdrawn itself."""
+        return None if isinstance(self.key, WithdrawalKey) else withdrawal_of(self.key, self.revision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +168,7 @@ class Attempt:
     """One POST of one message (one aanleverkenmerk) to Digipoort."""
 
     id: int
-    key: NotificationKey
+    key: AnyKey
     aanleverkenmerk: str
     file: Path | None
     sha256: str | None
@@ -259,9 +279,67 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (run_id, source)
     );
     """,
-    # 4: indexes for the read paths, so that a run and `status --since` read only what they need
-    # however long the history grows (issue 14): changes since a moment, files the outbox holds,
-    # whether an aanleverkenmerk was ever attempted (asked for every message written).
+    # 4: corrections and withdrawals (issue 12).
+    # A notification that is no longer due before it was submitted is `cancelled` (vervallen), no
+    # longer `blocked` with a "withdrawn" problem: "withdrawn" (ingetrokken) now means a withdrawal
+    # UWV accepted. The state CHECK is a table constraint, so the table is rebuilt (SQLite's
+    # documented procedure, foreign keys off: see `_migrate`); its state list is written out here,
+    # never taken from `JournalState`, so that this step means the same thing forever.
+    # Each written revision keeps its facts (RULES 4.6; `domain.corrections`): `facts` without
+    # personal data, `person_digest` an HMAC of the BSN and birth date under this journal's own
+    # random `facts_key`. Rows of schema 1 get theirs from their outbox file (`record_facts`).
+    # A withdrawal is a row of its own (key `<key>/intrekking/<n>`), `cause` saying why (JSON:
+    # `domain.corrections.Cause` and a person's reason); the state `withdrawn` is a notification
+    # whose withdrawal UWV accepted; `gone_reported` the day a gone dossier was reported.
+    """
+    CREATE TABLE notifications_v2 (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        employer_id TEXT NOT NULL,
+        employee_id TEXT NOT NULL,
+        dossier_id TEXT NOT NULL,
+        due_date TEXT NOT NULL,
+        deadline TEXT,
+        state TEXT NOT NULL CHECK (state IN ('blocked', 'written', 'submitting', 'in_doubt', 'parked',
+            'submitted', 'delivered', 'accepted', 'rejected', 'failed', 'refused', 'cancelled',
+            'withdrawn')),
+        problems TEXT NOT NULL DEFAULT '[]',
+        file TEXT,
+        sha256 TEXT,
+        content_sha256 TEXT,
+        aanleverkenmerk TEXT UNIQUE,
+        revision INTEGER NOT NULL DEFAULT 1 CHECK (revision >= 1),
+        loonheffingennummer TEXT,
+        berichtsoort TEXT,
+        kenmerk TEXT UNIQUE,
+        reason TEXT,
+        submitted TEXT,
+        created TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        facts TEXT,
+        person_digest TEXT,
+        cause TEXT,
+        gone_reported TEXT
+    );
+    INSERT INTO notifications_v2 SELECT id, key, kind, employer_id, employee_id, dossier_id, due_date,
+        deadline, state, problems, file, sha256, content_sha256, aanleverkenmerk, revision,
+        loonheffingennummer, berichtsoort, kenmerk, reason, submitted, created, updated, NULL, NULL,
+        NULL, NULL FROM notifications;
+    DROP TABLE notifications;
+    ALTER TABLE notifications_v2 RENAME TO notifications;
+    CREATE INDEX notifications_state ON notifications (state);
+    UPDATE notifications SET state = 'cancelled',
+        problems = replace(problems, '"code": "withdrawn"', '"code": "cancelled"')
+        WHERE state = 'blocked' AND (problems LIKE '[{"code": "withdrawn"%'
+            OR problems LIKE '["no longer due on %according to the exports%not sent"]');
+    CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+    INSERT INTO meta (name, value) VALUES ('facts_key', randomblob(32))
+    """,
+    # 5: indexes for the read paths (after step 4, which rebuilt the notifications table), so
+    # that a run and `status --since` read only what they need however long the history grows
+    # (issue 14): changes since a moment, files the outbox holds, whether an aanleverkenmerk was
+    # ever attempted (asked for every message written).
     """
     CREATE INDEX notifications_updated ON notifications (updated);
     CREATE INDEX notifications_file ON notifications (file);
@@ -277,7 +355,7 @@ _KEYS_PER_QUERY = 500
 _NOTIFICATION_COLUMNS = (
     "key, kind, employer_id, employee_id, dossier_id, due_date, deadline, state, problems, file, sha256, "
     "content_sha256, aanleverkenmerk, revision, loonheffingennummer, berichtsoort, kenmerk, reason, "
-    "submitted, created, updated"
+    "submitted, created, updated, facts, person_digest, cause, gone_reported"
 )
 _ATTEMPT_COLUMNS = (
     "id, key, aanleverkenmerk, file, sha256, started, finished, outcome, kenmerk, foutcode, "
@@ -308,6 +386,7 @@ def _path(text: str | None) -> Path | None:
 
 
 def _entry(row: sqlite3.Row) -> Entry:
+    cause, cause_reason = _cause(row["cause"])
     return Entry(
         key=parse_key(row["key"]),
         kind=Kind(row["kind"]),
@@ -330,7 +409,23 @@ def _entry(row: sqlite3.Row) -> Entry:
         submitted=_moment(row["submitted"]),
         created=datetime.fromisoformat(row["created"]),
         updated=datetime.fromisoformat(row["updated"]),
+        facts=StoredFacts(row["facts"], row["person_digest"]) if row["facts"] is not None else None,
+        cause=cause,
+        cause_reason=cause_reason,
+        gone_reported=_day(row["gone_reported"]),
     )
+
+
+def _cause(text: str | None) -> tuple[Cause | None, str | None]:
+    """A withdrawal's cause and the reason a person gave (None, None: not a withdrawal)."""
+    if not text:
+        return None, None
+    value = json.loads(text)
+    try:
+        cause = Cause(value.get("cause"))
+    except ValueError:  # written by a newer uwvcli: a withdrawal all the same
+        cause = Cause.REQUESTED
+    return cause, value.get("reason")
 
 
 def _attempt(row: sqlite3.Row) -> Attempt:
@@ -393,7 +488,7 @@ def _owner_only() -> Iterator[None]:
         os.umask(previous)
 
 
-class SentKeys(Container[NotificationKey]):
+class SentKeys(Container[AnyKey]):
     """The keys in flight or sent (`NEVER_AGAIN`), looked up one at a time in the journal."""
 
     _STATES = ", ".join(f"'{s}'" for s in sorted(NEVER_AGAIN))
@@ -403,7 +498,7 @@ class SentKeys(Container[NotificationKey]):
         self._db = connection
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, NotificationKey):
+        if not isinstance(key, NotificationKey | WithdrawalKey):
             return False
         return self._db.execute(self._QUERY, (str(key),)).fetchone() is not None
 
@@ -494,19 +589,27 @@ class Journal:
     def _migrate(self) -> None:
         if self.schema_version == len(MIGRATIONS):
             return  # the usual case: no write lock needed, so `status` can open it during a run
-        with self.transaction():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise JournalError(
-                    f"{self.path} was written by a newer uwvcli (schema {version}, this one knows "
-                    f"{len(MIGRATIONS)}); upgrade uwvcli"
-                )
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                # one statement at a time: executescript() would commit halfway (no ";" inside them)
-                for statement in script.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
+        # A step may rebuild a table others refer to: foreign keys are off while the steps run
+        # (the pragma is ignored inside a transaction) and checked before the commit.
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with self.transaction():
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise JournalError(
+                        f"{self.path} was written by a newer uwvcli (schema {version}, this one knows "
+                        f"{len(MIGRATIONS)}); upgrade uwvcli"
+                    )
+                for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    # one statement at a time: executescript() would commit halfway (no ";" inside them)
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {number}")
+                if self._db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                    raise JournalError(f"{self.path}: upgrading the state database broke its references")
+        finally:
+            self._db.execute("PRAGMA foreign_keys=ON")
 
     @property
     def schema_version(self) -> int:
@@ -548,7 +651,7 @@ class Journal:
 
     # ------------------------------------------------------------------ queries
 
-    def entry(self, key: NotificationKey) -> Entry | None:
+    def entry(self, key: AnyKey) -> Entry | None:
         row = self._db.execute(
             f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE key = ?", (str(key),)
         )
@@ -610,11 +713,11 @@ class Journal:
             row = self._db.execute("SELECT min(started) FROM runs").fetchone()
         return _moment(row[0])
 
-    def entries_for(self, keys: Iterable[NotificationKey]) -> dict[NotificationKey, Entry]:
+    def entries_for(self, keys: Iterable[AnyKey]) -> dict[AnyKey, Entry]:
         """The entries of these keys (those the journal has), by key: read through the key's
         index, so the cost follows the keys asked for, not the journal's history."""
         texts = list(dict.fromkeys(map(str, keys)))
-        found: dict[NotificationKey, Entry] = {}
+        found: dict[AnyKey, Entry] = {}
         for start in range(0, len(texts), _KEYS_PER_QUERY):
             part = texts[start : start + _KEYS_PER_QUERY]
             marks = ", ".join("?" * len(part))
@@ -630,7 +733,7 @@ class Journal:
         """No notification was ever recorded."""
         return self._db.execute("SELECT 1 FROM notifications LIMIT 1").fetchone() is None
 
-    def sent_keys(self) -> set[NotificationKey]:
+    def sent_keys(self) -> set[AnyKey]:
         """Keys in flight or sent: never to be built or sent again."""
         states = list(NEVER_AGAIN)
         rows = self._db.execute(
@@ -638,7 +741,7 @@ class Journal:
         )
         return {parse_key(r[0]) for r in rows}
 
-    def sent_lookup(self, in_memory: int = SENT_IN_MEMORY) -> Container[NotificationKey]:
+    def sent_lookup(self, in_memory: int = SENT_IN_MEMORY) -> Container[AnyKey]:
         """The keys of `sent_keys()` for the rules to look up, valid while the journal is open.
         Up to `in_memory` of them are read into a set (≈3 µs per key, then a look-up is free);
         a journal holding more is asked per key through the key's unique index (≈7 µs per
@@ -666,7 +769,7 @@ class Journal:
         the run lock nothing is mid-POST when a run starts, so such a row is a crash's leftover."""
         return self.entries(state=(JournalState.IN_DOUBT, JournalState.SUBMITTING))
 
-    def attempts(self, key: NotificationKey) -> list[Attempt]:
+    def attempts(self, key: AnyKey) -> list[Attempt]:
         rows = self._db.execute(
             f"SELECT {_ATTEMPT_COLUMNS} FROM attempts WHERE key = ? ORDER BY id", (str(key),)
         )
@@ -682,7 +785,7 @@ class Journal:
         adopts only kenmerken uwvcli does not know)."""
         return self.kenmerk_owner(kenmerk) is not None
 
-    def kenmerk_owner(self, kenmerk: str) -> NotificationKey | None:
+    def kenmerk_owner(self, kenmerk: str) -> AnyKey | None:
         """The key of the notification (or attempt) that carries this Digipoort kenmerk."""
         row = self._db.execute(
             "SELECT key FROM notifications WHERE kenmerk = ? "
@@ -739,19 +842,19 @@ class Journal:
 
     # ------------------------------------------------------------------ building (prepare)
 
-    def _require(self, key: NotificationKey) -> Entry:
+    def _require(self, key: AnyKey) -> Entry:
         found = self.entry(key)
         if found is None:
             raise StateConflict(f"the journal has no notification {key}")
         return found
 
-    def _refuse_if_sent(self, key: NotificationKey, action: str) -> Entry | None:
+    def _refuse_if_sent(self, key: AnyKey, action: str) -> Entry | None:
         current = self.entry(key)
         if current is not None and current.state in NEVER_AGAIN:
             raise StateConflict(f"{key} is already {current.state}; it cannot be {action} again")
         return current
 
-    def _state(self, key: NotificationKey) -> JournalState | None:
+    def _state(self, key: AnyKey) -> JournalState | None:
         row = self._db.execute("SELECT state FROM notifications WHERE key = ?", (str(key),)).fetchone()
         return JournalState(row[0]) if row else None
 
@@ -817,8 +920,12 @@ class Journal:
         loonheffingennummer: str | None,
         berichtsoort: str | None,
         content_sha256: str,
+        facts: StoredFacts | None = None,
+        cause: Cause | None = None,
+        cause_reason: str | None = None,
     ) -> None:
-        """A signed file for `n` is in the outbox and waits to be submitted."""
+        """A signed file for `n` is in the outbox and waits to be submitted; `facts` are its
+        facts (`domain.corrections`), kept with it once it is submitted."""
         with self.transaction():
             state = self._state(n.key)
             if state in NEVER_AGAIN:
@@ -837,6 +944,9 @@ class Journal:
                     "file": str(file),
                     "sha256": sha256,
                     "content_sha256": content_sha256,
+                    "facts": facts.case if facts else None,
+                    "person_digest": facts.person_digest if facts else None,
+                    "cause": json.dumps({"cause": str(cause), "reason": cause_reason}) if cause else None,
                     "aanleverkenmerk": aanleverkenmerk,
                     "revision": revision,
                     "loonheffingennummer": loonheffingennummer,
@@ -847,29 +957,52 @@ class Journal:
                 },
             )
 
-    def withdraw(self, key: NotificationKey, reason: Problem) -> Entry | None:
+    def cancel(self, key: AnyKey, reason: Problem) -> Entry | None:
         """A notification that is no longer due (the export was corrected, the employer made
-        inactive…) before it was ever submitted. Never attempted: the row goes; otherwise it stays
-        as `blocked` with `reason` as its problem, so its used-up revisions are remembered.
-        Returns the entry as it was (its file is the caller's to remove)."""
+        inactive…) before it was ever submitted: it is cancelled (vervallen), never withdrawn —
+        UWV never had it. Never attempted: the row goes; otherwise it stays as `cancelled` with
+        `reason` as its problem, so its used-up revisions are remembered. Returns the entry as it
+        was (its file is the caller's to remove)."""
         with self.transaction():
-            current = self._refuse_if_sent(key, "withdrawn")
+            current = self._refuse_if_sent(key, "cancelled")
             if current is None:
                 return None
             attempted = self._db.execute("SELECT 1 FROM attempts WHERE key = ?", (str(key),)).fetchone()
             if attempted is None:
                 self._db.execute("DELETE FROM notifications WHERE key = ?", (str(key),))
-            elif not (current.state == JournalState.BLOCKED and current.problems == (reason,)):
+            elif current.state != JournalState.CANCELLED:
                 self._db.execute(
                     "UPDATE notifications SET state = ?, problems = ?, file = NULL, sha256 = NULL, "
                     "updated = ? WHERE key = ?",
-                    (JournalState.BLOCKED, json.dumps([reason.to_json()]), _now(), str(key)),
+                    (JournalState.CANCELLED, json.dumps([reason.to_json()]), _now(), str(key)),
                 )
             return current
 
+    def facts_key(self) -> bytes:
+        """This journal's own key for the personal facts' digests (made by schema 2)."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = 'facts_key'").fetchone()
+        return bytes(row[0])
+
+    def record_gone(self, key: AnyKey, day: date) -> None:
+        """Its dossier left the exports and this was reported on `day` (once: RULES 4.6)."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE notifications SET gone_reported = ? WHERE key = ? AND gone_reported IS NULL",
+                (day.isoformat(), str(key)),
+            )
+
+    def record_facts(self, key: AnyKey, facts: StoredFacts) -> None:
+        """Keep the facts of `key`'s current file, read back from it (a row of an older
+        version has none). Only where none are known: facts once kept never change."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE notifications SET facts = ?, person_digest = ? WHERE key = ? AND facts IS NULL",
+                (facts.case, facts.person_digest, str(key)),
+            )
+
     # ------------------------------------------------------------------ delivery (exactly once)
 
-    def begin_attempt(self, key: NotificationKey) -> int:
+    def begin_attempt(self, key: AnyKey) -> int:
         """Commit the intent to POST `key`'s written file (state `submitting` and an attempt
         row) and return the attempt id. Must be called, and return, before the POST."""
         with self.transaction():
@@ -910,7 +1043,7 @@ class Journal:
             (outcome, now, *values.values(), attempt_id),
         )
 
-    def _set_state(self, key: NotificationKey, state: JournalState, *, now: str, **values: object) -> None:
+    def _set_state(self, key: AnyKey, state: JournalState, *, now: str, **values: object) -> None:
         assignments = "".join(f", {column} = ?" for column in values)
         self._db.execute(
             f"UPDATE notifications SET state = ?, updated = ?{assignments} WHERE key = ?",
@@ -965,7 +1098,7 @@ class Journal:
             self._finish_attempt(attempt_id, AttemptOutcome.IN_DOUBT, now, reason=reason)
             self._set_state(attempt.key, JournalState.IN_DOUBT, now=now, reason=reason)
 
-    def adopt_kenmerk(self, key: NotificationKey, kenmerk: str, *, reason: str | None = None) -> None:
+    def adopt_kenmerk(self, key: AnyKey, kenmerk: str, *, reason: str | None = None) -> None:
         """Reconciliation found the process of an in-doubt (or crashed, or parked) attempt.
         `reason` says who decided, when it was not uwvcli itself (kept on the attempt and shown
         with the notification)."""
@@ -984,7 +1117,7 @@ class Journal:
         if current.file is not None:
             write_receipt(current.file, kenmerk)
 
-    def _undecided_attempt(self, key: NotificationKey) -> int | None:
+    def _undecided_attempt(self, key: AnyKey) -> int | None:
         """The latest attempt of `key` that got no answer (pending or in doubt), if any."""
         row = self._db.execute(
             "SELECT id FROM attempts WHERE key = ? AND outcome IN (?, ?) ORDER BY id DESC LIMIT 1",
@@ -992,7 +1125,7 @@ class Journal:
         ).fetchone()
         return row[0] if row is not None else None
 
-    def resolve_by_hand(self, key: NotificationKey, *, kenmerk: str | None) -> Entry:
+    def resolve_by_hand(self, key: AnyKey, *, kenmerk: str | None) -> Entry:
         """A person checked Digipoort's process list (with Logius or in the UWV portal) for a
         message uwvcli could not settle itself: `kenmerk` is the process that is this message, or
         None when it never arrived. The same transitions reconciliation makes (`adopt_kenmerk`:
@@ -1017,7 +1150,7 @@ class Journal:
             self.adopt_kenmerk(key, kenmerk, reason=f"resolved by hand: received as {kenmerk}")
             return current
 
-    def park(self, key: NotificationKey, reason: str) -> None:
+    def park(self, key: AnyKey, reason: str) -> None:
         """In doubt and not reconcilable: a person must look (listed by `status`, in the recap)."""
         with self.transaction():
             current = self._require(key)
@@ -1030,7 +1163,7 @@ class Journal:
             )
             self._set_state(key, JournalState.PARKED, now=now, reason=reason)
 
-    def record_refused(self, key: NotificationKey, reason: str) -> None:
+    def record_refused(self, key: AnyKey, reason: str) -> None:
         """The outbox file failed verification before the POST: not sent."""
         with self.transaction():
             current = self._require(key)
@@ -1061,7 +1194,7 @@ class Journal:
                 added += cursor.rowcount
             return added
 
-    def set_outcome(self, key: NotificationKey, state: str) -> None:
+    def set_outcome(self, key: AnyKey, state: str) -> None:
         """What the statuses say about a submitted message (delivered, accepted, rejected, failed,
         or back to submitted). A no-op when nothing changes."""
         target = JournalState(state)
@@ -1074,7 +1207,14 @@ class Journal:
                     f"{key} is {current.state} without a kenmerk: Digipoort has no process to judge"
                 )
             if current.state != target:
-                self._set_state(key, target, now=_now())
+                now = _now()
+                self._set_state(key, target, now=now)
+                if target == JournalState.ACCEPTED and isinstance(key, WithdrawalKey):
+                    self._db.execute(  # UWV no longer holds that revision: it may be sent again
+                        "UPDATE notifications SET state = ?, updated = ? WHERE key = ? AND revision = ? "
+                        f"AND state IN ({', '.join('?' * len(SENT))})",
+                        (JournalState.WITHDRAWN, now, str(key.withdraws), key.revision, *SENT),
+                    )
 
     # ------------------------------------------------------------------ runs
 

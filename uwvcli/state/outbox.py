@@ -232,7 +232,7 @@ class Outbox:
         return target
 
     def remove(self, path: Path) -> None:
-        """Delete a message that was never submitted (withdrawn, or now blocked)."""
+        """Delete a message that was never submitted (cancelled, or now blocked)."""
         try:
             Path(path).unlink(missing_ok=True)
         except OSError as error:
