@@ -270,7 +270,7 @@ def documents_with_a_hostile_item(draw: st.DrawFn) -> tuple[str, int, list]:
     return text, at, json.loads(json.dumps(dossiers))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(case=documents_with_a_hostile_item())
 def test_exactly_the_hostile_item_is_refused_and_the_others_read_as_json_load_reads_them(case) -> None:
     text, at, others = case

@@ -39,7 +39,14 @@ def _state_files(state: Path) -> list[str]:
     return sorted(p.name for p in state.glob("uwvcli.sqlite*") if p.suffix != ".lock")
 
 
-@pytest.mark.parametrize("loss", ["deleted", "emptied", "deleted with the receipts"])
+@pytest.mark.parametrize(  # the other two losses take the same path: in the slow loops
+    "loss",
+    [
+        "deleted",
+        pytest.param("emptied", marks=pytest.mark.slow),
+        pytest.param("deleted with the receipts", marks=pytest.mark.slow),
+    ],
+)
 def test_a_lost_journal_stays_refused_until_recover_adopts_what_digipoort_has(
     tmp_path: Path, test_pki: Path, loss: str
 ) -> None:

@@ -35,7 +35,13 @@ def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_test_pki(tmp_path_factory)
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [
+        (signal.SIGTERM, 143),
+        pytest.param(signal.SIGINT, 130, marks=pytest.mark.slow),
+    ],  # same path, other code
+)
 def test_a_signal_stops_after_the_message_in_flight_and_the_rerun_sends_the_rest_once(
     tmp_path: Path, smtp: SmtpServer, test_pki: Path, signum: signal.Signals, code: int
 ) -> None:
