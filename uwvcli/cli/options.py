@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from uwvcli.domain.keys import AnyKey, InvalidKey, parse_key
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
@@ -95,3 +97,24 @@ def metavar_for(option: str, annotation: object) -> str | None:
     if base is bool or (isinstance(base, type) and issubclass(base, Enum)):
         return None
     return _METAVARS.get(option) or _METAVARS_BY_TYPE.get(base, "TEXT")
+
+
+KeyArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="KEY",
+        help="The notification's key as `uwvcli status` shows it (WG001/Z-17/zw-ziekmelding).",
+        show_default=False,
+    ),
+]
+
+
+def checked_key(value: str) -> AnyKey:
+    """The key a person typed (`uwvcli status` shows them; a withdrawal's is one too), refused as a
+    usage error when it cannot be one, before the journal is opened."""
+    try:
+        return parse_key(value.strip())
+    except InvalidKey as error:
+        raise typer.BadParameter(
+            f"{error}: copy the key exactly as `uwvcli status` shows it", param_hint="'KEY'"
+        ) from None

@@ -16,9 +16,8 @@ import typer
 
 from uwvcli.app import resolve as use_case
 from uwvcli.cli.app import command, get_app
-from uwvcli.cli.options import ConfigOption
+from uwvcli.cli.options import ConfigOption, KeyArgument, checked_key
 from uwvcli.cli.output import write_json
-from uwvcli.domain.keys import AnyKey, InvalidKey, parse_key
 from uwvcli.errors import EXIT_OK
 from uwvcli.state.journal import Entry, JournalState
 
@@ -34,14 +33,7 @@ class ResolveFormat(StrEnum):
 @command("resolve")
 def resolve(
     ctx: typer.Context,
-    key: Annotated[
-        str,
-        typer.Argument(
-            metavar="KEY",
-            help="The notification's key as `uwvcli status` shows it (WG001/Z-17/zw-ziekmelding).",
-            show_default=False,
-        ),
-    ],
+    key: KeyArgument,
     kenmerk: Annotated[
         str | None,
         typer.Option(
@@ -92,17 +84,6 @@ def _chosen_kenmerk(ctx: typer.Context, kenmerk: str | None, not_received: bool)
             "--not-received (it never reached Digipoort)"
         )
     return None if kenmerk is None else checked_kenmerk(kenmerk)
-
-
-def checked_key(value: str) -> AnyKey:
-    """The key a person typed (`uwvcli status` shows them; a withdrawal's is one too), refused as a usage
-    error when it cannot be one, before the journal is opened."""
-    try:
-        return parse_key(value.strip())
-    except InvalidKey as error:
-        raise typer.BadParameter(
-            f"{error}: copy the key exactly as `uwvcli status` shows it", param_hint="'KEY'"
-        ) from None
 
 
 def checked_kenmerk(value: str) -> str:

@@ -12,9 +12,8 @@ import typer
 
 from uwvcli.app import withdraw as use_case
 from uwvcli.cli.app import command, get_app
-from uwvcli.cli.options import ConfigOption, today_in_amsterdam
+from uwvcli.cli.options import ConfigOption, KeyArgument, checked_key, today_in_amsterdam
 from uwvcli.cli.output import write_json
-from uwvcli.cli.resolve import checked_key
 from uwvcli.domain.keys import NotificationKey
 from uwvcli.errors import EXIT_OK
 
@@ -27,14 +26,7 @@ class WithdrawFormat(StrEnum):
 @command("withdraw")
 def withdraw(
     ctx: typer.Context,
-    key: Annotated[
-        str,
-        typer.Argument(
-            metavar="KEY",
-            help="The notification's key as `uwvcli status` shows it (WG001/Z-17/zw-ziekmelding).",
-            show_default=False,
-        ),
-    ],
+    key: KeyArgument,
     reason: Annotated[
         str | None,
         typer.Option(
