@@ -5,6 +5,7 @@ in-process Digipoort simulator over mutual TLS, which holds what it accepted the
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 import shutil
@@ -258,3 +259,89 @@ def test_a_notification_a_person_withdrew_is_not_sent_again_while_the_export_say
     rewrite(config, [{**V2, "first_sick_day": "2026-11-24"}])  # a real correction later: sent again
     assert run_day(config, DAY_2).returncode == 0
     assert held(config)[-1] == ("send", f"{key}#2")
+
+
+def journal_dump(config: Path) -> list[str]:
+    """The journal's content, statement by statement (not its bytes: SQLite may checkpoint)."""
+    with sqlite3.connect(f"file:{config.parent / 'var' / 'uwvcli.sqlite'}?mode=ro", uri=True) as db:
+        return list(db.iterdump())
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def due_json(config: Path, day: str) -> tuple[int, list[dict]]:
+    done = uwvcli("due", "--config", str(config), "--date", day, "--format", "json", cwd=config.parent)
+    return done.returncode, json.loads(done.stdout)["notifications"]
+
+
+def test_due_previews_the_withdrawals_of_a_correction_and_the_next_run_writes_exactly_those(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    config = setup(tmp_path, test_pki, [V1, V2, V3])
+    assert run_day(config, DAY_1).returncode == 0
+    rewrite(config, [{**V1, "first_sick_day": "2026-11-17"}, {**V2, "vangnet_status": "none"}, V3])
+    journal, outbox = journal_dump(config), files_under(config.parent / "var" / "outbox")
+
+    code, listed = due_json(config, DAY_2)
+    assert code == 0  # a correction under way needs no attention
+    assert journal_dump(config) == journal and files_under(config.parent / "var" / "outbox") == outbox
+    withdrawals = {n["key"]: n for n in listed if n["action"] == "withdraw"}
+    assert withdrawals == {
+        f"{WH}/intrekking/1": {
+            "key": f"{WH}/intrekking/1", "kind": "werkhervatting", "employer_id": "WG001",
+            "employee_id": "1001", "dossier_id": "V-1", "due_date": DAY_2, "deadline": "2026-12-03",
+            "state": "due", "problems": [], "action": "withdraw", "withdraws": WH,
+        },
+        f"{ZM}/intrekking/1": {
+            "key": f"{ZM}/intrekking/1", "kind": "zw-ziekmelding", "employer_id": "WG001",
+            "employee_id": "1001", "dossier_id": "V-1", "due_date": DAY_2, "deadline": "2026-12-03",
+            "state": "due", "problems": [], "action": "withdraw", "withdraws": ZM,
+        },
+        "WG001/V-2/zw-ziekmelding/intrekking/1": {
+            "key": "WG001/V-2/zw-ziekmelding/intrekking/1", "kind": "zw-ziekmelding", "employer_id": "WG001",
+            "employee_id": "1002", "dossier_id": "V-2", "due_date": DAY_2, "deadline": "2026-12-03",
+            "state": "due", "problems": [], "action": "withdraw", "withdraws": "WG001/V-2/zw-ziekmelding",
+        },
+    }  # fmt: skip
+    assert [n["key"] for n in listed[:3]] == [f"{WH}/intrekking/1", f"{ZM}/intrekking/1",
+                                              "WG001/V-2/zw-ziekmelding/intrekking/1"]  # fmt: skip
+    # the corrected ziekmelding and its werkhervatting again, once UWV accepted the withdrawals;
+    # V-2 is no longer produced, so nothing replaces it
+    again = {n["key"]: n for n in listed if n["action"] == "send" and n["state"] == "upcoming"}
+    assert set(again) == {ZM, WH}
+    assert again[ZM]["problems"] == [f"waits for {ZM}/intrekking/1"]
+    assert (again[ZM]["due_date"], again[ZM]["deadline"]) == (DAY_2, "2026-12-03")
+
+    done = uwvcli(
+        "run", "--config", str(config), "--date", DAY_2, "--no-send", "--format", "json", cwd=config.parent,
+        env=cron_environment(UWVCLI_TODAY=DAY_2),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)
+    assert [w["key"] for w in run["withdrawals"]] == list(withdrawals)
+    assert [(w["cause"], w["state"], w["due_date"], w["deadline"]) for w in run["withdrawals"]] == [
+        (cause, "due", DAY_2, "2026-12-03") for cause in ("corrected", "corrected", "withdrawn")
+    ]  # the werkhervatting carries the first sick day too
+    code, after = due_json(config, DAY_2)  # now written: the same list, from the journal
+    assert code == 0 and after == listed
+
+
+def test_due_shows_the_withdrawals_the_brake_holds_as_blocked_with_the_runs_words(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    rows = [{**V2, "employee_id": f"{2000 + i}", "dossier_id": f"S-{i}"} for i in range(7)]
+    config = setup(tmp_path, test_pki, rows)
+    assert run_day(config, DAY_1).returncode == 0
+    rewrite(config, [{**row, "vangnet_status": "none"} for row in rows])
+    code, listed = due_json(config, DAY_2)
+    assert code == 1  # as the run: the brake needs a person
+    braked_ones = [n for n in listed if n["action"] == "withdraw"]
+    assert len(braked_ones) == 7 and {n["state"] for n in braked_ones} == {"blocked"}
+    assert not [n for n in listed if n["action"] == "send"]  # no replacement: nothing replaces them
+    braked = run_day(config, DAY_2)
+    (words,) = {problem for n in braked_ones for problem in n["problems"]}
+    assert words in braked.stderr and words.startswith("WG001: 7 withdrawals held back")
+    assert "--allow-withdrawals" in words
+    assert [a for a, _ in held(config)] == ["send"] * 7

@@ -1,53 +1,101 @@
 """`uwvcli due` as one use case: the preview payroll staff use — what is due, late or blocked on a
-date, and what comes up within the horizon. Changes nothing, creates no state."""
+date, and what comes up within the horizon. Changes nothing, creates no state.
+
+With a journal, the preview also lists the withdrawals (RULES 4.6, CONTRACT §4 `action`): those
+written and waiting in the outbox, and those the next `run` on that date would write — decided
+by the run's own correction pass (`app.correction.decide`), which reads and never writes — each
+with the replacement that follows it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from uwvcli.app import planning
 from uwvcli.app.planning import Plan
-from uwvcli.domain.keys import AnyKey
+from uwvcli.domain import problems
+from uwvcli.domain.keys import WithdrawalKey
+from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Config, Notification, State
+from uwvcli.domain.ordering import sending_order
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
+
+if TYPE_CHECKING:
+    from uwvcli.state.journal import Entry, Journal
 
 
 def preview(config: Config, day: date, *, horizon: int) -> Plan:
     """The plan for `day` (no names: the preview shows ids only), knowing what was already sent,
-    with the withdrawals (RULES 4.6) waiting in the outbox first (CONTRACT §4 `action`)."""
-    sent, withdrawals = _from_journal(config, day)
-    plan = planning.plan(config, day, horizon=horizon, sent_keys=sent, names=False)
-    return replace(plan, notifications=[*withdrawals, *plan.notifications]) if withdrawals else plan
-
-
-def _from_journal(config: Config, day: date | None) -> tuple[frozenset[AnyKey], list[Notification]]:
-    """What was sent, and the withdrawals written but not yet submitted (none without a journal)."""
+    with the withdrawals (RULES 4.6) first: those in the outbox and those the run would decide,
+    then their replacements, then the rest (CONTRACT §4 `action`)."""
     if not config.paths.state.exists():
-        return frozenset(), []
-    from uwvcli.state.journal import Journal, JournalState
+        return planning.plan(config, day, horizon=horizon, names=False)
+    from uwvcli.state.journal import Journal  # the journal and the correction pass: only when there is one
 
     with Journal.open(config.paths.state) as journal:
-        sent = frozenset(journal.sent_keys())
-        if day is None:
-            return sent, []
-        unsent = journal.entries(state=(JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED))
-    withdrawals = [
-        Notification(
-            key=e.key,
-            kind=e.kind,
-            employer_id=e.employer_id,
-            employee_id=e.employee_id,
-            dossier_id=e.dossier_id,
-            due_date=e.due_date,
-            deadline=e.deadline,
-            state=State.LATE if e.deadline is not None and day > e.deadline else State.DUE,
-            variant=e.variant,
-        )
-        for e in unsent
-        if e.is_withdrawal
+        plan = planning.plan(config, day, horizon=horizon, sent_keys=journal.sent_lookup(), names=False)
+        listed = _withdrawals(config, plan, journal, day)
+    return replace(plan, notifications=[*listed, *plan.notifications]) if listed else plan
+
+
+def _withdrawals(config: Config, plan: Plan, journal: Journal, day: date) -> list[Notification]:
+    """What a run on `day` withdraws, in sending order: the withdrawals written and not yet
+    submitted, those it decides (`correction.decide`, as the run calls it), those the safety brake
+    would hold (blocked, with the run's words for it); then the replacement of each that the rules
+    still produce: upcoming, as it goes once UWV has accepted the withdrawal (RULES 4.6), on the
+    withdrawal's dates."""
+    from uwvcli.app import correction  # builds messages: imported only with a journal
+
+    entries = correction.known_entries(journal, plan, day)
+    written = [
+        _as_notification(e, day) for e in entries.values() if e.is_withdrawal and e.state in correction.UNSENT
     ]
-    return sent, withdrawals
+    decided = correction.decide(config, plan, entries, journal, Path.read_bytes, day, allow=False)
+    braked = [
+        replace(
+            w.notification,
+            state=State.BLOCKED,
+            problems=(problems.withdrawals_braked(w.entry.employer_id, decided.braked[w.entry.employer_id]),),
+        )
+        for w in decided.held
+    ]
+    withdrawals = [*written, *(w.notification for w in decided.withdraw)]
+    produced = {n.key: n for n in plan.already_sent}
+    replacements = []
+    for w in withdrawals:
+        assert isinstance(w.key, WithdrawalKey)
+        again = produced.get(w.key.withdraws)
+        if again is None:
+            continue  # withdrawn, nothing replaces it
+        if again.state is not State.BLOCKED:  # sent once UWV accepted the withdrawal (RULES 4.6)
+            waits = problems.waits_for(w.key, kind_label(w.kind, w.variant), w.dossier_id)
+            again = replace(
+                again,
+                due_date=w.due_date,
+                deadline=w.deadline,
+                state=State.UPCOMING,
+                problems=(waits,),
+                waits_for=w.key,
+            )
+        replacements.append(again)
+    return [*sending_order(withdrawals), *braked, *sending_order(replacements)]
+
+
+def _as_notification(e: Entry, day: date) -> Notification:
+    """A withdrawal the journal holds, not yet submitted, as the preview lists it."""
+    return Notification(
+        key=e.key,
+        kind=e.kind,
+        employer_id=e.employer_id,
+        employee_id=e.employee_id,
+        dossier_id=e.dossier_id,
+        due_date=e.due_date,
+        deadline=e.deadline,
+        state=State.LATE if e.deadline is not None and day > e.deadline else State.DUE,
+        variant=e.variant,
+    )
 
 
 def exit_code(plan: Plan) -> int:

@@ -24,7 +24,6 @@ import os
 import signal
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,12 +32,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from uwvcli.app import planning
+from uwvcli.app import correction, planning
+from uwvcli.app.correction import fingerprint
 from uwvcli.app.credentials import load_credentials
-from uwvcli.app.withdraw import CannotWithdraw, withdrawal_notification, write_withdrawal
+from uwvcli.app.withdraw import CannotWithdraw, write_withdrawal
 from uwvcli.digipoort.addresses import berichtsoort_for
 from uwvcli.domain import corrections, ordering, problems
-from uwvcli.domain.keys import AnyKey, NotificationKey, WithdrawalKey, aanleverkenmerk
+from uwvcli.domain.keys import AnyKey, aanleverkenmerk
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import (
     Config,
@@ -53,16 +53,12 @@ from uwvcli.domain.problems import Code, Problem
 from uwvcli.errors import UwvcliError
 from uwvcli.messages import build as messages
 from uwvcli.messages import signing
-from uwvcli.recap.mails import HIGHEST_FINE, UPCOMING_DAYS
-from uwvcli.state.journal import NEVER_AGAIN, SENT, UNSUCCESSFUL, Entry, Journal, JournalState
-from uwvcli.state.outbox import Outbox, Staged, sha256_hex
+from uwvcli.recap.mails import UPCOMING_DAYS
+from uwvcli.state.journal import NEVER_AGAIN, UNSUCCESSFUL, Entry, Journal, JournalState
+from uwvcli.state.outbox import Outbox, Staged
 
-#: Any moment will do for a fingerprint build (content_digest sets its own); a fixed one, to be plain.
-_FINGERPRINT_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 #: Journal records and outbox renames are made durable together, this many notifications at a time.
 _BATCH = 50
-#: Journal states of a notification with nothing submitted, which a run withdraws when no longer due.
-_UNSENT = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
 #: From this many messages to build on, signing is spread over worker processes.
 PARALLEL_THRESHOLD = 500
 
@@ -196,19 +192,6 @@ def prepare(
     return report
 
 
-class _Present:
-    """(employer_id, dossier_id) pairs the exports hold, asked one at a time (no full scan)."""
-
-    def __init__(self, dossiers: Mapping[str, Dossier]):
-        self._dossiers = dossiers
-
-    def __contains__(self, pair: object) -> bool:
-        if not isinstance(pair, tuple) or len(pair) != 2:
-            return False
-        employer_id, dossier_id = pair
-        return dossier_id in self._dossiers and self._dossiers[dossier_id].employer_id == employer_id
-
-
 # ---------------------------------------------------------------- rendering: pure, anywhere
 
 
@@ -233,15 +216,6 @@ class _Rendered:
     staged: Staged | None = None  # the signed file, not yet in place; None: the content is `known`
     problems: tuple[str, ...] = ()  # the message failed check_message
     facts: corrections.Facts | None = None  # of the staged file (digested by the run, not here)
-
-
-def fingerprint(n: Notification, dossier: Dossier, employer: Employer, sender: Sender) -> str:
-    """sha256 of what the message says about the notification (`messages.content_digest`): neither
-    a new revision, a new phone number nor the moment of building counts as a change."""
-    xml = messages.build_message(
-        n, dossier, employer, sender, aanleverkenmerk=aanleverkenmerk(n.key), created=_FINGERPRINT_MOMENT
-    )
-    return messages.content_digest(xml)
 
 
 def _render(job: _Job, credentials: signing.Credentials, outbox: Outbox) -> _Rendered:
@@ -353,7 +327,9 @@ class _Preparation:
         self.outbox = outbox
         self.report = report
         self.created = datetime.now(UTC)
-        self.entries = {e.key: e for e in journal.entries()}
+        # What this run can touch, read by index and bounded by the exports and the plan, never
+        # the whole history (issue 14; `correction.known_entries`).
+        self.entries = correction.known_entries(journal, plan, report.run_date)
         # Not going out this run, so successors must wait: to start with, what UWV holds and is
         # being withdrawn (its replacement, and theirs, only once the withdrawal is accepted).
         self.held_back: set[AnyKey] = {
@@ -502,9 +478,8 @@ class _Preparation:
         reason = Problem.of(Code.CANCELLED, day=run_date.isoformat())
         # This run only changed planned keys, so the snapshot taken at its start is current for
         # the others (and `cancel` checks each again): no second read of the whole journal.
-        unsent = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
-        for entry in self.entries.values():
-            if entry.key in planned or entry.state not in unsent or entry.is_withdrawal:
+        for entry in list(self.entries.values()):
+            if entry.key in planned or entry.state not in correction.UNSENT or entry.is_withdrawal:
                 continue  # a withdrawal is the correction pass's (`correct`)
             previous = self.journal.cancel(entry.key, reason)
             if previous is not None and previous.state != JournalState.BLOCKED:
@@ -512,15 +487,10 @@ class _Preparation:
             self.drop_unsent_file(previous)
 
     def withdrawal(self, entry: Entry) -> Entry | None:
-        """The withdrawal of `entry`'s current revision the journal has, in any state (None for a
-        withdrawal: it is never withdrawn itself)."""
-        key = entry.withdrawal_key
-        return self.entries.get(key) if key is not None else None
+        return correction.withdrawal_of(self.entries, entry)
 
     def open_withdrawal(self, entry: Entry) -> Entry | None:
-        """The withdrawal of `entry`'s current revision, when one exists (and is not cancelled)."""
-        found = self.withdrawal(entry)
-        return found if found is not None and found.state != JournalState.CANCELLED else None
+        return correction.open_withdrawal(self.entries, entry)
 
     def replacement_dates(self, n: Notification) -> Notification:
         """A notification sent again after its withdrawal is due when the correction was first
@@ -540,162 +510,57 @@ class _Preparation:
         )
 
     def correct(self, run_date: date, credentials: signing.Credentials, *, allow: bool) -> None:
-        """RULES 4.6 for what UWV has: corrected and withdrawn notifications get a withdrawal
-        (dependants first, the brake per employer), a gone dossier is reported once, and an
-        unsent withdrawal the exports no longer call for is cancelled."""
-        sent = {  # the notifications UWV has, not their withdrawals
-            e.key: e for e in self.journal.entries(state=SENT) if isinstance(e.key, NotificationKey)
-        }
-        facts = {key: e.facts or self.facts_from_file(e) for key, e in sent.items()}
-        produced: dict[AnyKey, corrections.StoredFacts | None] = {}
-        for n in self.plan.already_sent:
-            if n.state == State.BLOCKED or n.dossier_id not in self.plan.dossiers:
-                produced[n.key] = None
-                continue
-            dossier, employer = self.plan.dossiers[n.dossier_id], self.config.employers[n.employer_id]
-            produced[n.key] = corrections.stored(self.current_facts(n, dossier, employer), self.facts_key)
-            if n.key in facts and facts[n.key] is None:
-                self.compare_by_fingerprint(n, dossier, employer)
-        for n in self.plan.handover:
-            produced.setdefault(n.key, None)
-        open_ = {key: w for key, e in sent.items() if (w := self.open_withdrawal(e)) is not None}
-        self.report.withdrawal_unsuccessful.extend(w for w in open_.values() if w.state in UNSUCCESSFUL)
-        self.cancel_unneeded(open_, produced, facts)
-        decision = corrections.decide(
-            [corrections.Submitted(key, facts[key]) for key in sent if key not in open_],
-            produced,
-            _Present(self.plan.dossiers),
-            {key for key, e in sent.items() if key not in produced and self.by_configuration(e, facts[key])},
+        """RULES 4.6 for what UWV has, as `correction.decide` decides it (the same decision `due`
+        previews): facts read back from sent files are kept, unneeded withdrawals cancelled, gone
+        dossiers recorded as reported, and the withdrawals written, in sending order. The entries
+        read at the start are current for what UWV has: this run changed only planned keys, and
+        never a sent one."""
+        decided = correction.decide(
+            self.config, self.plan, self.entries, self.journal, self.outbox.read, run_date, allow=allow
         )
-        self.report_gone(decision.gone, run_date)
-        automatic = Counter(key.employer_id for key in decision.withdraw)
-        braked = (
-            set() if allow else corrections.braked(automatic, Counter(e.employer_id for e in sent.values()))
-        )
-        self.report.braked.update({employer: automatic[employer] for employer in sorted(braked)})
-        pending = [
-            withdrawal_notification(sent[key], run_date, run_date)
-            for key in decision.withdraw
-            if key.employer_id not in braked
-        ]
-        for n in ordering.sending_order(pending):
-            assert isinstance(n.key, WithdrawalKey)  # made by `withdrawal_notification`
-            withdrawn = n.key.withdraws
-            entry, cause = sent[withdrawn], decision.withdraw[withdrawn]
+        for key, facts in decided.read_back.items():
+            self.journal.record_facts(key, facts)
+        self.report.changed_after_sending.extend(decided.changed_after_sending)
+        self.report.withdrawal_unsuccessful.extend(decided.unsuccessful)
+        for withdrawal in decided.unneeded:
+            previous = self.journal.cancel(
+                withdrawal.key, Problem.of(Code.CANCELLED, day=self.report.run_date.isoformat())
+            )
+            self.drop_unsent_file(previous)
+            if previous is not None:
+                self.report.cancelled.append(previous)
+        for entry in decided.gone:
+            self.journal.record_gone(entry.key, run_date)
+            self.report.gone.append(entry)
+        self.report.braked.update(decided.braked)
+        for w in decided.withdraw:
             try:
                 written = write_withdrawal(
                     self.config,
                     self.journal,
                     self.outbox,
                     credentials,
-                    entry,
-                    cause=cause,
+                    w.entry,
+                    cause=w.cause,
                     run_date=run_date,
                     created=self.created,
                 )
             except CannotWithdraw as error:
-                self.report.cannot_withdraw.append((entry, str(error)))
+                self.report.cannot_withdraw.append((w.entry, str(error)))
                 continue
+            assert written.key == w.notification.key
             recorded = self.journal.entry(written.key)
             assert recorded is not None and recorded.file is not None and recorded.aanleverkenmerk is not None
-            now, then = produced.get(withdrawn), facts.get(withdrawn)
-            changed = now.differs_from(then) if now is not None and then is not None else ()
-            if cause is corrections.Cause.CORRECTED and corrections.fined_when_corrected(changed):
-                written = replace(written, notes=(problems.corrected_date_fine(HIGHEST_FINE),))
-            self.report.withdrawals.append(Withdrawal(written, cause, recorded.file, changed))
+            self.report.withdrawals.append(Withdrawal(w.notification, w.cause, recorded.file, w.changed))
             self.report.written.append(
                 Prepared(
-                    written,
+                    w.notification,
                     recorded.aanleverkenmerk,
                     recorded.revision,
                     recorded.file,
-                    f"withdrawal ({cause})",
+                    f"withdrawal ({w.cause})",
                 )
             )
-
-    def cancel_unneeded(
-        self,
-        open_: Mapping[NotificationKey, Entry],
-        produced: Mapping[AnyKey, corrections.StoredFacts | None],
-        facts: Mapping[NotificationKey, corrections.StoredFacts | None],
-    ) -> None:
-        """An automatic withdrawal not yet submitted whose notification the exports give the
-        sent facts again (the correction was undone) is cancelled: nothing to withdraw."""
-        for key, withdrawal in open_.items():
-            if withdrawal.state not in (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED):
-                continue
-            if withdrawal.cause in (None, corrections.Cause.REQUESTED):
-                continue
-            now, then = produced.get(key), facts.get(key)
-            if now is not None and then is not None and not now.differs_from(then):
-                previous = self.journal.cancel(
-                    withdrawal.key, Problem.of(Code.CANCELLED, day=self.report.run_date.isoformat())
-                )
-                self.drop_unsent_file(previous)
-                if previous is not None:
-                    self.report.cancelled.append(previous)
-
-    def by_configuration(self, entry: Entry, facts: corrections.StoredFacts | None) -> bool:
-        """Whether the rules no longer produce `entry` because of the configuration, which never
-        withdraws (RULES 4.6): its employer gone, inactive or its kind disabled, or a start_date
-        after a first sick day that did not move."""
-        employer = self.config.employers.get(entry.employer_id)
-        if employer is None or not employer.active or not employer.enabled(entry.kind):
-            return True
-        if employer.start_date is None or facts is None or entry.dossier_id not in self.plan.dossiers:
-            return False
-        first = self.plan.dossiers[entry.dossier_id].first_sick_day
-        return (
-            first is not None
-            and first < employer.start_date
-            and corrections.first_ao_day(facts) == first.strftime("%Y%m%d")
-        )
-
-    def report_gone(self, gone: Iterable[NotificationKey], run_date: date) -> None:
-        """Once, when it was submitted in the last GONE_REPORT_DAYS days (RULES 4.6)."""
-        for key in gone:
-            entry = self.entries.get(key)
-            if entry is None or entry.gone_reported is not None or entry.submitted is None:
-                continue
-            if (run_date - entry.submitted.date()).days > corrections.GONE_REPORT_DAYS:
-                continue
-            self.journal.record_gone(key, run_date)
-            self.report.gone.append(entry)
-
-    def compare_by_fingerprint(self, n: Notification, dossier: Dossier, employer: Employer) -> None:
-        """A message sent by a version that kept no facts, whose file is gone: the old content
-        comparison, and a person withdraws at UWV by hand."""
-        entry = self.entries.get(n.key)
-        if entry is None or entry.content_sha256 is None:
-            return
-        if entry.content_sha256 != fingerprint(n, dossier, employer, self.config.sender):
-            self.report.changed_after_sending.append(n)
-
-    def current_facts(self, n: Notification, dossier: Dossier, employer: Employer) -> corrections.Facts:
-        xml = messages.build_message(
-            n,
-            dossier,
-            employer,
-            self.config.sender,
-            aanleverkenmerk=aanleverkenmerk(n.key),
-            created=self.created,
-        )
-        return messages.message_facts(xml)
-
-    def facts_from_file(self, entry: Entry) -> corrections.StoredFacts | None:
-        """The facts of a message submitted by a version that did not keep them, read back from
-        its outbox file (when it is still the file that was sent), and kept from now on."""
-        if entry.file is None or entry.sha256 is None:
-            return None
-        try:
-            content = self.outbox.read(entry.file)
-        except UwvcliError:
-            return None
-        if sha256_hex(content) != entry.sha256:
-            return None
-        facts = corrections.stored(messages.message_facts(content), self.facts_key)
-        self.journal.record_facts(entry.key, facts)
-        return facts
 
     def set_aside_orphans(self) -> None:
         """Files in the outbox the journal knows nothing of (written just before a crash, then no

@@ -20,6 +20,7 @@ from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, DateOption, OutputFormat, parse_run_date, today_in_amsterdam
 from uwvcli.cli.output import write_json
 from uwvcli.cli.tables import Column, print_fitted, print_left_out
+from uwvcli.domain import problems
 from uwvcli.domain.labels import kind_label
 from uwvcli.domain.models import Notification
 
@@ -352,9 +353,7 @@ def diagnostics(report: PrepareReport) -> list[str]:
         for e in report.gone
     ]
     messages += [
-        f"{employer}: {count} withdrawals held back: the export looks incomplete or wrong. Check it; "
-        "if the withdrawals are right, run again with --allow-withdrawals"
-        for employer, count in report.braked.items()
+        str(problems.withdrawals_braked(employer, count)) for employer, count in report.braked.items()
     ]
     messages += [f"{e.key}: cannot be withdrawn: {why}" for e, why in report.cannot_withdraw]
     messages += [

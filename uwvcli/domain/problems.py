@@ -45,6 +45,7 @@ class Code(StrEnum):
     WAITS_FOR = "waits_for"
     MESSAGE_CHECK = "message_check"
     CANCELLED = "cancelled"  # vervallen: no longer due before it was sent
+    WITHDRAWALS_BRAKED = "withdrawals_braked"  # RULES 4.6: the safety brake holds them
     LEGACY = "legacy"  # a journal row from before problems were values: its text, as it is
     # Notes (informational, not blocking)
     RISICOCODE_DEFAULT = "risicocode_default"
@@ -167,6 +168,12 @@ TEXTS: Mapping[Code, Wording] = {
         "no longer due on {day} according to the exports; cancelled, not sent",
         "Volgens de exports op {day} niet meer nodig; vervallen, niet verstuurd",
     ),
+    Code.WITHDRAWALS_BRAKED: Wording(
+        "{employer}: {count} withdrawals held back: the export looks incomplete or wrong. Check it; "
+        "if the withdrawals are right, run again with --allow-withdrawals",
+        "{count} intrekkingen tegengehouden: de export lijkt onvolledig of onjuist — controleer hem; "
+        "kloppen de intrekkingen, laat de beheerder dan `uwvcli run --allow-withdrawals` draaien",
+    ),
     Code.LEGACY: Wording("{text}", "{text}"),
     Code.RISICOCODE_DEFAULT: Wording(
         "risicocode {code} used (UWV's default for sector {sector})",
@@ -258,6 +265,13 @@ def waits_for(key: object, label: str, dossier_id: str) -> Problem:
 def message_check(detail: str) -> Problem:
     """The built message failed uwvcli's own check (`messages.build.check_message`)."""
     return Problem.of(Code.MESSAGE_CHECK, detail=detail)
+
+
+def withdrawals_braked(employer_id: str, count: int) -> Problem:
+    """RULES 4.6, the safety brake: a run would withdraw `count` of this employer's submitted
+    notifications by itself, more than the brake allows; `run --allow-withdrawals` confirms them.
+    The run says it once per employer, `due` with each withdrawal it holds."""
+    return Problem.of(Code.WITHDRAWALS_BRAKED, employer=employer_id, count=count)
 
 
 def corrected_date_fine(fine: int) -> Note:

@@ -19,11 +19,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections import Counter
 from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -345,6 +347,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX notifications_file ON notifications (file);
     CREATE INDEX attempts_file ON attempts (file);
     CREATE INDEX attempts_aanleverkenmerk ON attempts (aanleverkenmerk)
+    """,
+    # 6: indexes for the correction pass (RULES 4.6), so that it too reads what the exports and
+    # the plan call for, not the history (issue 12 over issue 14): the notifications of a dossier
+    # (a sent one is corrected or withdrawn only while its dossier is in the exports); the
+    # submitted ones not yet reported gone, by submission (only recent ones are reported); the
+    # withdrawals by state (a row is a withdrawal exactly when it has a `cause`, see
+    # `record_written`); each employer's notifications by state (the safety brake's share).
+    """
+    CREATE INDEX notifications_dossier ON notifications (dossier_id, employer_id);
+    CREATE INDEX notifications_unreported ON notifications (submitted) WHERE gone_reported IS NULL;
+    CREATE INDEX notifications_withdrawals ON notifications (state, employer_id) WHERE cause IS NOT NULL;
+    CREATE INDEX notifications_employer ON notifications (employer_id, state)
     """,
 )
 #: Up to this many sent keys are read into a set for the rules (`Journal.sent_lookup`).
@@ -729,6 +743,60 @@ class Journal:
                 found[entry.key] = entry
         return found
 
+    def entries_of_dossiers(self, dossier_ids: Iterable[str], *, state: Iterable[str]) -> list[Entry]:
+        """The entries in these states of every dossier id given (any employer: the caller
+        checks the pair), through the dossier index: the cost follows the dossiers asked for."""
+        states = [str(s) for s in state]
+        state_marks = ", ".join("?" * len(states))
+        found: list[Entry] = []
+        ids = iter(dossier_ids)
+        while part := list(islice(ids, _KEYS_PER_QUERY)):
+            rows = self._db.execute(
+                f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE dossier_id IN "
+                f"({', '.join('?' * len(part))}) AND state IN ({state_marks})",
+                [*part, *states],
+            )
+            found.extend(map(_entry, rows))
+        return found
+
+    def unreported_since(self, day: date, *, state: Iterable[str]) -> list[Entry]:
+        """Entries in these states submitted on or after `day` (UTC) that were never reported
+        gone (`record_gone`), through the partial index of the unreported ones."""
+        states = [str(s) for s in state]
+        rows = self._db.execute(
+            f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE gone_reported IS NULL "
+            f"AND submitted >= ? AND state IN ({', '.join('?' * len(states))})",
+            [day.isoformat(), *states],
+        )
+        return [_entry(r) for r in rows]
+
+    def withdrawals(self, *, state: Iterable[str]) -> list[Entry]:
+        """The withdrawals in these states, through the partial index of the withdrawals."""
+        states = [str(s) for s in state]
+        rows = self._db.execute(
+            f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE cause IS NOT NULL "
+            f"AND state IN ({', '.join('?' * len(states))})",
+            states,
+        )
+        return [_entry(r) for r in rows]
+
+    def count_sent(self, employer_ids: Iterable[str]) -> Counter[str]:
+        """Per employer asked for: its notifications UWV has (`SENT`; withdrawals not counted),
+        counted in SQL over the employer's index (the safety brake's share)."""
+        states = sorted(SENT)
+        marks = ", ".join("?" * len(states))
+        counts: Counter[str] = Counter()
+        for employer_id in dict.fromkeys(employer_ids):
+            every, withdrawals = self._db.execute(
+                f"SELECT (SELECT count(*) FROM notifications WHERE employer_id = ? AND state IN ({marks})), "
+                f"(SELECT count(*) FROM notifications WHERE cause IS NOT NULL AND employer_id = ? "
+                f"AND state IN ({marks}))",
+                [employer_id, *states, employer_id, *states],
+            ).fetchone()
+            if every - withdrawals:
+                counts[employer_id] = every - withdrawals
+        return counts
+
     def is_empty(self) -> bool:
         """No notification was ever recorded."""
         return self._db.execute("SELECT 1 FROM notifications LIMIT 1").fetchone() is None
@@ -925,7 +993,10 @@ class Journal:
         cause_reason: str | None = None,
     ) -> None:
         """A signed file for `n` is in the outbox and waits to be submitted; `facts` are its
-        facts (`domain.corrections`), kept with it once it is submitted."""
+        facts (`domain.corrections`), kept with it once it is submitted. A withdrawal, and only a
+        withdrawal, has a `cause`: its index (schema 6) finds the withdrawals by it."""
+        if isinstance(n.key, WithdrawalKey) != (cause is not None):
+            raise ValueError(f"{n.key}: a withdrawal is recorded with its cause, a notification without one")
         with self.transaction():
             state = self._state(n.key)
             if state in NEVER_AGAIN:
