@@ -32,6 +32,7 @@ from bench_due import Run, load_average, timed
 from bench_outbox import RUN_DATE, write_inputs
 
 from uwvcli.app.credentials import load_credentials
+from uwvcli.domain.corrections import GONE_REPORT_DAYS
 from uwvcli.inputs.config import load_config
 from uwvcli.state.journal import Journal
 
@@ -42,7 +43,10 @@ TARGET = 1.5
 
 def fill(state: Path, past: int) -> None:
     """`past` notifications of earlier years, 97% accepted, 2% rejected, 1% delivered, each with
-    its attempt and last status, through the journal's own schema."""
+    its attempt and last status, through the journal's own schema. Their dossiers are not in the
+    export (it holds the NEW ones only), so those submitted in the last GONE_REPORT_DAYS days are
+    marked reported gone, as the earlier daily runs would have left them (RULES 4.6: once); else
+    every copy's first run would report thousands of them, which is not the history's cost."""
     Journal.open(state).close()  # creates and migrates the schema
     kinds = ("zw-ziekmelding", "werkhervatting/full", "42e-weeksmelding", "wazo")
     first_day = RUN_DATE - timedelta(days=3 * 365)
@@ -57,11 +61,14 @@ def fill(state: Path, past: int) -> None:
             kenmerk = f"{900000000 + i}"
             aanleverkenmerk = f"UWV-{i:012d}-r1"
             digest = f"{i:064x}"
+            reported = (
+                (day + timedelta(days=1)).isoformat() if (RUN_DATE - day).days <= GONE_REPORT_DAYS else None
+            )
             yield (
                 (key, kind.split("/")[0], "WG001", f"{200000 + i // 3}", f"P-{i}", day.isoformat(),
                  (day + timedelta(days=7)).isoformat(), state, "[]", f"outbox/{aanleverkenmerk}.xml", digest,
                  digest, aanleverkenmerk, 1, "123456782L01", "UWV-ziekmelding", kenmerk, None, moment, moment,
-                 moment),
+                 moment, reported),
                 (key, aanleverkenmerk, f"outbox/{aanleverkenmerk}.xml", digest, moment, moment, "accepted",
                  kenmerk),
                 (kenmerk, "500" if state == "accepted" else "400" if state == "delivered" else "510", moment,
@@ -91,8 +98,8 @@ def _insert(db: sqlite3.Connection, batch: list) -> None:
     db.executemany(
         "INSERT INTO notifications (key, kind, employer_id, employee_id, dossier_id, due_date, deadline, "
         "state, problems, file, sha256, content_sha256, aanleverkenmerk, revision, loonheffingennummer, "
-        "berichtsoort, kenmerk, reason, submitted, created, updated) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "berichtsoort, kenmerk, reason, submitted, created, updated, gone_reported) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (b[0] for b in batch),
     )
     db.executemany(

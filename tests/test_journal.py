@@ -10,6 +10,7 @@ import stat
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -26,6 +27,7 @@ from uwvcli.domain.ordering import sending_order
 from uwvcli.domain.problems import Code, Problem, legacy
 from uwvcli.state.journal import (
     MIGRATIONS,
+    NEVER_AGAIN,
     SENT,
     AttemptOutcome,
     Journal,
@@ -374,6 +376,53 @@ def test_a_journal_of_schema_1_is_upgraded_and_its_withdrawn_rows_are_cancelled(
         assert sent.facts is None  # read back from its outbox file by the next run
     with Journal.open(path) as again:  # nothing left to do the second time
         assert again.schema_version == len(MIGRATIONS)
+
+
+def test_a_journal_of_schema_5_gains_the_correction_pass_indexes_and_its_queries_use_them(
+    tmp_path: Path,
+) -> None:
+    """Schema 6: the correction pass finds sent notifications by dossier, the recent unreported
+    ones by submission, withdrawals by state and counts per employer through indexes, so that
+    it reads what the exports call for, however long the history (issue 12 over issue 14)."""
+    path = tmp_path / "uwvcli.sqlite"
+    db = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:5], start=1):
+        for statement in script.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {number}")
+    db.commit()
+    db.close()
+    with Journal.open(path) as journal:
+        assert journal.schema_version == len(MIGRATIONS) == 6
+        n = notification("Z-9")
+        write(journal, n, tmp_path)
+        journal.record_accepted(journal.begin_attempt(n.key), "KM-9", datetime.now(UTC))
+        statements: list[str] = []
+        journal._db.set_trace_callback(statements.append)
+        ids = [f"Z-{i}" for i in range(9, 200)]  # a long list: SQLite would rather walk the state index
+        assert [e.key for e in journal.entries_of_dossiers(ids, state=SENT)] == [n.key]
+        assert [e.key for e in journal.unreported_since(date.today() - timedelta(days=1), state=SENT)] == [
+            n.key
+        ]
+        assert journal.withdrawals(state=SENT) == []
+        assert journal.count_sent(["WG001", "WG002"]) == {"WG001": 1}
+        journal._db.set_trace_callback(None)
+        journal.record_gone(n.key, date.today())
+        assert journal.unreported_since(date.today() - timedelta(days=1), state=SENT) == []
+        plans = " ".join(
+            str(tuple(row))
+            for statement in statements
+            for row in journal._db.execute(f"EXPLAIN QUERY PLAN {statement}")
+        )
+    for index in (
+        "notifications_dossier",
+        "notifications_unreported",
+        "notifications_withdrawals",
+        "notifications_employer",
+    ):
+        assert f"INDEX {index} " in plans, plans
+    assert "notifications_state" not in plans and "SCAN notifications" not in plans, plans
 
 
 def test_a_stored_withdrawn_code_still_loads_as_cancelled() -> None:
@@ -744,6 +793,20 @@ class JournalMachine(RuleBasedStateMachine):
         files = self.journal.referenced_files()
         for path in [*files, self.folder / "unknown.xml"]:
             assert self.journal.references(path) == (path in files)
+        # the correction pass's reads (schema 6): by dossier, recent unreported, per employer
+        by_dossier = self.journal.entries_of_dossiers(["Z-0", "Z-2", "Z-unknown"], state=NEVER_AGAIN)
+        assert sorted(by_dossier, key=str) == sorted(
+            (e for e in everything.values() if e.dossier_id in ("Z-0", "Z-2") and e.state in NEVER_AGAIN),
+            key=str,
+        )
+        day = date.today() - timedelta(days=1)
+        assert {e.key for e in self.journal.unreported_since(day, state=SENT)} == {
+            e.key
+            for e in everything.values()
+            if e.state in SENT and e.submitted and e.submitted.date() >= day
+        }
+        sent_per_employer = Counter(e.employer_id for e in everything.values() if e.state in SENT)
+        assert self.journal.count_sent(["WG001", "WG002"]) == sent_per_employer
 
     def teardown(self) -> None:
         self.journal.close()

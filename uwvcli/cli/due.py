@@ -65,6 +65,11 @@ def due(
 ) -> None:
     """Preview the notifications due (and late or blocked) on a date; changes nothing.
 
+    With a state database it also lists the withdrawals the next run on that date sends
+    (action withdraw: those in the outbox and those it decides after a correction), each
+    followed by its corrected notification as upcoming; those the safety brake would hold are
+    blocked.
+
     Exit code 1 when something needs attention: a blocked or late notification, or an export
     row that could not be read."""
     app = get_app(ctx)

@@ -745,7 +745,9 @@ class Journal:
 
     def entries_of_dossiers(self, dossier_ids: Iterable[str], *, state: Iterable[str]) -> list[Entry]:
         """The entries in these states of every dossier id given (any employer: the caller
-        checks the pair), through the dossier index: the cost follows the dossiers asked for."""
+        checks the pair), through the dossier index: the cost follows the dossiers asked for.
+        (`+state`: never the state index, which SQLite would pick for a long list of ids and then
+        walk every sent notification of the history.)"""
         states = [str(s) for s in state]
         state_marks = ", ".join("?" * len(states))
         found: list[Entry] = []
@@ -753,7 +755,7 @@ class Journal:
         while part := list(islice(ids, _KEYS_PER_QUERY)):
             rows = self._db.execute(
                 f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE dossier_id IN "
-                f"({', '.join('?' * len(part))}) AND state IN ({state_marks})",
+                f"({', '.join('?' * len(part))}) AND +state IN ({state_marks})",
                 [*part, *states],
             )
             found.extend(map(_entry, rows))
@@ -761,11 +763,12 @@ class Journal:
 
     def unreported_since(self, day: date, *, state: Iterable[str]) -> list[Entry]:
         """Entries in these states submitted on or after `day` (UTC) that were never reported
-        gone (`record_gone`), through the partial index of the unreported ones."""
+        gone (`record_gone`), through the partial index of the unreported ones (`+state`: not
+        through the state index, which holds the whole history)."""
         states = [str(s) for s in state]
         rows = self._db.execute(
             f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE gone_reported IS NULL "
-            f"AND submitted >= ? AND state IN ({', '.join('?' * len(states))})",
+            f"AND submitted >= ? AND +state IN ({', '.join('?' * len(states))})",
             [day.isoformat(), *states],
         )
         return [_entry(r) for r in rows]
@@ -789,7 +792,7 @@ class Journal:
         for employer_id in dict.fromkeys(employer_ids):
             every, withdrawals = self._db.execute(
                 f"SELECT (SELECT count(*) FROM notifications WHERE employer_id = ? AND state IN ({marks})), "
-                f"(SELECT count(*) FROM notifications WHERE cause IS NOT NULL AND employer_id = ? "
+                f"(SELECT count(*) FROM notifications WHERE cause IS NOT NULL AND +employer_id = ? "
                 f"AND state IN ({marks}))",
                 [employer_id, *states, employer_id, *states],
             ).fetchone()
