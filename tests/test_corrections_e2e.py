@@ -345,3 +345,18 @@ def test_due_shows_the_withdrawals_the_brake_holds_as_blocked_with_the_runs_word
     assert words in braked.stderr and words.startswith("WG001: 7 withdrawals held back")
     assert "--allow-withdrawals" in words
     assert [a for a, _ in held(config)] == ["send"] * 7
+
+
+def test_due_and_run_agree_on_a_withdrawal_whose_sent_file_is_gone(tmp_path: Path, test_pki: Path) -> None:
+    config = setup(tmp_path, test_pki, [V2, V3])
+    assert run_day(config, DAY_1).returncode == 0
+    (config.parent / "var" / "outbox" / "WG001-V-2-ZM.xml").unlink()  # someone cleaned the outbox
+    rewrite(config, [{**V2, "vangnet_status": "none"}, V3])
+    code, listed = due_json(config, DAY_2)
+    (withdrawal,) = [n for n in listed if n["action"] == "withdraw"]
+    assert code == 1 and withdrawal["state"] == "blocked"
+    (why,) = withdrawal["problems"]
+    assert why == "cannot be withdrawn: the sent file WG001-V-2-ZM.xml is missing from the outbox"
+    done = run_day(config, DAY_2)
+    assert done.returncode == 1 and f"WG001/V-2/zw-ziekmelding: {why}" in done.stderr
+    assert [a for a, _ in held(config)] == ["send", "send"]  # nothing withdrawn

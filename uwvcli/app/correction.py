@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from uwvcli.app.planning import Plan
-from uwvcli.app.withdraw import withdrawal_notification
+from uwvcli.app.withdraw import CannotWithdraw, sent_message, withdrawal_notification
 from uwvcli.domain import corrections, ordering, problems
 from uwvcli.domain.keys import AnyKey, NotificationKey, WithdrawalKey, aanleverkenmerk
 from uwvcli.domain.models import Config, Dossier, Employer, Notification, Sender, State
@@ -114,6 +114,7 @@ class Corrections:
     unsuccessful: list[Entry] = field(default_factory=list)  # withdrawals rejected/failed: theirs wait
     unneeded: list[Entry] = field(default_factory=list)  # unsent automatic withdrawals no longer called for
     changed_after_sending: list[Notification] = field(default_factory=list)  # facts unknown: by hand
+    cannot: list[tuple[Withdrawing, str]] = field(default_factory=list)  # the sent file is unusable: why
     read_back: dict[NotificationKey, corrections.StoredFacts] = field(default_factory=dict)  # to keep
 
 
@@ -203,7 +204,15 @@ def decide(
             n = replace(n, notes=(problems.corrected_date_fine(HIGHEST_FINE),))
         decided.append(Withdrawing(n, sent[key], cause, changed))
     for item in ordering.sending_order(decided):
-        (result.held if item.entry.employer_id in braked else result.withdraw).append(item)
+        if item.entry.employer_id in braked:
+            result.held.append(item)
+            continue
+        try:
+            sent_message(item.entry, read)  # a withdrawal is built from it
+        except CannotWithdraw as error:
+            result.cannot.append((item, str(error)))
+            continue
+        result.withdraw.append(item)
     return result
 
 

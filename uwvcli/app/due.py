@@ -43,9 +43,9 @@ def preview(config: Config, day: date, *, horizon: int) -> Plan:
 def _withdrawals(config: Config, plan: Plan, journal: Journal, day: date) -> list[Notification]:
     """What a run on `day` withdraws, in sending order: the withdrawals written and not yet
     submitted, those it decides (`correction.decide`, as the run calls it), those the safety brake
-    would hold (blocked, with the run's words for it); then the replacement of each that the rules
-    still produce: upcoming, as it goes once UWV has accepted the withdrawal (RULES 4.6), on the
-    withdrawal's dates."""
+    would hold or whose sent file is unusable (blocked, with the run's words for it); then the
+    replacement of each that the rules still produce: upcoming, as it goes once UWV has accepted
+    the withdrawal (RULES 4.6), on the withdrawal's dates."""
     from uwvcli.app import correction  # builds messages: imported only with a journal
 
     entries = correction.known_entries(journal, plan, day)
@@ -60,6 +60,10 @@ def _withdrawals(config: Config, plan: Plan, journal: Journal, day: date) -> lis
             problems=(problems.withdrawals_braked(w.entry.employer_id, decided.braked[w.entry.employer_id]),),
         )
         for w in decided.held
+    ]
+    unusable = [
+        replace(w.notification, state=State.BLOCKED, problems=(problems.cannot_withdraw(why),))
+        for w, why in decided.cannot
     ]
     withdrawals = [*written, *(w.notification for w in decided.withdraw)]
     produced = {n.key: n for n in plan.already_sent}
@@ -80,7 +84,7 @@ def _withdrawals(config: Config, plan: Plan, journal: Journal, day: date) -> lis
                 waits_for=w.key,
             )
         replacements.append(again)
-    return [*sending_order(withdrawals), *braked, *sending_order(replacements)]
+    return [*sending_order(withdrawals), *sending_order([*braked, *unusable]), *sending_order(replacements)]
 
 
 def _as_notification(e: Entry, day: date) -> Notification:

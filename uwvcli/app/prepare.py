@@ -533,6 +533,7 @@ class _Preparation:
             self.journal.record_gone(entry.key, run_date)
             self.report.gone.append(entry)
         self.report.braked.update(decided.braked)
+        self.report.cannot_withdraw.extend((w.entry, why) for w, why in decided.cannot)
         for w in decided.withdraw:
             try:
                 written = write_withdrawal(

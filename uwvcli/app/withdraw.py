@@ -9,8 +9,10 @@ working day after (`shift(due + 1)`, RULES 4.6).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from uwvcli.app.credentials import load_credentials
 from uwvcli.domain import workdays
@@ -74,14 +76,7 @@ def build_signed(
 ) -> bytes:
     """The signed withdrawal of `entry`'s sent file; `CannotWithdraw` when that file is not the
     one that was sent or the withdrawal fails the project's message check."""
-    if entry.file is None or entry.sha256 is None:
-        raise CannotWithdraw("the journal does not know the file that was sent")
-    try:
-        sent = outbox.read(entry.file)
-    except OutboxError:
-        raise CannotWithdraw(f"the sent file {entry.file.name} is missing from the outbox") from None
-    if sha256_hex(sent) != entry.sha256:
-        raise CannotWithdraw(f"the sent file {entry.file.name} was altered since it was sent")
+    sent = sent_message(entry, outbox.read)
     xml = messages.build_withdrawal(
         sent,
         config.sender,
@@ -93,6 +88,21 @@ def build_signed(
     if found:
         raise CannotWithdraw("; ".join(found))
     return signing.sign_document(xml, credentials)
+
+
+def sent_message(entry: Entry, read: Callable[[Path], bytes]) -> bytes:
+    """The bytes of the file that was sent for `entry`, which its withdrawal is built from;
+    `CannotWithdraw` when the journal does not know it or it is gone or altered. Asked before
+    anything is written (`app.correction.decide`), so that `due` knows it too."""
+    if entry.file is None or entry.sha256 is None:
+        raise CannotWithdraw("the journal does not know the file that was sent")
+    try:
+        sent = read(entry.file)
+    except (OutboxError, OSError):
+        raise CannotWithdraw(f"the sent file {entry.file.name} is missing from the outbox") from None
+    if sha256_hex(sent) != entry.sha256:
+        raise CannotWithdraw(f"the sent file {entry.file.name} was altered since it was sent")
+    return sent
 
 
 def write_withdrawal(

@@ -355,7 +355,7 @@ def diagnostics(report: PrepareReport) -> list[str]:
     messages += [
         str(problems.withdrawals_braked(employer, count)) for employer, count in report.braked.items()
     ]
-    messages += [f"{e.key}: cannot be withdrawn: {why}" for e, why in report.cannot_withdraw]
+    messages += [f"{e.key}: {problems.cannot_withdraw(why)}" for e, why in report.cannot_withdraw]
     messages += [
         f"{e.key}: {e.state} by Digipoort/UWV ({e.reason or 'see uwvcli status'}); what it withdraws and its "
         "correction wait: check with UWV what it holds for this notification"

@@ -46,6 +46,7 @@ class Code(StrEnum):
     MESSAGE_CHECK = "message_check"
     CANCELLED = "cancelled"  # vervallen: no longer due before it was sent
     WITHDRAWALS_BRAKED = "withdrawals_braked"  # RULES 4.6: the safety brake holds them
+    CANNOT_WITHDRAW = "cannot_withdraw"  # the sent file a withdrawal is built from is unusable
     LEGACY = "legacy"  # a journal row from before problems were values: its text, as it is
     # Notes (informational, not blocking)
     RISICOCODE_DEFAULT = "risicocode_default"
@@ -174,6 +175,11 @@ TEXTS: Mapping[Code, Wording] = {
         "{count} intrekkingen tegengehouden: de export lijkt onvolledig of onjuist — controleer hem; "
         "kloppen de intrekkingen, laat de beheerder dan `uwvcli run --allow-withdrawals` draaien",
     ),
+    Code.CANNOT_WITHDRAW: Wording(
+        "cannot be withdrawn: {reason}",
+        "Kan niet worden ingetrokken ({reason}) — trek de melding in bij UWV en neem contact op met de "
+        "beheerder van uwvcli",
+    ),
     Code.LEGACY: Wording("{text}", "{text}"),
     Code.RISICOCODE_DEFAULT: Wording(
         "risicocode {code} used (UWV's default for sector {sector})",
@@ -272,6 +278,12 @@ def withdrawals_braked(employer_id: str, count: int) -> Problem:
     notifications by itself, more than the brake allows; `run --allow-withdrawals` confirms them.
     The run says it once per employer, `due` with each withdrawal it holds."""
     return Problem.of(Code.WITHDRAWALS_BRAKED, employer=employer_id, count=count)
+
+
+def cannot_withdraw(reason: str) -> Problem:
+    """The withdrawal cannot be built: the file that was sent is not known, gone or altered
+    (`reason` names the file, never its content)."""
+    return Problem.of(Code.CANNOT_WITHDRAW, reason=reason)
 
 
 def corrected_date_fine(fine: int) -> Note:
