@@ -44,12 +44,14 @@ UNSENT = (JournalState.WRITTEN, JournalState.BLOCKED, JournalState.REFUSED)
 def known_entries(journal: Journal, plan: Plan, run_date: date) -> dict[AnyKey, Entry]:
     """Every entry a run on `run_date` with `plan` reads, by key (see the module docstring).
     Reading the whole journal instead gives the same decisions (tests/test_correction_reads.py)."""
+    # The sent ones of the exports' dossiers first: on a big export most planned keys are among
+    # them (what the rules produce again), and are then not read a second time by key.
+    found = {e.key: e for e in journal.entries_of_dossiers(plan.dossiers, state=NEVER_AGAIN)}
     planned = (n.key for n in (*plan.notifications, *plan.already_sent, *plan.handover))
-    found = journal.entries_for(planned)
+    found.update(journal.entries_for(key for key in planned if key not in found))
     unsuccessful = journal.withdrawals(state=UNSUCCESSFUL)
     for entry in (
         *journal.entries(state=UNSENT),
-        *journal.entries_of_dossiers(plan.dossiers, state=NEVER_AGAIN),
         *journal.unreported_since(run_date - timedelta(days=corrections.GONE_REPORT_DAYS), state=SENT),
         *unsuccessful,
     ):
