@@ -84,7 +84,7 @@ def other_commands(modules: set[str], *running: str) -> list[str]:
 
 def test_version_imports_no_command(tmp_path: Path) -> None:
     process, modules = started(tmp_path, "--version")
-    assert (process.returncode, process.stdout) == (0, "uwvcli 0.1.0\n")
+    assert (process.returncode, process.stdout) == (0, f"uwvcli {uwvcli.__version__}\n")
     assert imported(modules, (*HEAVY, *RICH_RENDERING, "yaml", "uwvcli.digipoort")) == []
     assert other_commands(modules) == []
 
