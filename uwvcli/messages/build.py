@@ -274,24 +274,24 @@ def message_reference(message: bytes) -> str | None:
 
 def referentie_melding(key: AnyKey, revision: int = 1) -> str:
     """The notification key as ReferentieMelding (at most 64 characters, MESSAGES.md): the key
-    itself for revision 1, `<base>#<revision>` from revision 2 on, where every revision of one key
-    has the same base (`reference_base`), so that UWV — and the simulator — can tell which message
-    a later one replaces, and distinct keys never share one.
+    itself for revision 1, `<key>#<revision>` from revision 2 on, so that UWV — and the simulator
+    — can tell which message a later one replaces: every revision of one key has the same base
+    (`reference_base`), and distinct keys never share one.
 
-    A key that fits is its own base: revision 1 is the key, revision n is `<key>#<n>`, as always.
-    A longer key is shortened with a short hash of the exact key, which is why this needs a
-    design: revision 1 of a key of 61 to 64 characters is the key itself, and of a longer one
-    its first 55 characters, `-` and the hash — both fill all 64 characters and leave no room for
-    `#<n>`. Those values are in journals, outboxes and at UWV already, so they never change.
-    Revisions 2 and later of such a key therefore carry the *shortened base*: the key's first 50
-    characters, `-` and the same 8-character hash (59 characters, room for `#<n>` up to
-    `SHORT_BASE_REVISIONS`). `reference_base` maps every form a key's references take — revision
-    1 as it always was, `<key>#<n>`, the shortened base, and the 53- and 52-character bases of
-    earlier versions — to that one base, and that is what links the revisions. Unambiguous: a
-    plain base ends in a kind or variant and a shortened one in `-` and lowercase hex, which
-    never ends a key; two shortened bases meet only when two keys that start alike share their
-    hash. Beyond `SHORT_BASE_REVISIONS` (no notification is ever resubmitted that often) the value
-    still fits and stays unique, but no longer names its base."""
+    Up to 59 characters a key is its own base, for every revision up to `SHORT_BASE_REVISIONS`.
+    A longer key needs a design, because revision 1 cannot change: it is the key itself up to 64
+    characters, and for a longer key its first 55 characters, `-` and 8 hex characters of the
+    key's SHA-256 (64 in all); journals, outboxes and UWV hold those values. So revision n keeps
+    `<key>#<n>` while that fits (as earlier versions wrote it), and otherwise carries the key's
+    *shortened base*: its first 50 characters, `-` and the same hash (59 characters, room for
+    `#<n>` up to `SHORT_BASE_REVISIONS`). The shortened base is the base of every key over 59
+    characters: `reference_base` maps each form such a key's references take — revision 1 as it
+    always was, `<key>#<n>`, `<shortened base>#<n>`, and the 53- and 52-character cuts earlier
+    versions gave revision n — to it. Never ambiguous: a key ends in a kind or variant, a
+    shortened base in `-` and lowercase hex, which never ends a key; two shortened bases meet only
+    when two keys start alike and share their hash. Beyond `SHORT_BASE_REVISIONS` (no
+    notification is resubmitted that often) the value still fits and is unique, but no longer
+    names its base."""
     text = str(key)
     if revision <= 1:
         return text if len(text) <= MAX_REFERENTIE else _cut(text, MAX_REFERENTIE)
