@@ -478,7 +478,7 @@ class _Preparation:
         reason = Problem.of(Code.CANCELLED, day=run_date.isoformat())
         # This run only changed planned keys, so the snapshot taken at its start is current for
         # the others (and `cancel` checks each again): no second read of the whole journal.
-        for entry in list(self.entries.values()):
+        for entry in self.entries.values():
             if entry.key in planned or entry.state not in correction.UNSENT or entry.is_withdrawal:
                 continue  # a withdrawal is the correction pass's (`correct`)
             previous = self.journal.cancel(entry.key, reason)
