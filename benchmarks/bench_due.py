@@ -55,7 +55,7 @@ table, errors = exports.load_table(
 )  # as `due` does
 loaded = clock()
 gc.disable()  # as the command line does for every command (uwvcli.cli.main)
-keep = prefilter.relevant(config.employers, table.column, run_date, runs=table.employee_runs())
+keep = prefilter.relevant(config.employers, table.column, run_date)
 filtered = clock()
 dossiers = table.dossiers(keep)
 built = clock()
