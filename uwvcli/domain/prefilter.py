@@ -47,6 +47,8 @@ _AFTER_FIRST_SICK_DAY = (SIX_WEEKS + LONGEST_SHIFT).days - QUIET_MARGIN  # on to
 _OPEN = date.max.toordinal() + 1
 _LINK_OFF = _OPEN + 1
 _EDGE = _OPEN + 2
+_DAY_BITS = 22  # every day number above fits in this many bits, so (employee, day) fits one int64
+assert _EDGE < 1 << _DAY_BITS
 # The other dates whose terms can place a due date or deadline after them.
 _LATER_DATES = (
     "recovery_reported_date",
@@ -118,13 +120,18 @@ _Bools = npt.NDArray[np.bool_]
 
 
 def _owners(employer_ids: Sequence[str], employee_ids: Sequence[str]) -> tuple[_Ints, int]:
-    """Each row's employee as a number from 0 (one per employee_id at one employer: the rules'
-    grouping), and how many there are."""
+    """Each row's employee as a number (one per employee_id at one employer: the rules'
+    grouping), and a bound on the numbers. Numbering the employee_ids alone is enough while no
+    employee_id is found at two employers, as in most exports; otherwise the pairs are numbered."""
     size = len(employer_ids)
     numbers: dict[str, int] = {}  # a number per distinct id, not dense: setdefault counts every row
     employee = np.fromiter(map(numbers.setdefault, employee_ids, count()), np.int64, size)
     numbers = {}
     employer = np.fromiter(map(numbers.setdefault, employer_ids, count()), np.int64, size)
+    seen_at = np.empty(size, np.int64)
+    seen_at[employee] = employer  # one of each employee_id's employers
+    if (seen_at[employee] == employer).all():
+        return employee, size
     distinct, owners = np.unique(employer * size + employee, return_inverse=True)
     return owners.reshape(size), len(distinct)
 
@@ -151,10 +158,12 @@ def _overlapping(
     owners: _Ints, employees: int, is_ziekte: _Bools, first_sick: _Ints, recovered: _Ints
 ) -> _Bools:
     """Per employee: whether their ziekte dossiers might overlap (RULES §8: `evaluate` reports
-    it). In order of (first_sick_day, recovery), each must recover after it starts and before
-    the next one starts."""
+    it). In order of first_sick_day, each must recover after it starts and before the next one
+    starts."""
     rows = np.flatnonzero(is_ziekte)
-    rows = rows[np.lexsort((recovered[rows], first_sick[rows], owners[rows]))]
+    # By employee, then first_sick_day. Among dossiers of one employee that start on one day,
+    # the order does not matter: they overlap.
+    rows = rows[np.argsort(owners[rows] << _DAY_BITS | first_sick[rows])]
     owner, start, end = owners[rows], first_sick[rows], recovered[rows]
     found = np.zeros(employees, bool)
     found[owner[start >= end]] = True
