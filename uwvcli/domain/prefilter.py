@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from itertools import compress, count, repeat
+from itertools import count, repeat
 from operator import eq
 
 import numpy as np
@@ -105,7 +105,10 @@ def relevant(
     # later than that, the day before the start date (an MLA due in the week before is hand-over).
     last_day = run_date.toordinal() + max(horizon, 0)
     last_days = {employer_id: start - 1 for employer_id, start in starts.items() if start - 1 > last_day}
-    last = _per_row(last_days, employer_ids, last_day) if last_days else np.full(size, last_day)
+    if last_days:
+        last = _per_row(last_days, employer_ids, last_day)
+    else:
+        last = np.broadcast_to(np.int32(last_day), size)  # one value, no copy per row
     hot = np.zeros(employees, bool)
     hot[owners[~quiet]] = True
     overlapping = _overlapping(owners, employees, is_ziekte, first_sick, recovered)
@@ -116,6 +119,7 @@ def relevant(
 
 
 _Ints = npt.NDArray[np.int64]
+_Days = npt.NDArray[np.int32]  # day numbers (ordinals, _OPEN, _EDGE, _LINK_OFF): half the memory
 _Bools = npt.NDArray[np.bool_]
 
 
@@ -136,12 +140,12 @@ def _owners(employer_ids: Sequence[str], employee_ids: Sequence[str]) -> tuple[_
     return owners.reshape(size), len(distinct)
 
 
-def _per_row(values: Mapping[str, int], employer_ids: Sequence[str], default: int) -> _Ints:
-    """A value per employer, for every row."""
-    return np.fromiter(map(values.get, employer_ids, repeat(default)), np.int64, len(employer_ids))
+def _per_row(values: Mapping[str, int], employer_ids: Sequence[str], default: int) -> _Days:
+    """A day number per employer, for every row."""
+    return np.fromiter(map(values.get, employer_ids, repeat(default)), np.int32, len(employer_ids))
 
 
-def _ordinals(values: Sequence, run_date: date, *, absent: int, open_after: bool = False) -> _Ints:
+def _ordinals(values: Sequence, run_date: date, *, absent: int, open_after: bool = False) -> _Days:
     """Dates as day numbers through a table of the few distinct dates: `absent` for None, _EDGE
     near the ends of the calendar, and (`open_after`, for recovery dates) _OPEN after the run
     date, because a planned return is not yet a return."""
@@ -151,11 +155,11 @@ def _ordinals(values: Sequence, run_date: date, *, absent: int, open_after: bool
         if day is not None:
             number = day.toordinal()
             table[day] = _EDGE if number not in _SAFE else _OPEN if number > last else number
-    return np.fromiter(map(table.__getitem__, values), np.int64, len(values))
+    return np.fromiter(map(table.__getitem__, values), np.int32, len(values))
 
 
 def _overlapping(
-    owners: _Ints, employees: int, is_ziekte: _Bools, first_sick: _Ints, recovered: _Ints
+    owners: _Ints, employees: int, is_ziekte: _Bools, first_sick: _Days, recovered: _Days
 ) -> _Bools:
     """Per employee: whether their ziekte dossiers might overlap (RULES §8: `evaluate` reports
     it). In order of first_sick_day, each must recover after it starts and before the next one
@@ -177,9 +181,9 @@ def _uneventful(
     owners: _Ints,
     column: Callable[[str], Sequence],
     is_ziekte: _Bools,
-    first_sick: _Ints,
-    recovered: _Ints,
-    last: _Ints,
+    first_sick: _Days,
+    recovered: _Days,
+    last: _Days,
 ) -> _Bools:
     """Per employee: whether they are among the `candidates` and have only ordinary sickness
     whose 42nd week lies beyond `last` (per row: the last day that matters, an ordinal).
@@ -188,19 +192,12 @@ def _uneventful(
     MLA on AO day `rules.MLA_AO_DAY` (§4.3) and its herstel after it (a planned one included,
     §1), so with fewer sick days than that up to the last day in all the dossiers of an
     employee together (each dossier counted from first_sick_day up to its recovery or through
-    the last day), no chain reaches the 42nd week by then and the rules find nothing. Only the
-    rows of the candidates are looked at: the cheap test of `relevant` leaves few."""
-    wanted = candidates[owners]
-    rows = np.flatnonzero(wanted)
+    the last day), no chain reaches the 42nd week by then and the rules find nothing."""
+    rows = np.flatnonzero(candidates[owners])
     if not len(rows):
         return np.zeros(len(candidates), bool)
-    # The rules' own test, asked once per distinct (sick_reason, vangnet_status, end) triple.
-    mask = wanted.tolist()
-    names = ("sick_reason", "vangnet_status", "employment_end_date")
-    triples = list(zip(*(compress(column(name), mask) for name in names), strict=True))
-    answers = {triple: is_ordinary_sickness(*triple) for triple in set(triples)}
     start, end = first_sick[rows], recovered[rows]
-    ordinary = np.fromiter(map(answers.__getitem__, triples), bool, len(rows))
+    ordinary = _ordinary(column, len(owners))[rows]
     # Dates at the calendar's ends (_EDGE) are left to the rules, which report them.
     ordinary &= is_ziekte[rows] & (start < _OPEN) & (end < _EDGE)
     sick_days = np.maximum(np.minimum(end, last[rows] + 1) - start, 0)
@@ -208,3 +205,28 @@ def _uneventful(
     totals = np.bincount(owners[rows], weights, minlength=len(candidates))
     uneventful: _Bools = candidates & (totals < MLA_AO_DAY)
     return uneventful
+
+
+def _ordinary(column: Callable[[str], Sequence], size: int) -> _Bools:
+    """Per row: `rules.is_ordinary_sickness`, the rules' own test, asked once per distinct
+    (sick_reason, vangnet_status, employment_end_date): each field numbered by its few distinct
+    values, the rows by their combination."""
+    combined = np.zeros(size, np.int64)
+    distinct: list[list] = []
+    for name in ("sick_reason", "vangnet_status", "employment_end_date"):
+        values = column(name)
+        found = list(set(values))
+        numbers = {value: number for number, value in enumerate(found)}
+        combined *= len(found)
+        combined += np.fromiter(map(numbers.__getitem__, values), np.int64, size)
+        distinct.append(found)
+    combinations, rows = np.unique(combined, return_inverse=True)
+    answers = []
+    for code in combinations.tolist():
+        triple = []
+        for found in reversed(distinct):
+            code, number = divmod(code, len(found))
+            triple.append(found[number])
+        answers.append(is_ordinary_sickness(*reversed(triple)))
+    ordinary: _Bools = np.array(answers, bool)[rows.reshape(size)]
+    return ordinary

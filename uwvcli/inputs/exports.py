@@ -185,8 +185,10 @@ def _columns(names: bool) -> dict[str, _Column]:
     """The readers of every field. Employer and org unit ids are cached like dates and enums: few
     distinct values, one shared string each; so are names and initials, which repeat a lot (a
     million rows hold a million copies of a few thousand names otherwise), unless `names` is
-    false: then they are not read at all. All date columns share one cache."""
-    columns = {name: _Column(name, None) for name in TEXT}
+    false: then they are not read at all; and so is the other text of a person or employment
+    (employee_id, BSN, loonheffingennummer, IBAN), which every dossier of one employee repeats.
+    Only the dossier_id, different in every row, is not. All date columns share one cache."""
+    columns = {name: _Column(name, _shared_text) for name in TEXT}
     columns["dossier_id"] = _Column("dossier_id", None)
     for name in ("employer_id", "org_unit_id"):
         columns[name] = _Column(name, _identifier)
