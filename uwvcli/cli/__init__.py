@@ -3,7 +3,8 @@ project's exceptions to clean messages and the exit codes of CONTRACT §1 (never
 an exception nobody foresaw is reported in one line and exits 70, EX_SOFTWARE).
 
 Each command parses, makes one `app` call and renders; `cli/` may import every other folder,
-nothing imports `cli/`."""
+nothing imports `cli/`. The command modules are imported when their command is asked for
+(`cli.app.COMMANDS`), not here: `uwvcli --version` and `uwvcli explain CODE` start quickly."""
 
 from __future__ import annotations
 
@@ -15,11 +16,6 @@ import sys
 from uwvcli.cli.app import app, report_internal_error
 from uwvcli.common.memory import pause_cycle_collection
 from uwvcli.errors import EXIT_UNUSABLE, UwvcliError
-
-# Each module registers its command(s) on `app` when imported.
-from uwvcli.cli import check, due, explain, report, resolve, run, send, simulator, status  # noqa: F401  isort: skip
-from uwvcli.cli import recover  # noqa: F401  isort: skip
-from uwvcli.cli import withdraw  # noqa: F401  isort: skip
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """The Typer application and the one object every command receives.
 
-Commands live in sibling modules (due.py, check.py, run.py, send.py, status.py, resolve.py,
-explain.py, simulator.py); each parses its options, calls one library function and renders the result.
+Commands live in sibling modules, one each, named after the command (`COMMANDS`); each parses its
+options, calls one library function and renders the result. A module is imported only when its
+command is run or listed (`LazyGroup`): `uwvcli explain 311`, run by hand, does not pay for the
+signing, transport and database modules of `run` and `send` (issue 14).
 
 The options every command shares (`--config`, `--verbose`, `--quiet`, `--log-file`) are accepted
 before and after the command name (CONTRACT §1): the root callback takes them, and `command`
@@ -11,34 +13,112 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
 import inspect
 import logging
 import os
 import sys
 import traceback
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 from typer.models import OptionInfo, ParameterInfo
 
 from uwvcli import __version__
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.options import ConfigOption, metavar_for
-from uwvcli.domain.models import Config
 from uwvcli.errors import EXIT_SOFTWARE, ConfigError, ConfigProblem, UwvcliError
+
+if typing.TYPE_CHECKING:
+    from typer._click import Command, Context  # the Click that Typer bundles
+
+    from uwvcli.domain.models import Config  # made by `load_config`, which imports it when used
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: The commands in the order `uwvcli --help` lists them. `uwvcli.cli.<name>` registers each.
+COMMANDS = (
+    "check",
+    "due",
+    "explain",
+    "report",
+    "resolve",
+    "run",
+    "send",
+    "simulator",
+    "status",
+    "recover",
+    "withdraw",
+)
+
 #: Where the configuration is looked for when neither --config nor $UWVCLI_CONFIG names it.
 DEFAULT_CONFIGS = (Path("uwvcli.yaml"), Path("/etc/uwvcli/uwvcli.yaml"))
 
+
+class _Commands(MutableMapping[str, "Command"]):
+    """The group's commands by name: every name in `COMMANDS` is there from the start, its click
+    command made on first look-up by importing the module that registers it. Typer reads this
+    mapping for everything (running a command, --help, completion, "did you mean"), so only
+    what it actually needs gets imported: the help lists all, `explain 311` loads one."""
+
+    def __init__(self, made: Mapping[str, Command]) -> None:
+        self._made = dict(made)
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._made:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self._made[name] = _load(name)
+        return self._made[name]
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._made[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._made[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in COMMANDS or name in self._made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self._made]))
+
+    def __len__(self) -> int:
+        return len(set(COMMANDS) | set(self._made))
+
+
+class LazyGroup(TyperGroup):
+    """The root group, with `_Commands` for its commands (Typer builds it with the commands
+    registered so far, which is none unless something imported a command module already)."""
+
+    def __init__(self, *, commands: Mapping[str, Command] | None = None, **kwargs: typing.Any):
+        super().__init__(**kwargs)
+        self.commands = _Commands(commands or {})
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(self.commands)  # the names: the commands themselves are made when asked for
+
+
+def _load(name: str) -> Command:
+    """Import `uwvcli.cli.<name>` (which registers the command on `app`) and make its click
+    command as Typer would have when building the group."""
+    importlib.import_module(f"uwvcli.cli.{name}")
+    registered = next(info for info in app.registered_commands if info.name == name)
+    return typer.main.get_command_from_info(
+        registered, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode
+    )
+
+
 app = typer.Typer(
     name="uwvcli",
+    cls=LazyGroup,
     help="Get sickness and pregnancy notifications to UWV on time, through Digipoort.",
     no_args_is_help=True,
     add_completion=True,

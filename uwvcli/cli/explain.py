@@ -10,24 +10,27 @@ from __future__ import annotations
 import unicodedata
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
 
-from uwvcli.app import explain as use_case
 from uwvcli.cli.app import App, command, get_app
 from uwvcli.cli.options import AMSTERDAM, ConfigOption
 from uwvcli.cli.output import write_json
 from uwvcli.digipoort import codes
-from uwvcli.digipoort.codes import CodeInfo
-from uwvcli.digipoort.findings import findings
-from uwvcli.domain.models import StatusRecord
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
-from uwvcli.state.journal import Entry
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.panel import Panel
+
+    from uwvcli.digipoort.codes import CodeInfo
+    from uwvcli.domain.models import StatusRecord
+    from uwvcli.state.journal import Entry
+
+# Support runs `uwvcli explain CODE` by hand and waits for it (issue 14): what only the cards
+# (Rich's panels and tables) or only `--kenmerk` (the journal, the XML of the findings) need is
+# imported where it is used, so a code in JSON or plain text costs neither.
 
 
 class ExplainFormat(StrEnum):
@@ -156,6 +159,11 @@ def card_rows(info: CodeInfo) -> list[tuple[str, str]]:
 
 
 def card(info: CodeInfo) -> Panel:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
@@ -231,6 +239,9 @@ def show_list(console: Console, infos: list[CodeInfo], output: ExplainFormat) ->
         write_json([info.to_json() for info in infos])
         return
     if console.is_terminal:
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(title="Digipoort codes uwvcli knows", title_justify="left")
         for header in ("Code", "Type", "Phase", "Final", "Result", "Meaning", "Send again?"):
             table.add_column(header, overflow="fold")
@@ -274,6 +285,8 @@ def _result(success: bool | None) -> str:
 def show_history(app: App, kenmerk: str, output: ExplainFormat, config_option: Path | None) -> bool:
     """One message's statuses from the journal, each decoded next to Digipoort's own texts.
     True when there is a history and every code in it is in the table."""
+    from uwvcli.app import explain as use_case
+
     if not kenmerk or not kenmerk.isprintable():
         raise typer.BadParameter("give the kenmerk as `uwvcli status` shows it.", param_hint="--kenmerk")
     found = use_case.history(app.load_config(config_option), kenmerk)
@@ -300,6 +313,8 @@ def show_history(app: App, kenmerk: str, output: ExplainFormat, config_option: P
 
 
 def _status_json(status: StatusRecord) -> dict[str, object]:
+    from uwvcli.digipoort.findings import findings
+
     return {
         "timestamp": status.timestamp.isoformat(),
         "code": status.code,
@@ -326,6 +341,9 @@ def _render_history(
     verdict = f"outcome: {result or 'not decided yet'} (status {decisive.code})"
     cards = [codes.explain(code) for code in (decisive.code, decisive.foutcode) if code]
     if console.is_terminal:
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(title=heading, title_justify="left", caption=verdict, caption_justify="left")
         for header in ("Time (Amsterdam)", "Code", "uwvcli's explanation", "Digipoort's own text"):
             table.add_column(header, overflow="fold")
@@ -358,6 +376,8 @@ def _local(status: StatusRecord) -> str:
 def _findings_lines(status: StatusRecord) -> list[str]:
     """What the status's details say (`digipoort.findings`: redacted, because UWV may quote a
     BSN or a birth date), under a heading; nothing when there are no details."""
+    from uwvcli.digipoort.findings import findings
+
     found = findings(status.details)
     return ["Findings:", *(f"  - {line}" for line in found)] if found else []
 

@@ -13,8 +13,6 @@ from typing import Annotated, TextIO
 
 import typer
 
-from uwvcli.state.outbox import write_atomic
-
 ExcelOption = Annotated[
     bool,
     typer.Option(
@@ -123,6 +121,8 @@ def deliver(text: str, output: Path | None) -> None:
     all or nothing and owner-only: no half-written export on a share, no personnel numbers for
     every user of the machine."""
     if output is not None:
+        from uwvcli.state.outbox import write_atomic  # only for --output: `explain` starts without it
+
         write_atomic(output, text.encode("utf-8"))
         return
     stream = getattr(sys.stdout, "buffer", None)

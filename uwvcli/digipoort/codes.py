@@ -75,6 +75,10 @@ _FOUTCODE_SHAPE = re.compile(r"([A-Z]{3})([0-9]{3})")
 _SEPARATORS = re.compile(r"[\s_-]+")
 _ECHO_LIMIT = 40
 
+#: libyaml's safe loader when PyYAML has it: the table parses in 2 ms instead of 25 ms, which
+#: support notices on every `uwvcli explain` (issue 14). Safe like `yaml.safe_load`: plain data only.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True, slots=True)
 class CodeInfo:
@@ -263,7 +267,7 @@ def _fault_outcome(info: CodeInfo) -> str | None:
 @cache
 def _table() -> dict[str, CodeInfo]:
     text = resources.files("uwvcli").joinpath("data/digipoort-codes.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=_LOADER)  # a safe loader: plain data, never objects
     table: dict[str, CodeInfo] = {}
     for kind, section in ((STATUS, "statuses"), (ERROR, "errors")):
         for entry in data[section]:
