@@ -151,9 +151,10 @@ def _choice_parser(options: tuple[str, ...]) -> Callable[[str], str]:
 class _Column:
     """How one field is read: where it goes in `Dossier`, its parser, and a cache from each spelling
     already seen to its value (shared by every row, so most rows never reach a parser). A column
-    that is `ignored` (a name in a preview) stays absent: its cells are never looked at."""
+    that is `ignored` (a name in a preview) stays absent: its cells are never looked at. Text
+    without a parser that repeats across rows (`shared`) is kept once per distinct value."""
 
-    __slots__ = ("cache", "ignored", "name", "parse", "position")
+    __slots__ = ("cache", "ignored", "name", "parse", "position", "shared")
 
     def __init__(
         self,
@@ -162,6 +163,7 @@ class _Column:
         cache: dict[str, object] | None = None,
         *,
         ignored: bool = False,
+        shared: bool = False,
     ):
         self.name = name
         self.position = _POSITION[name]
@@ -169,6 +171,7 @@ class _Column:
         self.cache = {} if cache is None else cache
         self.cache[""] = _DEFAULTS[self.position]  # empty = absent
         self.ignored = ignored
+        self.shared = shared
 
 
 def _identifier(text: str) -> str:
@@ -185,10 +188,10 @@ def _columns(names: bool) -> dict[str, _Column]:
     """The readers of every field. Employer and org unit ids are cached like dates and enums: few
     distinct values, one shared string each; so are names and initials, which repeat a lot (a
     million rows hold a million copies of a few thousand names otherwise), unless `names` is
-    false: then they are not read at all; and so is the other text of a person or employment
-    (employee_id, BSN, loonheffingennummer, IBAN), which every dossier of one employee repeats.
-    Only the dossier_id, different in every row, is not. All date columns share one cache."""
-    columns = {name: _Column(name, _shared_text) for name in TEXT}
+    false: then they are not read at all. The other text of a person or employment (employee_id,
+    BSN, loonheffingennummer, IBAN), which every dossier of one employee repeats, is kept once
+    per distinct value too, without a parser to ask. All date columns share one cache."""
+    columns = {name: _Column(name, None, shared=True) for name in TEXT}
     columns["dossier_id"] = _Column("dossier_id", None)
     for name in ("employer_id", "org_unit_id"):
         columns[name] = _Column(name, _identifier)
@@ -355,6 +358,8 @@ class _Loader:
             return _constant(_DEFAULTS[column.position], len(cells))
         if column.parse is None:
             stripped = list(map(str.strip, cells))
+            if column.shared:  # one string per distinct value; "" is the cache's absent value
+                return list(map(column.cache.setdefault, stripped, stripped))
             return list(map(_ABSENT_IF_EMPTY.get, stripped, stripped)) if "" in stripped else stripped
         cache = column.cache
         try:
