@@ -5,6 +5,7 @@ in-process Digipoort simulator over mutual TLS, which holds what it accepted the
 from __future__ import annotations
 
 import csv
+import json
 import os
 import random
 import shutil
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import write_setup
+from tests.helpers import PERSON, write_setup
 from tests.run_support import (
     UWVCLI,
     cron_environment,
@@ -30,6 +31,8 @@ from tests.run_support import (
     simulator_received,
     uwvcli,
 )
+from uwvcli.domain.keys import parse_key
+from uwvcli.messages.build import reference_base, referentie_melding
 from uwvcli.simulator.pki import simulator_pki_folder
 
 DAY_1, DAY_2 = "2026-12-01", "2026-12-02"
@@ -258,3 +261,56 @@ def test_a_notification_a_person_withdrew_is_not_sent_again_while_the_export_say
     rewrite(config, [{**V2, "first_sick_day": "2026-11-24"}])  # a real correction later: sent again
     assert run_day(config, DAY_2).returncode == 0
     assert held(config)[-1] == ("send", f"{key}#2")
+
+
+#: Dossier ids long enough that the key is 63 characters (revision 1 is the key itself, `#2` no
+#: longer fits behind it) and 70 (revision 1 is already shortened with a hash).
+LONG_63, LONG_70 = "L" * (63 - len("WG001//zw-ziekmelding")), "M" * (70 - len("WG001//zw-ziekmelding"))
+
+
+def test_a_correction_of_long_dossier_ids_goes_through_and_status_key_tells_its_history(
+    tmp_path: Path, test_pki: Path
+) -> None:
+    """The simulator links a revision to the one it replaces by its ReferentieMelding's base: a
+    long key's revision 2 is accepted only after revision 1 was withdrawn."""
+    rows = [{**V2, "dossier_id": LONG_63}, {**V3, "dossier_id": LONG_70}]
+    config = setup(tmp_path, test_pki, rows)
+    assert run_day(config, DAY_1).returncode == 0
+    rewrite(config, [{**row, "first_sick_day": "2026-11-25"} for row in rows])
+    for _ in range(3):  # the withdrawals, then the replacements once UWV accepted the withdrawals
+        done = run_day(config, DAY_2)
+        assert done.returncode == 0, done.stderr
+    keys = [f"WG001/{LONG_63}/zw-ziekmelding", f"WG001/{LONG_70}/zw-ziekmelding"]
+    first = {key: referentie_melding(parse_key(key)) for key in keys}
+    second = {key: referentie_melding(parse_key(key), 2) for key in keys}
+    assert first[keys[0]] == keys[0] and len(first[keys[1]]) == 64  # revision 1 as it always was
+    meldingen = held(config)
+    for key in keys:
+        assert [m for m in meldingen if m[1] in (first[key], second[key])] == [
+            ("send", first[key]),
+            ("withdraw", first[key]),
+            ("send", second[key]),
+        ]
+        assert reference_base(first[key]) == reference_base(second[key])  # what the simulator links by
+    status = journal_status(config)
+    assert {status[key]["state"] for key in keys} == {"accepted"}
+
+    shown = uwvcli("status", keys[1], "--format", "json", "--config", str(config), cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    story = json.loads(shown.stdout)
+    one, two = story["revisions"]
+    assert (one["revision"], one["state"], one["withdrawn_by"]) == (1, "withdrawn", f"{keys[1]}/intrekking/1")
+    assert one["kenmerk"] and "500" in [s["code"] for s in one["statuses"]]
+    (withdrawal,) = story["withdrawals"]
+    assert (withdrawal["cause"], withdrawal["state"], withdrawal["replaced_by_revision"]) == (
+        "corrected",
+        "accepted",
+        2,
+    )
+    assert (two["revision"], two["state"]) == (2, "accepted") and two["kenmerk"] not in (None, one["kenmerk"])
+    told = [(event["message"], event["event"]) for event in story["events"]]
+    assert told.index(("revision 1", "submitted")) < told.index(("withdrawal of revision 1", "submitted"))
+    assert told.index(("withdrawal of revision 1", "status 500")) < told.index(("revision 2", "submitted"))
+    plain = uwvcli("status", f"{keys[1]}/intrekking/1", "--config", str(config), cwd=tmp_path)
+    assert plain.returncode == 0 and plain.stdout.startswith(f"{keys[1]}: accepted · revision 2")
+    assert PERSON["bsn"] not in shown.stdout + plain.stdout and PERSON["last_name"] not in plain.stdout

@@ -30,9 +30,12 @@ from tests.message_samples import (
     notification,
     zw,
 )
+from uwvcli.domain.keys import NotificationKey, Variant, dossier_id_problem, employer_id_problem
 from uwvcli.domain.models import Kind, OrgUnit, Sender, ZwReason
 from uwvcli.messages.build import (
+    MAX_REFERENTIE,
     NAMESPACE,
+    SHORT_BASE_REVISIONS,
     build_message,
     build_withdrawal,
     check_message,
@@ -634,3 +637,69 @@ def test_revision_2_and_later_carry_the_revision_in_the_referentie_melding() -> 
     assert len(referentie_melding(long_key, 12)) <= 64 and referentie_melding(long_key, 12).endswith("#12")
     assert reference_base(f"{n.key}#2") == str(n.key)
     assert len({referentie_melding(long_key, r) for r in range(1, 30)}) == 29
+
+
+#: Ids as HR systems and configurations hold them: short and long, with `/`, `#`, `-`, spaces and
+#: letters outside ASCII (everything the loaders let through).
+_IDS = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=80).filter(
+    str.isprintable
+)
+_KEYS = st.builds(
+    lambda employer_id, dossier_id, kind, variant: NotificationKey(
+        employer_id, dossier_id, kind, variant if kind is Kind.WERKHERVATTING else None
+    ),
+    _IDS.map(str.strip).filter(lambda e: e and employer_id_problem(e, ()) is None),
+    _IDS.map(str.strip).filter(lambda d: d and dossier_id_problem(d) is None),
+    st.sampled_from(Kind),
+    st.sampled_from(Variant),
+)
+_REVISIONS = st.integers(min_value=1, max_value=SHORT_BASE_REVISIONS)
+
+
+@settings(max_examples=300)
+@given(key=_KEYS, revisions=st.lists(_REVISIONS, min_size=1, max_size=5))
+def test_every_revision_of_a_key_fits_and_shares_one_base(key: NotificationKey, revisions: list[int]) -> None:
+    """MESSAGES.md: `<key>#<n>`, at most 64 characters; the simulator (like UWV) links a revision
+    to the one it replaces by the base, so every revision of one key must name the same one."""
+    first = referentie_melding(key, 1)
+    base = reference_base(first)
+    for revision in revisions:
+        reference = referentie_melding(key, revision)
+        assert len(reference) <= MAX_REFERENTIE and reference == reference.strip()
+        assert reference_base(reference) == base
+        if revision > 1:  # `<key>#<n>`, or the shortened base and `#<n>` when that does not fit
+            before, _, after = reference.rpartition("#")
+            assert after == str(revision) and before in (str(key), base)
+    if len(str(key)) <= MAX_REFERENTIE:
+        assert first == str(key)  # what journals, outboxes and UWV already hold
+
+
+@settings(max_examples=300)
+@given(a=_KEYS, b=_KEYS, revision_a=_REVISIONS, revision_b=_REVISIONS)
+def test_distinct_keys_never_share_a_base_nor_a_reference(
+    a: NotificationKey, b: NotificationKey, revision_a: int, revision_b: int
+) -> None:
+    if a == b:
+        return
+    first_a, first_b = referentie_melding(a, revision_a), referentie_melding(b, revision_b)
+    assert reference_base(first_a) != reference_base(first_b)
+    assert first_a != first_b
+
+
+@pytest.mark.parametrize("length", [59, 60, 62, 63, 64, 65, 70, 120])
+def test_long_keys_of_every_length_keep_revision_1_and_link_later_revisions(length: int) -> None:
+    """Revision 1 is what earlier versions sent (the key, or its first 55 characters and a hash);
+    revisions 2 and later of a key too long for `#<n>` carry its 59-character shortened base."""
+    key = NotificationKey("WG001", "D" * (length - len("WG001//zw-ziekmelding")), Kind.ZW_ZIEKMELDING)
+    assert len(str(key)) == length
+    first, second, tenth = (referentie_melding(key, r) for r in (1, 2, 10))
+    assert first == (str(key) if length <= 64 else f"{str(key)[:55]}-{first[-8:]}")
+    assert reference_base(first) == reference_base(second) == reference_base(tenth)
+    if length <= 62:
+        assert second == f"{key}#2"
+    else:
+        assert second.rpartition("#")[0] == tenth.rpartition("#")[0] == reference_base(first)
+        assert len(reference_base(first)) == 59
+    legacy = f"{str(key)[:53]}-{first[-8:]}#2" if length > 64 else None  # what 0.x sent as revision 2
+    if legacy is not None:
+        assert reference_base(legacy) == reference_base(first)

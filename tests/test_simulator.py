@@ -4,6 +4,7 @@ restarts, advances them over time, and runs as `uwvcli simulator` until stopped.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import signal
@@ -41,7 +42,7 @@ from uwvcli.digipoort import soap
 from uwvcli.digipoort.client import DigipoortClient
 from uwvcli.digipoort.wss import sign_envelope, verify_envelope
 from uwvcli.domain.models import Sender
-from uwvcli.messages.build import build_message, build_withdrawal
+from uwvcli.messages.build import build_message, build_withdrawal, referentie_melding
 from uwvcli.simulator.pki import ensure_test_pki
 from uwvcli.simulator.server import STORE_NAME, lifecycle
 
@@ -441,11 +442,22 @@ def _final(client: DigipoortClient, aanleverkenmerk: str, inhoud: bytes) -> str:
     return client.get_statussen_proces(submit(client, aanleverkenmerk, inhoud).kenmerk)[-1].code
 
 
-@pytest.mark.parametrize("style", ["indicator", "melding-intrekking"])
+#: Dossier ids that give keys of 18 characters, 63 (revision 1 is the key itself, revision 2 no
+#: longer fits behind it) and 70 (revision 1 already shortened).
+_DOSSIERS = ["Z-17", "Z" * (63 - len("WG001//zw-ziekmelding")), "Z" * (70 - len("WG001//zw-ziekmelding"))]
+
+
+@pytest.mark.parametrize(
+    ("style", "dossier_id"),
+    [("indicator", _DOSSIERS[0]), ("melding-intrekking", _DOSSIERS[0]), ("indicator", _DOSSIERS[1]),
+     ("melding-intrekking", _DOSSIERS[2])],
+)  # fmt: skip
 def test_the_receiver_holds_one_version_and_a_withdrawal_must_name_one_it_holds(
-    setup: Setup, style: str
+    setup: Setup, style: str, dossier_id: str
 ) -> None:
     n, d = cases()["zw-vangnet"]
+    d = dataclasses.replace(d, dossier_id=dossier_id)
+    n = dataclasses.replace(n, key=n.key._replace(dossier_id=dossier_id), dossier_id=dossier_id)
     first = build(n, d)
     withdraw = build_withdrawal(
         first, SENDER, style=style, aanleverkenmerk="WG001-Z-17-ZM-I1", created=CREATED
@@ -461,7 +473,32 @@ def test_the_receiver_holds_one_version_and_a_withdrawal_must_name_one_it_holds(
         assert _final(client, "WG001-Z-17-ZM-I1-r2", withdraw) == "311"  # already withdrawn
         assert _final(client, "WG001-Z-17-ZM-r3", second) == "500"
     assert setup.simulator.meldingen() == [
-        ("send", str(n.key)),
-        ("withdraw", str(n.key)),
-        ("send", f"{n.key}#2"),
+        ("send", referentie_melding(n.key)),
+        ("withdraw", referentie_melding(n.key)),
+        ("send", referentie_melding(n.key, 2)),
     ]
+
+
+def test_a_store_kept_from_an_older_version_links_long_keys_revisions_too(tmp_path: Path) -> None:
+    """Older versions shortened revision 2 of a long key to another base: reopened, the store
+    holds every melding under the base `reference_base` gives it now."""
+    import sqlite3
+
+    from uwvcli.simulator.server import Melding, _Store
+
+    n, _ = cases()["zw-vangnet"]
+    key = n.key._replace(dossier_id=_DOSSIERS[2])
+    first = referentie_melding(key)
+    _Store(tmp_path / "store.sqlite").close()
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        db.execute(
+            "INSERT INTO melding (nummer, reference, base, action) VALUES (?, ?, ?, 'send')",
+            (LHNR, first, first),
+        )
+    store = _Store(tmp_path / "store.sqlite")
+    try:
+        with store._transaction() as db:
+            refusal = _Store._hold(db, Melding(LHNR, referentie_melding(key, 2), withdrawal=False))
+    finally:
+        store.close()
+    assert refusal is not None and "eerdere versie" in refusal  # revision 1 is still held

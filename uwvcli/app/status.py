@@ -67,17 +67,18 @@ def overview(
     with Journal.open(config.paths.state) as journal:
         entries = journal.entries(state=state, employer_id=employer_id, kind=kind, since=since)
         return [
-            _row(entry, _last(journal.status_history(entry.kenmerk)) if entry.kenmerk else None)
+            status_row(entry, last_status(journal.status_history(entry.kenmerk)) if entry.kenmerk else None)
             for entry in entries
         ]
 
 
-def _last(history: Iterable[StatusRecord]) -> StatusRecord | None:
+def last_status(history: Iterable[StatusRecord]) -> StatusRecord | None:
     ordered = sorted(history, key=lambda s: s.timestamp)
     return ordered[-1] if ordered else None
 
 
-def _row(entry: Entry, last: StatusRecord | None) -> dict[str, Any]:
+def status_row(entry: Entry, last: StatusRecord | None) -> dict[str, Any]:
+    """One notification as `status` lists it (`FIELDS`); `status KEY` shows it as `current`."""
     from uwvcli.digipoort import codes
 
     return {
@@ -100,13 +101,13 @@ def _row(entry: Entry, last: StatusRecord | None) -> dict[str, Any]:
         "foutbeschrijving": last.foutbeschrijving if last else None,
         "reason": entry.reason
         or ("; ".join(map(str, entry.problems)) if entry.problems else None)
-        or _gone(entry),
+        or gone_note(entry),
         "updated_at": entry.updated.isoformat(),
         "findings": findings(last.details) if last else [],
     }
 
 
-def _gone(entry: Entry) -> str | None:
+def gone_note(entry: Entry) -> str | None:
     """RULES 4.6: a submitted notification whose dossier left the exports says so here too."""
     if entry.gone_reported is None:
         return None

@@ -150,6 +150,7 @@ EXAMPLES = {
         "uwvcli status",
         "uwvcli status --state rejected --since yesterday",
         "uwvcli status --employer WG001 --format csv --excel --output status.csv",
+        "uwvcli status WG001/Z-17/zw-ziekmelding",
     ),
     "report": ("uwvcli report", "uwvcli report --output /srv/share/uwv-overzicht.html --horizon 42"),
     "resolve": (

@@ -99,12 +99,15 @@ def metavar_for(option: str, annotation: object) -> str | None:
     return _METAVARS.get(option) or _METAVARS_BY_TYPE.get(base, "TEXT")
 
 
-KeyArgument = Annotated[
-    str,
+_KEY_HELP = "The notification's key as `uwvcli status` shows it (WG001/Z-17/zw-ziekmelding)."
+
+KeyArgument = Annotated[str, typer.Argument(metavar="KEY", help=_KEY_HELP, show_default=False)]
+
+#: `KeyArgument` where a command may be given one key or none (`uwvcli status [KEY]`).
+OptionalKeyArgument = Annotated[
+    str | None,
     typer.Argument(
-        metavar="KEY",
-        help="The notification's key as `uwvcli status` shows it (WG001/Z-17/zw-ziekmelding).",
-        show_default=False,
+        metavar="KEY", help=f"{_KEY_HELP} Given: that notification's history.", show_default=False
     ),
 ]
 

@@ -1,20 +1,31 @@
 """`uwvcli status`: the "UWV interface overzicht" — every notification the journal knows, its
-state, its Digipoort references and the last status Digipoort reported, with its meaning.
+state, its Digipoort references and the last status Digipoort reported, with its meaning; and
+`uwvcli status KEY`: one notification's history, in time order.
 
-The rows come from `app.status.overview`; this module renders them as a table, lines, JSON or CSV."""
+The rows come from `app.status.overview`, the history from `app.history.history`; this module
+renders them as a table, lines, JSON or CSV."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
+from uwvcli.app import history as story
 from uwvcli.app.status import FIELDS, exit_code, overview
 from uwvcli.cli.app import command, get_app
 from uwvcli.cli.console import Terminal
-from uwvcli.cli.options import ConfigOption, FormatOption, OutputFormat, parse_run_date
+from uwvcli.cli.options import (
+    AMSTERDAM,
+    ConfigOption,
+    FormatOption,
+    OptionalKeyArgument,
+    OutputFormat,
+    checked_key,
+    parse_run_date,
+)
 from uwvcli.cli.output import ExcelOption, OutputFileOption, csv_document, csv_or_json, deliver, json_document
 from uwvcli.cli.send import STATE_STYLES, one_line
 from uwvcli.cli.tables import Column, print_fitted, print_left_out
@@ -27,6 +38,7 @@ from uwvcli.state.journal import JournalState
 @command("status", tables=True)
 def status(
     ctx: typer.Context,
+    key: OptionalKeyArgument = None,
     config: ConfigOption = None,
     employer: Annotated[str | None, typer.Option("--employer", "-e", help="Only this employer id.")] = None,
     state: Annotated[JournalState | None, typer.Option("--state", "-s", help="Only this state.")] = None,
@@ -39,12 +51,28 @@ def status(
     excel: ExcelOption = False,
     output_file: OutputFileOption = None,
 ) -> None:
-    """Overview of all notifications and their Digipoort statuses (the UWV interface overzicht).
+    """Overview of all notifications and their Digipoort statuses (the UWV interface overzicht);
+    with KEY, that notification's history: every revision sent, its withdrawals and their statuses.
 
-    Exit code 1 when a listed notification needs a person: blocked, in doubt, parked, rejected,
-    failed or refused."""
+    Exit code 1 when a listed notification (with KEY: it or one of its withdrawals) needs a
+    person: blocked, in doubt, parked, rejected, failed or refused; with KEY also when the journal
+    does not know it."""
     app = get_app(ctx)
     output = OutputFormat(csv_or_json(output, excel, output_file))
+    if key is not None:
+        filters = {"--employer": employer, "--state": state, "--kind": kind, "--since": since}
+        given = [name for name, value in filters.items() if value is not None]
+        if given:
+            ctx.fail(f"{', '.join(given)}: a filter lists notifications; with KEY there is one to show")
+        if output is OutputFormat.csv:
+            raise typer.BadParameter("the history of one key is a table or json", param_hint="--format")
+        asked = checked_key(key)
+        document = story.history(app.load_config(config), asked)
+        if output is OutputFormat.json:
+            deliver(json_document(document), output_file)
+        else:
+            render_history(app.terminal, document)
+        raise typer.Exit(story.exit_code(document))
     cfg = app.load_config(config)
     changed_since = _since(since)
     if employer is not None and employer not in cfg.employers:
@@ -164,3 +192,87 @@ def _explanation(row: dict[str, Any]) -> str:
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
         parts.append(f"finding: {found[0]}{more}")
     return " — ".join(p for p in parts if p)
+
+
+# ---------------------------------------------------------------- status KEY: one history
+
+#: The history's columns; on a narrow terminal the aanleverkenmerk goes first, then the kenmerk
+#: (the details of a submission name its kenmerk too).
+HISTORY_COLUMNS = (
+    Column("When (Amsterdam)"),
+    Column("Message"),
+    Column("Event"),
+    Column("Aanleverkenmerk", drop=1),
+    Column("Kenmerk", drop=2),
+    Column("Details", free_text=True),
+)
+
+
+def render_history(terminal: Terminal, document: dict[str, Any]) -> None:
+    """What the notification is now and why each withdrawal exists, then every event: a Rich
+    table on a terminal, tab-separated lines otherwise."""
+    summary = [_now_line(document), *(_withdrawal_line(w) for w in document["withdrawals"])]
+    events = document["events"]
+    if not terminal.out.is_terminal:
+        for line in summary:
+            print(line)
+        for event in events:
+            fields = [
+                _local(event["at"]),
+                event["message"],
+                event["event"],
+                event["kenmerk"],
+                one_line(event["detail"]),
+            ]
+            print("\t".join(field or "-" for field in fields))
+        return
+    for line in summary:
+        terminal.out.print(Text(line))
+    if document["facts"]:
+        facts = ", ".join(f"{path} {value}" for path, value in document["facts"].items() if value)
+        terminal.out.print(Text(f"facts kept of revision {document['revision']}: {facts}", style="dim"))
+    rows = [
+        (
+            _local(event["at"]),
+            Text(event["message"]),
+            Text(event["event"], style=_event_style(event)),
+            event["aanleverkenmerk"] or "–",
+            event["kenmerk"] or "–",
+            Text(event["detail"]),
+        )
+        for event in events
+    ]
+    wide = getattr(terminal, "wide", False)
+    print_fitted(terminal.out, f"History of {document['key']}", HISTORY_COLUMNS, rows, wide=wide)
+
+
+def _now_line(document: dict[str, Any]) -> str:
+    current = document["current"]
+    parts = [f"{document['key']}: {document['state']}", f"revision {document['revision']}"]
+    if current["kenmerk"]:
+        parts.append(f"kenmerk {current['kenmerk']}")
+    parts.append(
+        f"due {current['due_date']}" + (f", deadline {current['deadline']}" if current["deadline"] else "")
+    )
+    if current["reason"]:
+        parts.append(one_line(current["reason"]))
+    return " · ".join(parts)
+
+
+def _withdrawal_line(withdrawal: dict[str, Any]) -> str:
+    replaced = withdrawal["replaced_by_revision"]
+    then = f" · replaced by revision {replaced}" if replaced else ""
+    return f"{withdrawal['key']}: {withdrawal['state']} · {withdrawal['why']}{then}"
+
+
+def _event_style(event: dict[str, Any]) -> str:
+    if event["code"] is None:
+        return ""
+    from uwvcli.digipoort import codes
+
+    outcome = codes.outcome(event["code"])
+    return STATE_STYLES.get(outcome or "", "")
+
+
+def _local(moment: str) -> str:
+    return datetime.fromisoformat(moment).astimezone(AMSTERDAM).strftime("%Y-%m-%d %H:%M:%S")

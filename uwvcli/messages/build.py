@@ -273,19 +273,65 @@ def message_reference(message: bytes) -> str | None:
 
 
 def referentie_melding(key: AnyKey, revision: int = 1) -> str:
-    """The notification key as ReferentieMelding (≤ 64 characters), `#<revision>` added from
-    revision 2 on (MESSAGES.md); a longer key is cut and made unique with a short hash of the key,
-    so UWV can still match later messages about the same notification."""
-    text, suffix = str(key), f"#{revision}" if revision > 1 else ""
+    """The notification key as ReferentieMelding (at most 64 characters, MESSAGES.md): the key
+    itself for revision 1, `<key>#<revision>` from revision 2 on, so that UWV — and the simulator
+    — can tell which message a later one replaces: every revision of one key has the same base
+    (`reference_base`), and distinct keys never share one.
+
+    Up to 59 characters a key is its own base, for every revision up to `SHORT_BASE_REVISIONS`.
+    A longer key needs a design, because revision 1 cannot change: it is the key itself up to 64
+    characters, and for a longer key its first 55 characters, `-` and 8 hex characters of the
+    key's SHA-256 (64 in all); journals, outboxes and UWV hold those values. So revision n keeps
+    `<key>#<n>` while that fits (as earlier versions wrote it), and otherwise carries the key's
+    *shortened base*: its first 50 characters, `-` and the same hash (59 characters, room for
+    `#<n>` up to `SHORT_BASE_REVISIONS`). The shortened base is the base of every key over 59
+    characters: `reference_base` maps each form such a key's references take — revision 1 as it
+    always was, `<key>#<n>`, `<shortened base>#<n>`, and the 53- and 52-character cuts earlier
+    versions gave revision n — to it. Never ambiguous: a key ends in a kind or variant, a
+    shortened base in `-` and lowercase hex, which never ends a key; two shortened bases meet only
+    when two keys start alike and share their hash. Beyond `SHORT_BASE_REVISIONS` (no
+    notification is resubmitted that often) the value still fits and is unique, but no longer
+    names its base."""
+    text = str(key)
+    if revision <= 1:
+        return text if len(text) <= MAX_REFERENTIE else _cut(text, MAX_REFERENTIE)
+    suffix = f"#{revision}"
     if len(text) + len(suffix) <= MAX_REFERENTIE:
         return text + suffix
-    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
-    return f"{text[: MAX_REFERENTIE - 9 - len(suffix)]}-{digest}{suffix}"
+    base = _cut(text, _SHORT_BASE_LENGTH)
+    if len(base) + len(suffix) <= MAX_REFERENTIE:
+        return base + suffix
+    return _cut(text, MAX_REFERENTIE - len(suffix)) + suffix
 
 
 def reference_base(reference: str) -> str:
-    """A ReferentieMelding without its revision: what every revision of a notification shares."""
-    return _REVISION_SUFFIX.sub("", reference)
+    """What every revision of one notification's ReferentieMelding shares (see
+    `referentie_melding`): without its `#<revision>`, and, for a key too long to carry `#<n>`
+    after itself, its shortened base (its first 50 characters, `-` and the hash of the key),
+    whichever form the reference has. Text of any other form is returned without its revision."""
+    rest = _REVISION_SUFFIX.sub("", reference)
+    shortened = _SHORTENED.fullmatch(rest)
+    if shortened is not None:
+        return rest[:_SHORT_PREFIX] + shortened[1]
+    if len(rest) > _SHORT_BASE_LENGTH:  # the key itself, too long to carry every `#<n>`
+        return _cut(rest, _SHORT_BASE_LENGTH)
+    return rest
+
+
+#: A shortened reference is the key's first characters, `-` and this many hex digits of its hash.
+_DIGEST_LENGTH = 8
+#: Revisions up to this one of a key too long for `#<n>` name their shortened base.
+SHORT_BASE_REVISIONS = 9999
+_SHORT_BASE_LENGTH = MAX_REFERENTIE - len(f"#{SHORT_BASE_REVISIONS}")  # 59
+_SHORT_PREFIX = _SHORT_BASE_LENGTH - 1 - _DIGEST_LENGTH  # 50
+#: A shortened reference of any length a version gave it (the prefix is never shorter than 50).
+_SHORTENED = re.compile(rf".{{{_SHORT_PREFIX},}}(-[0-9a-f]{{{_DIGEST_LENGTH}}})", re.DOTALL)
+
+
+def _cut(text: str, length: int) -> str:
+    """`text` in `length` characters: its start, `-` and a short hash of all of it."""
+    digest = hashlib.sha256(text.encode()).hexdigest()[:_DIGEST_LENGTH]
+    return f"{text[: length - 1 - _DIGEST_LENGTH]}-{digest}"
 
 
 def _ketenpartij(root: etree._Element, sender: Sender, aanleverkenmerk: str) -> None:

@@ -778,6 +778,17 @@ class _Store:
                     base TEXT NOT NULL, action TEXT NOT NULL, withdrawn INTEGER NOT NULL DEFAULT 0);
                 """
             )
+            self._rebase()
+
+    def _rebase(self) -> None:
+        """Each held melding's base as `reference_base` gives it now: a store kept from an older
+        uwvcli, which shortened long keys differently, links their revisions all the same."""
+        from uwvcli.messages.build import reference_base
+
+        rows = self._db.execute("SELECT seq, reference, base FROM melding").fetchall()
+        changed = [(base, r["seq"]) for r in rows if (base := reference_base(r["reference"])) != r["base"]]
+        if changed:
+            self._db.executemany("UPDATE melding SET base = ? WHERE seq = ?", changed)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
