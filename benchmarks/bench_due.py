@@ -32,6 +32,7 @@ from shapes import FIELDS, RUN_DATE, SHAPES, Shape, valid_bsn, write_config, wri
 
 __all__ = ["FIELDS", "RUN_DATE", "valid_bsn", "write_config", "write_rows"]  # the tests' generator
 
+PROJECT = Path(__file__).resolve().parent.parent  # the checkout whose `due` this measures
 #: Targets per shape (issue 14): (ratio to the bare pass, peak RSS in MiB).
 TARGETS = {"friendly": (5.0, 1024), "realistic": (4.0, 400), "adversarial": (8.0, 600)}
 SIZES = (100_000, 300_000, 1_000_000)
@@ -55,7 +56,7 @@ table, errors = exports.load_table(
 )  # as `due` does
 loaded = clock()
 gc.disable()  # as the command line does for every command (uwvcli.cli.main)
-keep = prefilter.relevant(config.employers, table.column, run_date, runs=table.employee_runs())
+keep = prefilter.relevant(config.employers, table.column, run_date)
 filtered = clock()
 dossiers = table.dossiers(keep)
 built = clock()
@@ -73,11 +74,16 @@ class Run:
     cpu: float
 
 
-def timed(command: list[str], stdout: Path | None = None, environment: dict[str, str] | None = None) -> Run:
+def timed(
+    command: list[str],
+    stdout: Path | None = None,
+    environment: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Run:
     """Wall-clock seconds, exit code, peak RSS (KiB) and CPU seconds (user + system) of one child."""
     with open(stdout or os.devnull, "wb") as out:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=environment)
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=environment, cwd=cwd)
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - started
     return Run(elapsed, os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
@@ -120,11 +126,14 @@ def measure(shape: Shape, rows: int, repeat: int, folder: Path, baseline: Path |
     output = folder / "due.json"
     bare, due, base = [], [], []
     command = [sys.executable, "-c", DUE, *DUE_ARGUMENTS, str(config)]
+    # Each child runs in the data folder with its checkout first on PYTHONPATH: `python -c` puts
+    # the working directory first on sys.path, where a checkout would shadow the baseline.
+    this = {**os.environ, "PYTHONPATH": str(PROJECT)}
     for number in range(repeat):  # alternating, so that a change in the load hits both alike
-        bare.append(timed([sys.executable, "-c", BARE_PASS, str(export)]))
-        due.append(timed(command, output if not number else None))
+        bare.append(timed([sys.executable, "-c", BARE_PASS, str(export)], cwd=folder))
+        due.append(timed(command, output if not number else None, this, cwd=folder))
         if baseline is not None:
-            base.append(timed(command, environment={**os.environ, "PYTHONPATH": str(baseline)}))
+            base.append(timed(command, environment={**os.environ, "PYTHONPATH": str(baseline)}, cwd=folder))
     codes = {run.code for run in due}
     if not codes <= {0, 1}:
         sys.exit(f"uwvcli due failed (exit codes {sorted(codes)}): run it by hand on {folder} to see why")
@@ -191,7 +200,11 @@ def print_phases(config: Path, repeat: int) -> None:
     runs = []
     for _ in range(repeat):
         command = [sys.executable, "-c", PHASES, str(config), RUN_DATE.isoformat()]
-        runs.append(subprocess.run(command, capture_output=True, text=True, check=True).stdout.split())
+        this = {**os.environ, "PYTHONPATH": str(PROJECT)}
+        found = subprocess.run(
+            command, capture_output=True, text=True, check=True, env=this, cwd=config.parent
+        )
+        runs.append(found.stdout.split())
     load, prefilter, build, rules = (statistics.median(float(run[i]) for run in runs) for i in range(4))
     kept, total = int(runs[0][4]), int(runs[0][5])
     print(f"  exports.load_table:     {load:.2f} s CPU")

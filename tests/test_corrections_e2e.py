@@ -25,7 +25,6 @@ from tests.run_support import (
     cron_environment,
     due_notifications,
     journal_status,
-    make_test_pki,
     run_day,
     simulator_meldingen,
     simulator_received,
@@ -61,11 +60,6 @@ V1_CORRECTED = [
     ("send", f"{ZM}#2"),
     ("send", f"{WH}#2"),
 ]
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
 
 
 def setup(folder: Path, pki: Path, rows: list[dict]) -> Path:

@@ -23,7 +23,7 @@ from tests.helpers import write_setup
 from uwvcli.domain.keys import aanleverkenmerk, parse_key
 from uwvcli.messages.build import check_message
 from uwvcli.messages.signing import verify_document
-from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.simulator.pki import simulator_pki_folder
 from uwvcli.state.journal import Journal, JournalState
 from uwvcli.state.outbox import sha256_hex
 
@@ -61,13 +61,6 @@ def expected_keys() -> tuple[set[str], set[str]]:
         keys = {f"WG001/Z-{i}/zw-ziekmelding", f"WG001/Z-{i}/werkhervatting/partial"}
         (blocked if i % 7 == 3 else due).update(keys)
     return due, blocked
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pki") / "test-pki"
-    ensure_test_pki(folder)
-    return folder
 
 
 def prepare_folder(folder: Path, pki: Path) -> Path:

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import sys
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +27,7 @@ from uwvcli.domain.rules import evaluate
 from uwvcli.errors import InputFileError
 from uwvcli.inputs import exports
 from uwvcli.inputs.config import load_config
-from uwvcli.inputs.exports import DossierTable, load_dossiers, load_table
+from uwvcli.inputs.exports import load_dossiers, load_table
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "benchmarks"))
@@ -46,25 +46,14 @@ def columns_of(dossiers: list[Dossier]):
     return lambda name: [getattr(d, name) for d in dossiers]
 
 
-def table_of(dossiers: list[Dossier], chunk: int = 3) -> DossierTable:
-    """The dossiers as the loader's table, in chunks of a few rows: runs cross chunk boundaries."""
-    table = DossierTable()
-    for start in range(0, len(dossiers), chunk):
-        part = dossiers[start : start + chunk]
-        table.add([[getattr(d, f.name) for d in part] for f in fields(Dossier)], len(part), None)
-    table.loaded()
-    return table
-
-
 def kept(
     employers: dict[str, Employer],
     dossiers: list[Dossier],
     run_date: date,
     *,
     horizon: int = 0,
-    runs: list[int] | None = None,
 ) -> list[Dossier]:
-    mask = relevant(employers, columns_of(dossiers), run_date, horizon=horizon, runs=runs)
+    mask = relevant(employers, columns_of(dossiers), run_date, horizon=horizon)
     assert len(mask) == len(dossiers)
     return [d for d, keep in zip(dossiers, mask, strict=True) if keep]
 
@@ -158,13 +147,11 @@ def assert_pre_filter_changes_nothing(employers, dossiers, run_date, horizon, rn
     everything = evaluate(employers, dossiers, run_date, horizon=horizon)
     sent = {n.key for n in everything.notifications + everything.handover if rng.random() < 0.3}
     expected = evaluate(employers, dossiers, run_date, horizon=horizon, sent_keys=sent)
-    # In any order, and grouped by employee as exports usually are: the pre-filter then compares
-    # neighbours (the table's employee runs; one employee_id at two employers can share a run).
+    # In any order, and grouped by employee as exports usually are.
     grouped = sorted(dossiers, key=lambda d: d.employee_id)
     for order in (dossiers, grouped):
-        for runs in (None, table_of(order).employee_runs()):
-            found = kept(employers, order, run_date, horizon=horizon, runs=runs)
-            assert evaluate(employers, found, run_date, horizon=horizon, sent_keys=sent) == expected
+        found = kept(employers, order, run_date, horizon=horizon)
+        assert evaluate(employers, found, run_date, horizon=horizon, sent_keys=sent) == expected
 
 
 @st.composite
@@ -528,8 +515,6 @@ def test_plan_dossiers_are_every_usable_dossier(tmp_path: Path) -> None:
     config = load_config(config_path)
     dossiers, _ = load_dossiers(config.paths.dossiers, config.employers, display_base=tmp_path)
     found = planning.plan(config, date(2026, 12, 1)).dossiers
-    table, _ = load_table(config.paths.dossiers, config.employers, display_base=tmp_path)
-    assert table.employee_runs() == [1 + n // 2 for n in range(3000)]  # two dossiers per employee
     assert len(found) == len(dossiers)
     assert "D-17" in found and "D-nope" not in found
     assert dict(found) == {d.dossier_id: d for d in dossiers}
@@ -562,32 +547,6 @@ def test_a_dossier_is_found_by_its_id_in_any_chunk(tmp_path: Path) -> None:
     positions = table.positions()
     for dossier in (dossiers[0], dossiers[1023], dossiers[1024], dossiers[-1]):
         assert table.dossier(positions[dossier.dossier_id]) == dossier
-
-
-def test_employee_runs_are_noted_across_chunks_and_only_for_grouped_rows(tmp_path: Path) -> None:
-    rows = [ziekte(f"Z-{n}", date(2026, 1, 5), employee=employee) for n, employee in enumerate("AABBBCA")]
-    assert table_of(rows[:6], chunk=2).employee_runs() == [1, 1, 2, 2, 2, 3]
-    assert table_of(rows, chunk=2).employee_runs() is None  # A again after C
-    assert table_of(rows[:6], chunk=4).employee_runs() == [1, 1, 2, 2, 2, 3]
-    # Not in order but grouped, and an employee again after the order broke, in a later chunk.
-    rows = [ziekte(f"Z-{n}", date(2026, 1, 5), employee=employee) for n, employee in enumerate("CCBBADDB")]
-    assert table_of(rows[:7], chunk=2).employee_runs() == [1, 1, 2, 2, 3, 4, 4]
-    for chunk in (1, 2, 3, 8):
-        assert table_of(rows, chunk=chunk).employee_runs() is None  # B again
-    # The loader notes them as it goes; an employee's late extra row makes the export ungrouped.
-    config_path = bench_due.write_config(tmp_path)
-    export = tmp_path / "dossiers.csv"
-    bench_due.write_rows(export, 2100, seed=4)
-    config = load_config(config_path)
-    table, _ = load_table(config.paths.dossiers, config.employers, display_base=tmp_path)
-    assert table.employee_runs() == [1 + n // 2 for n in range(2100)]
-    with export.open(encoding="utf-8") as handle:
-        first_row = list(csv.reader(handle))[1]
-    first_row[bench_due.FIELDS.index("dossier_id")] = "D-late"
-    with export.open("a", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerow(first_row)
-    table, _ = load_table(config.paths.dossiers, config.employers, display_base=tmp_path)
-    assert table.employee_runs() is None
 
 
 # ---------------------------------------------------------------- the CSV reader's fast path

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -22,12 +21,10 @@ from tests.run_support import (
     Mailbox,
     SmtpServer,
     free_port,
-    make_test_pki,
     personal_data_in,
     personal_values,
     received_by_key,
     run_day,
-    running_smtp,
     setup_samples,
 )
 from uwvcli.domain.identifiers import is_email_address
@@ -40,17 +37,6 @@ ANNA = "anna.testpersoon@example.org"  # Z-101, zw-ziekmelding accepted on the r
 BART = "b.werknemer@example.org"  # Z-108: zw-ziekmelding and a werkhervatting, both accepted
 NOT_AN_ADDRESS = "z104 bij testbrood"  # Z-104: must never be echoed
 WITHOUT_ADDRESS = 4  # Z-102, Z-105, Z-107, Z-109: zw-ziekmeldingen accepted, no employee_email
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
 
 
 def share(config: Path, employer_id: str, kinds: dict[str, object]) -> None:

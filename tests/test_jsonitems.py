@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.helpers import write_setup
-from tests.run_support import due_keys, make_test_pki, received_by_key, run_day, setup_samples
+from tests.run_support import due_keys, received_by_key, run_day, setup_samples
 from tests.test_exports import load
 from uwvcli.cli import app
 from uwvcli.errors import EXIT_UNUSABLE, InputFileError
@@ -296,11 +296,6 @@ def test_dossiers_twice_is_refused_even_with_items_in_both(tmp_path: Path) -> No
     nested = '{"dossiers": {"item": ' + json.dumps(ITEM) + "}}"  # the path ijson reads as dossiers.item
     with pytest.raises(InputFileError, match="'dossiers' is not a list"):
         load(export(tmp_path, nested), base=tmp_path)
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
 
 
 def test_run_sends_the_other_employers_notifications_past_a_hostile_item(

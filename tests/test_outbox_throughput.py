@@ -32,7 +32,7 @@ from uwvcli.errors import SigningError
 from uwvcli.inputs.config import load_config
 from uwvcli.messages.build import NAMESPACE, build_message, check_message, content_digest
 from uwvcli.messages.signing import Credentials, sign_document, verify_document
-from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.simulator.pki import simulator_pki_folder
 from uwvcli.state.journal import Journal, JournalState
 from uwvcli.state.outbox import Outbox
 
@@ -325,13 +325,6 @@ ROWS = [
     },
 ]
 RUN_DATE = date(2026, 11, 26)
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pki") / "test-pki"
-    ensure_test_pki(folder)
-    return folder
 
 
 def use_test_pki(state_dir: Path, pki: Path) -> None:

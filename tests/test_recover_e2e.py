@@ -11,17 +11,11 @@ import pytest
 
 from tests.run_support import (
     journal_status,
-    make_test_pki,
     run_day,
     setup_samples,
     simulator_received,
     uwvcli,
 )
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
 
 
 def _sending_commands(config: Path) -> list[tuple[str, ...]]:

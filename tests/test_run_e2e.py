@@ -9,10 +9,8 @@ import csv
 import json
 import shutil
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.helpers import write_setup
@@ -26,29 +24,15 @@ from tests.run_support import (
     due_notifications,
     free_port,
     journal_status,
-    make_test_pki,
     personal_data_in,
     personal_values,
     received_by_key,
     run_day,
-    running_smtp,
     setup_samples,
     simulator_received,
     uwvcli,
 )
 from uwvcli.simulator.pki import simulator_pki_folder
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
-
 
 ANSI = "\x1b["
 

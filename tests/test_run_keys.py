@@ -5,36 +5,20 @@ End to end: `uwvcli run` as cron starts it, against the in-process simulator ove
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from tests.run_support import (
     SmtpServer,
     due_keys,
     journal_status,
-    make_test_pki,
     received_by_key,
     run_day,
-    running_smtp,
     setup_samples,
     simulator_received,
 )
 
 FREE_TEXT_IDS = ["Z/901", "Z 900", "Z_900", "LANG-" + "x" * 85, "Zé-Ø1"]
 UNUSABLE_ID = "Q" * 201
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
 
 
 def _sick(dossier_id: str, employee_id: str) -> str:

@@ -38,7 +38,6 @@ from tests.run_support import (
     cron_environment,
     due_keys,
     journal_status,
-    make_test_pki,
     misattributed,
     received_by_key,
     run_day,
@@ -50,11 +49,6 @@ from uwvcli.simulator.pki import simulator_pki_folder
 #: Where a kill lands. "start": any moment of the whole run; the others wait for the run to
 #: reach that phase (seen on its stderr or at the SMTP server) and kill a few milliseconds later.
 PHASES = ("start", "prepared", "submitting", "mailing")
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
 
 
 @dataclass

@@ -7,11 +7,8 @@ the simulator's markers, a real SMTP server; the log file is read as a person wo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
-
-import pytest
 
 from tests.run_support import (
     PLAIN_LINE,
@@ -19,25 +16,12 @@ from tests.run_support import (
     SmtpServer,
     cron_environment,
     due_keys,
-    make_test_pki,
     personal_data_in,
     personal_values,
-    running_smtp,
     setup_samples,
     uwvcli,
 )
 from uwvcli.recap.mails import dutch_date
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
 
 
 def cron_run(config: Path, log: Path, *, today: str = RUN_DATE):

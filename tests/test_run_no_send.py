@@ -26,7 +26,7 @@ from uwvcli.cli.run import PROGRESS_THRESHOLD, ProgressBar, render_table
 from uwvcli.inputs.config import load_config
 from uwvcli.messages import build as messages
 from uwvcli.messages.signing import verify_document
-from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.simulator.pki import simulator_pki_folder
 from uwvcli.state.journal import Journal, JournalState
 
 runner = CliRunner()
@@ -60,14 +60,6 @@ Z3 = {
     "bsn": "",
 }
 DUE_FILES = {"WG001-Z-1-ZM.xml", "WG001-Z-1-WH-P.xml", "WG001-P-1-WAZO.xml"}
-
-
-@pytest.fixture(scope="session")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One throwaway PKI for the whole module: generating RSA keys per test is slow."""
-    folder = tmp_path_factory.mktemp("pki") / "test-pki"
-    ensure_test_pki(folder)
-    return folder
 
 
 @pytest.fixture

@@ -21,20 +21,13 @@ from tests.test_run_no_send import P1, RUN_DATE, Z1
 from uwvcli.app.run import today
 from uwvcli.cli import app
 from uwvcli.inputs.config import load_config
-from uwvcli.simulator.pki import ensure_test_pki, simulator_pki_folder
+from uwvcli.simulator.pki import simulator_pki_folder
 from uwvcli.state.journal import Journal
 
 runner = CliRunner()
 #: Two more dossiers like Z1 and P1: four rows, so that one row is less than half.
 Z2 = {**Z1, "employee_id": "1004", "dossier_id": "Z-2"}
 P2 = {**P1, "employee_id": "1005", "dossier_id": "P-2"}
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("pki") / "test-pki"
-    ensure_test_pki(folder)
-    return folder
 
 
 @pytest.fixture(autouse=True)

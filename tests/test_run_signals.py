@@ -6,7 +6,6 @@ message after a delay: the SLOW marker) holds every due notification exactly onc
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,24 +14,11 @@ from tests.run_support import (
     SmtpServer,
     due_keys,
     journal_status,
-    make_test_pki,
     received_by_key,
     run_day,
-    running_smtp,
     setup_samples,
 )
 from tests.test_run_kill import KillableRun
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with running_smtp() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
 
 
 @pytest.mark.parametrize(

@@ -13,17 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import write_setup
-from tests.run_support import make_test_pki, setup_samples, uwvcli
+from tests.run_support import setup_samples, uwvcli
 from uwvcli.domain.keys import parse_key
 from uwvcli.domain.models import Kind, Notification, State
 from uwvcli.domain.problems import legacy
 from uwvcli.state.journal import Journal, JournalError
 from uwvcli.state.outbox import Outbox
-
-
-@pytest.fixture(scope="module")
-def test_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_test_pki(tmp_path_factory)
 
 
 def _damage(journal: Path) -> None:

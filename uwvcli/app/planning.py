@@ -119,8 +119,7 @@ def plan(
     table, export_errors = exports.load_table(
         config.paths.dossiers, config.employers, display_base=config.source.parent, names=names
     )
-    runs = table.employee_runs()
-    keep = prefilter.relevant(config.employers, table.column, run_date, horizon=horizon, runs=runs)
+    keep = prefilter.relevant(config.employers, table.column, run_date, horizon=horizon)
     dossiers = table.dossiers(keep)
     evaluation = rules.evaluate(config.employers, dossiers, run_date, horizon=horizon, sent_keys=sent_keys)
     input_errors = sorted(

@@ -51,8 +51,12 @@ def is_valid_loonheffingennummer(value: str | None) -> bool:
 
 
 def _passes_eleven_check(digits: str) -> bool:
-    """The BSN/RSIN 11-check (python-stdnum's) on the first nine ASCII digits, not all zeros."""
-    return _bsn.is_valid(digits[:9])
+    """The BSN/RSIN 11-check (python-stdnum's) on the first nine ASCII digits, not all zeros.
+    Both callers have checked that they are nine ASCII digits, so python-stdnum's checksum is
+    asked directly: its `is_valid` first cleans the text of separators, which here costs more
+    than the check itself, for every notification of a big export."""
+    number = digits[:9]
+    return int(number) > 0 and _bsn.checksum(number) == 0
 
 
 def normalize_iban(value: str) -> str:

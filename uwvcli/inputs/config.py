@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from uwvcli.common.yamlsafe import SAFE_LOADER
 from uwvcli.domain import blocking, keys
 from uwvcli.domain.models import (
     Config,
@@ -117,11 +118,8 @@ MAX_EXPANDED_NODES = 5_000_000
 #: Digits a YAML number may have; a longer one stays text (and is then reported as such).
 MAX_DIGITS = 40
 
-# The C parser (libyaml) when it is there: the pure-Python one takes a minute on 20,000 employers.
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+class _LineLoader(SAFE_LOADER):  # type: ignore[valid-type,misc]
     pass
 
 

@@ -25,8 +25,8 @@ from dataclasses import MISSING, fields
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from itertools import accumulate, chain, compress, count, islice, repeat
-from operator import and_, eq, ge, gt, is_, is_not, itemgetter, lt, ne, not_
+from itertools import chain, compress, count, islice, repeat
+from operator import and_, eq, ge, gt, is_, is_not, itemgetter, lt, not_
 from pathlib import Path
 from typing import Any
 
@@ -151,9 +151,10 @@ def _choice_parser(options: tuple[str, ...]) -> Callable[[str], str]:
 class _Column:
     """How one field is read: where it goes in `Dossier`, its parser, and a cache from each spelling
     already seen to its value (shared by every row, so most rows never reach a parser). A column
-    that is `ignored` (a name in a preview) stays absent: its cells are never looked at."""
+    that is `ignored` (a name in a preview) stays absent: its cells are never looked at. Text
+    without a parser that repeats across rows (`shared`) is kept once per distinct value."""
 
-    __slots__ = ("cache", "ignored", "name", "parse", "position")
+    __slots__ = ("cache", "ignored", "name", "parse", "position", "shared")
 
     def __init__(
         self,
@@ -162,6 +163,7 @@ class _Column:
         cache: dict[str, object] | None = None,
         *,
         ignored: bool = False,
+        shared: bool = False,
     ):
         self.name = name
         self.position = _POSITION[name]
@@ -169,6 +171,7 @@ class _Column:
         self.cache = {} if cache is None else cache
         self.cache[""] = _DEFAULTS[self.position]  # empty = absent
         self.ignored = ignored
+        self.shared = shared
 
 
 def _identifier(text: str) -> str:
@@ -185,8 +188,10 @@ def _columns(names: bool) -> dict[str, _Column]:
     """The readers of every field. Employer and org unit ids are cached like dates and enums: few
     distinct values, one shared string each; so are names and initials, which repeat a lot (a
     million rows hold a million copies of a few thousand names otherwise), unless `names` is
-    false: then they are not read at all. All date columns share one cache."""
-    columns = {name: _Column(name, None) for name in TEXT}
+    false: then they are not read at all. The other text of a person or employment (employee_id,
+    BSN, loonheffingennummer, IBAN), which every dossier of one employee repeats, is kept once
+    per distinct value too, without a parser to ask. All date columns share one cache."""
+    columns = {name: _Column(name, None, shared=True) for name in TEXT}
     columns["dossier_id"] = _Column("dossier_id", None)
     for name in ("employer_id", "org_unit_id"):
         columns[name] = _Column(name, _identifier)
@@ -353,6 +358,8 @@ class _Loader:
             return _constant(_DEFAULTS[column.position], len(cells))
         if column.parse is None:
             stripped = list(map(str.strip, cells))
+            if column.shared:  # one string per distinct value; "" is the cache's absent value
+                return list(map(column.cache.setdefault, stripped, stripped))
             return list(map(_ABSENT_IF_EMPTY.get, stripped, stripped)) if "" in stripped else stripped
         cache = column.cache
         try:
@@ -427,11 +434,9 @@ class _Loader:
             self.dossiers.append(Dossier(*args))
 
     def finish(self) -> None:
-        """After the last file: the checks across all rows, then the table is complete."""
+        """After the last file: the checks across all rows."""
         if self.has_duplicates():
             self.drop_duplicates()
-        if self.table is not None:
-            self.table.loaded()
 
     def has_duplicates(self) -> bool:
         """Whether any dossier_id occurs twice: a correct export has none, and telling so takes
@@ -474,24 +479,12 @@ class _Loader:
 class DossierTable:
     """Every usable dossier of an export set, column by column: per chunk of rows one list per
     `Dossier` field, in field order. A million dossiers without a million objects; `dossiers`
-    builds the objects of the rows asked for, `column` gives one field of every row.
-
-    While the rows come in, the table also notes where one employee_id's rows end and the next
-    one's begin (`employee_runs`): then the strings are still in the CPU cache, where afterwards
-    grouping a million rows by employee would fetch each from memory again. Whether an
-    employee_id has two runs is plain while each run's employee_id sorts after the one before (an
-    export sorted by personnel number); only when they stop ascending does the table keep a set
-    of them."""
+    builds the objects of the rows asked for, `column` gives one field of every row."""
 
     def __init__(self) -> None:
         self._chunks: list[list[Sequence]] = []
         self._counts: list[int] = []
         self._starts: list[int] = []  # the position of each chunk's first row
-        self._run_starts: list[list[int]] = []  # per chunk: which rows begin a run of one employee_id
-        self._loading = True  # rows are coming in from the loader (`loaded` ends it)
-        self._grouped = True  # no employee_id has two runs
-        self._ascending = True  # each run's employee_id sorts after the one before
-        self._run_heads: set[str] = set()  # each run's employee_id, once they stopped ascending
 
     def add(self, columns: Sequence[Sequence], size: int, keep: Sequence[bool] | None) -> None:
         """A chunk of `size` rows, given as its columns; `keep`: only the rows where it is true."""
@@ -499,50 +492,14 @@ class DossierTable:
             columns = [list(compress(column, keep)) for column in columns]
             size = len(columns[0])
         if size:
-            self._note_runs(columns[_EMPLOYEE])
             self._starts.append(len(self))
             self._chunks.append(list(columns))
             self._counts.append(size)
 
-    def _note_runs(self, employees: Sequence[str]) -> None:
-        """Which rows of a new chunk begin a run, and whether an employee_id now has two runs."""
-        previous = self._chunks[-1][_EMPLOYEE][-1] if self._chunks else None
-        starts = [int(employees[0] != previous), *map(ne, islice(employees, 1, None), employees)]
-        self._run_starts.append(starts)
-        if not self._grouped:
-            return
-        if not self._loading:  # rows added after loading: grouped or not, nobody checked
-            self._grouped = False
-            return
-        heads = list(compress(employees, starts))
-        if self._ascending:
-            ordered = heads if previous is None else [previous, *heads]
-            if all(map(lt, ordered, islice(ordered, 1, None))):
-                return
-            self._ascending = False
-            earlier = chain.from_iterable(columns[_EMPLOYEE] for columns in self._chunks)
-            self._run_heads = set(compress(earlier, chain.from_iterable(self._run_starts[:-1])))
-        known = len(self._run_heads)
-        self._run_heads.update(heads)
-        if len(self._run_heads) != known + len(heads):
-            self._grouped = False
-            self._run_heads = set()
-
-    def employee_runs(self) -> list[int] | None:
-        """Each row's run number, when every employee_id's rows follow each other (as in an
-        export sorted by employee; `prefilter.relevant` groups by it); None when they do not."""
-        return list(accumulate(chain.from_iterable(self._run_starts))) if self._grouped else None
-
-    def loaded(self) -> None:
-        """Loading is done: let go of what noting the runs needed (half a million strings' set)."""
-        self._loading = False
-        self._run_heads = set()
-
     def drop(self, dossier_ids: Container[str]) -> None:
         """Leave out the rows of these dossier ids."""
         chunks, counts = self._chunks, self._counts
-        self._chunks, self._counts, self._starts, self._run_starts = [], [], [], []
-        self._run_heads, self._grouped, self._ascending, self._loading = set(), True, True, True
+        self._chunks, self._counts, self._starts = [], [], []
         for columns, size in zip(chunks, counts, strict=True):
             keep = [dossier_id not in dossier_ids for dossier_id in columns[_DOSSIER]]
             self.add(columns, size, None if all(keep) else keep)
