@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +31,13 @@ from tests.message_samples import (
     notification,
     zw,
 )
-from uwvcli.domain.keys import NotificationKey, Variant, dossier_id_problem, employer_id_problem
+from uwvcli.domain.keys import (
+    NotificationKey,
+    Variant,
+    aanleverkenmerk,
+    dossier_id_problem,
+    employer_id_problem,
+)
 from uwvcli.domain.models import Kind, OrgUnit, Sender, ZwReason
 from uwvcli.messages.build import (
     MAX_REFERENTIE,
@@ -632,11 +639,43 @@ def test_revision_2_and_later_carry_the_revision_in_the_referentie_melding() -> 
     )
     assert text(parse(second), "MeldingZiekte/ReferentieMelding") == f"{n.key}#2"
     assert check_message(second) == []
-    assert content_digest(second) == content_digest(build(n, d))  # a revision is no change of content
+    assert content_digest(second, n.key) == content_digest(build(n, d), n.key)  # no change of content
     long_key = n.key._replace(dossier_id="D" * 80)
     assert len(referentie_melding(long_key, 12)) <= 64 and referentie_melding(long_key, 12).endswith("#12")
     assert reference_base(f"{n.key}#2") == str(n.key)
     assert len({referentie_melding(long_key, r) for r in range(1, 30)}) == 29
+
+
+@pytest.mark.parametrize("length", [10, 55, 60, 63, 70, 120])
+def test_a_revision_of_a_key_of_any_length_is_no_change_of_content(length: int) -> None:
+    """The journal's fingerprint decides whether a rejected message is sent again and whether a
+    notification a person withdrew stays withdrawn: a new revision alone must never look like
+    a correction, also for a key too long to carry `#<n>` after itself."""
+    n, d = CASES["zw-vangnet"]
+    dossier_id = ("Z" * length)[:length]
+    n, d = (
+        replace(n, key=n.key._replace(dossier_id=dossier_id), dossier_id=dossier_id),
+        replace(d, dossier_id=dossier_id),
+    )
+    digests = {
+        content_digest(
+            build_message(
+                n,
+                d,
+                employer(),
+                SENDER,
+                aanleverkenmerk=aanleverkenmerk(n.key, r),
+                created=CREATED,
+                revision=r,
+            ),
+            n.key,
+        )
+        for r in (1, 2, 3, 12)
+    }
+    assert len(digests) == 1
+    assert n.first_ao_day is not None
+    moved = replace(n, first_ao_day=n.first_ao_day - timedelta(days=1))  # a correction: a new digest
+    assert content_digest(build(moved, d), n.key) not in digests
 
 
 #: Ids as HR systems and configurations hold them: short and long, with `/`, `#`, `-`, spaces and

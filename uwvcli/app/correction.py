@@ -282,7 +282,7 @@ def fingerprint(n: Notification, dossier: Dossier, employer: Employer, sender: S
     xml = messages.build_message(
         n, dossier, employer, sender, aanleverkenmerk=aanleverkenmerk(n.key), created=FINGERPRINT_MOMENT
     )
-    return messages.content_digest(xml)
+    return messages.content_digest(xml, n.key)
 
 
 def current_facts(config: Config, n: Notification, dossier: Dossier, employer: Employer) -> corrections.Facts:

@@ -232,7 +232,7 @@ def _render(job: _Job, credentials: signing.Credentials, outbox: Outbox) -> _Ren
         created=job.created,
         revision=job.revision,
     )
-    content = messages.content_digest(xml)
+    content = messages.content_digest(xml, n.key)
     if content == job.known and not job.rebuild:
         return _Rendered(content)
     problems = messages.check_message(xml)

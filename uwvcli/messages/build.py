@@ -143,19 +143,22 @@ def build_message(
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def content_digest(xml: bytes) -> str:
-    """sha256 of what a message from `build_message` says about its notification, to notice a
-    correction of the exports: its exclusive C14N without the sender block (Ketenpartij: the
-    aanleverkenmerk, uwvcli's version, the contact details) and with DatTijdOpstellenMelding set
-    to one fixed moment, so that neither a new revision, a new phone number nor the time of
-    building counts as a change. Journals keep these digests: what goes into them never changes."""
+def content_digest(xml: bytes, key: AnyKey) -> str:
+    """sha256 of what a message from `build_message` for `key` says about its notification, to
+    notice a correction of the exports: its exclusive C14N without the sender block (Ketenpartij:
+    the aanleverkenmerk, uwvcli's version, the contact details), with DatTijdOpstellenMelding set
+    to one fixed moment and the ReferentieMelding to revision 1's, so that neither a new
+    revision, a new phone number nor the time of building counts as a change. (Removing only
+    `#<n>` is not enough: a key too long to carry `#<n>` after itself names its shortened base
+    from revision 2 on.) Journals keep these digests: what goes into them never changes, and
+    revision 1's reference is the one every version wrote."""
     root = etree.fromstring(xml, xmlsafe.parser())
     for sender_block in root.findall(_q("Ketenpartij")):
         root.remove(sender_block)
     for moment in root.iterfind(f"*/{_q('DatTijdOpstellenMelding')}"):
         moment.text = _DIGEST_MOMENT
-    for reference in root.iterfind(f"*/{_q('ReferentieMelding')}"):  # `#n`: a revision, no change
-        reference.text = _REVISION_SUFFIX.sub("", reference.text or "")
+    for reference in root.iterfind(f"*/{_q('ReferentieMelding')}"):
+        reference.text = referentie_melding(key)
     return hashlib.sha256(etree.tostring(root, method="c14n", exclusive=True)).hexdigest()
 
 
