@@ -22,7 +22,7 @@ from uwvcli.app.sharing import share_accepted
 from uwvcli.delivery.loop import NOT_SENT, OVERDUE, UNVERIFIED, Delivery, SendReport, send_outbox
 from uwvcli.domain.corrections import Cause
 from uwvcli.domain.keys import AnyKey
-from uwvcli.domain.models import Config, Dossier, Notification, State, StatusRecord
+from uwvcli.domain.models import Config, Dossier, Notification, StatusRecord
 from uwvcli.messages.signing import Credentials
 from uwvcli.recap.mails import (
     DeliveryReport,
@@ -304,15 +304,5 @@ def _status_fields(
 
 def _item_from_entry(entry: Entry, dossier: Dossier | None, **status: Unpack[_StatusFields]) -> RecapItem:
     """A recap item for a message that is not in today's plan (sent on an earlier run)."""
-    notification = Notification(
-        key=entry.key,
-        kind=entry.kind,
-        employer_id=entry.employer_id,
-        employee_id=entry.employee_id,
-        dossier_id=entry.dossier_id,
-        due_date=entry.due_date,
-        deadline=entry.deadline,
-        state=State.DUE,  # not shown in the recap
-        variant=entry.variant,
-    )
+    notification = entry.as_notification(entry.due_date)  # its state is not shown in the recap
     return RecapItem.from_notification(notification, dossier, **status)

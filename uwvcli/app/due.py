@@ -23,7 +23,7 @@ from uwvcli.domain.ordering import sending_order
 from uwvcli.errors import EXIT_ATTENTION, EXIT_OK
 
 if TYPE_CHECKING:
-    from uwvcli.state.journal import Entry, Journal
+    from uwvcli.state.journal import Journal
 
 
 def preview(config: Config, day: date, *, horizon: int) -> Plan:
@@ -50,7 +50,7 @@ def _withdrawals(config: Config, plan: Plan, journal: Journal, day: date) -> lis
 
     entries = correction.known_entries(journal, plan, day)
     written = [
-        _as_notification(e, day) for e in entries.values() if e.is_withdrawal and e.state in correction.UNSENT
+        e.as_notification(day) for e in entries.values() if e.is_withdrawal and e.state in correction.UNSENT
     ]
     decided = correction.decide(config, plan, entries, journal, Path.read_bytes, day, allow=False)
     braked = [
@@ -85,21 +85,6 @@ def _withdrawals(config: Config, plan: Plan, journal: Journal, day: date) -> lis
             )
         replacements.append(again)
     return [*sending_order(withdrawals), *sending_order([*braked, *unusable]), *sending_order(replacements)]
-
-
-def _as_notification(e: Entry, day: date) -> Notification:
-    """A withdrawal the journal holds, not yet submitted, as the preview lists it."""
-    return Notification(
-        key=e.key,
-        kind=e.kind,
-        employer_id=e.employer_id,
-        employee_id=e.employee_id,
-        dossier_id=e.dossier_id,
-        due_date=e.due_date,
-        deadline=e.deadline,
-        state=State.LATE if e.deadline is not None and day > e.deadline else State.DUE,
-        variant=e.variant,
-    )
 
 
 def exit_code(plan: Plan) -> int:

@@ -10,7 +10,7 @@ working day after (`shift(due + 1)`, RULES 4.6).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -53,16 +53,12 @@ def withdrawal_notification(entry: Entry, due: date, run_date: date) -> Notifica
     deadline = deadline_for(due)
     key = entry.withdrawal_key
     assert key is not None, "a withdrawal is never withdrawn itself"
-    return Notification(
+    return replace(
+        entry.as_notification(run_date),
         key=key,
-        kind=entry.kind,
-        employer_id=entry.employer_id,
-        employee_id=entry.employee_id,
-        dossier_id=entry.dossier_id,
         due_date=due,
         deadline=deadline,
         state=State.LATE if run_date > deadline else State.DUE,
-        variant=entry.variant,
     )
 
 

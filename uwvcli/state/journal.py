@@ -32,7 +32,7 @@ from typing import Any
 from uwvcli.common.privacy import fault_text
 from uwvcli.domain.corrections import Cause, StoredFacts
 from uwvcli.domain.keys import AnyKey, NotificationKey, Variant, WithdrawalKey, parse_key, withdrawal_of
-from uwvcli.domain.models import Kind, Notification, StatusRecord
+from uwvcli.domain.models import Kind, Notification, State, StatusRecord
 from uwvcli.domain.ordering import sending_order
 from uwvcli.domain.problems import Problem
 from uwvcli.errors import EXIT_ATTENTION, EXIT_UNUSABLE, UwvcliError
@@ -157,6 +157,22 @@ class Entry:
     @property
     def variant(self) -> Variant | None:
         return self.key.variant
+
+    def as_notification(self, day: date) -> Notification:
+        """What the journal knows of it as a notification on `day` (due, or late after its
+        deadline): for the lists of what is not in the day's plan."""
+        late = self.deadline is not None and day > self.deadline
+        return Notification(
+            key=self.key,
+            kind=self.kind,
+            employer_id=self.employer_id,
+            employee_id=self.employee_id,
+            dossier_id=self.dossier_id,
+            due_date=self.due_date,
+            deadline=self.deadline,
+            state=State.LATE if late else State.DUE,
+            variant=self.variant,
+        )
 
     @property
     def withdrawal_key(self) -> WithdrawalKey | None:
