@@ -18,6 +18,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.helpers import PERSON, write_setup
 from tests.run_support import (
@@ -164,10 +165,30 @@ def test_the_brake_holds_a_mass_withdrawal_until_it_is_confirmed(tmp_path: Path,
     assert [a for a, _ in held(config)] == ["send"] * 7 + ["withdraw"] * 7
 
 
-def _killed_at_random(config: Path, chance: random.Random) -> None:
+def _with_short_processing_margin(config: Path) -> None:
+    """An attempt killed before its POST reached Digipoort stays in doubt until the processing
+    margin after it has passed (never resent blindly), and holds its sender's other messages
+    back meanwhile: a margin of seconds instead of a minute lets the reruns settle it."""
+    document = yaml.safe_load(config.read_text(encoding="utf-8"))
+    document["digipoort"]["delivery"] = {"processing_margin_seconds": 2}
+    config.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+
+def _rerun_to_the_end(config: Path, seed: int, *extra: str) -> None:
+    """Runs on DAY_2 until nothing is in flight or in doubt any more (bounded)."""
+    for _ in range(12):
+        assert run_day(config, DAY_2, *extra).returncode in (0, 1), f"seed {seed}"
+        states = {entry["state"] for entry in journal_status(config).values()}
+        if not states & {"written", "submitting", "submitted", "in_doubt", "delivered"}:
+            return
+        time.sleep(1)
+    pytest.fail(f"seed {seed}: still under way after 12 runs: {journal_status(config)}")
+
+
+def _killed_at_random(config: Path, chance: random.Random, *extra: str) -> None:
     """`uwvcli run` on DAY_2, SIGKILLed at a random moment: before, while or after it submits."""
     process = subprocess.Popen(
-        [str(UWVCLI), "run", "--config", str(config), "--date", DAY_2, "--poll-seconds", "10"],
+        [str(UWVCLI), "run", "--config", str(config), "--date", DAY_2, "--poll-seconds", "10", *extra],
         cwd=config.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -184,14 +205,50 @@ def test_a_correction_survives_sigkill_at_a_random_moment_without_a_duplicate(
     seed = int.from_bytes(os.urandom(4), "big")
     chance = random.Random(seed)
     config = setup(tmp_path, test_pki, [V1, V2])
+    _with_short_processing_margin(config)
     assert run_day(config, DAY_1).returncode == 0
     rewrite(config, [{**V1, "first_sick_day": "2026-11-17"}, {**V2, "vangnet_status": "none"}])
     for _ in range(3):
         _killed_at_random(config, chance)
-    for _ in range(4):  # to the end: withdrawals, their statuses, the replacements
-        assert run_day(config, DAY_2).returncode in (0, 1), f"seed {seed}"
+    _rerun_to_the_end(config, seed)  # withdrawals, their statuses, the replacements
     assert of("V-1", held(config)) == V1_CORRECTED, f"seed {seed}"
     assert of("V-2", held(config))[1:] == [("withdraw", "WG001/V-2/zw-ziekmelding")], f"seed {seed}"
+    received = simulator_received(config.parent / "var" / "simulator")
+    assert set(received.values()) == {1}, f"seed {seed}: {received}"  # no message twice at Digipoort
+
+
+@pytest.mark.parametrize("scenario", ["gone, then withdrawn by a person", "braked, then confirmed"])
+def test_a_requested_or_confirmed_withdrawal_survives_sigkill_without_a_duplicate(
+    tmp_path: Path, test_pki: Path, scenario: str
+) -> None:
+    """The other two ways a withdrawal comes about (RULES 4.6): `uwvcli withdraw` of a dossier
+    gone from the export, and a braked mass withdrawal confirmed with `--allow-withdrawals`. A
+    run killed at a random moment and the reruns withdraw each exactly once."""
+    seed = int.from_bytes(os.urandom(4), "big")
+    chance = random.Random(seed)
+    if scenario.startswith("gone"):
+        config = setup(tmp_path, test_pki, [V2, V3])
+        _with_short_processing_margin(config)
+        assert run_day(config, DAY_1).returncode == 0
+        rewrite(config, [V3])
+        done = uwvcli(
+            "withdraw", "WG001/V-2/zw-ziekmelding", "--reason", "entered by mistake",
+            "--config", str(config), cwd=tmp_path,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        extra: tuple[str, ...] = ()
+        expected = ["WG001/V-2/zw-ziekmelding"]
+    else:
+        rows = [{**V2, "employee_id": f"{2000 + i}", "dossier_id": f"S-{i}"} for i in range(7)]
+        config = setup(tmp_path, test_pki, rows)
+        _with_short_processing_margin(config)
+        assert run_day(config, DAY_1).returncode == 0
+        rewrite(config, [{**row, "vangnet_status": "none"} for row in rows])
+        extra = ("--allow-withdrawals",)
+        expected = sorted(f"WG001/S-{i}/zw-ziekmelding" for i in range(7))
+    _killed_at_random(config, chance, *extra)
+    _rerun_to_the_end(config, seed, *extra)  # the withdrawals and their statuses
+    assert sorted(ref for action, ref in held(config) if action == "withdraw") == expected, f"seed {seed}"
     received = simulator_received(config.parent / "var" / "simulator")
     assert set(received.values()) == {1}, f"seed {seed}: {received}"  # no message twice at Digipoort
 
