@@ -229,6 +229,7 @@ def due_keys(config: Path, day: str = RUN_DATE) -> tuple[set[str], set[str]]:
 def journal_status(config: Path) -> dict[str, dict]:
     """`uwvcli status --format json`, by key."""
     done = uwvcli("status", "--config", str(config), "--format", "json", cwd=config.parent)
+    assert done.stdout, f"uwvcli status printed nothing (exit {done.returncode}): {done.stderr}"
     return {n["key"]: n for n in json.loads(done.stdout)["notifications"]}
 
 

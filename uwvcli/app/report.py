@@ -9,17 +9,17 @@ The page itself is rendered by `uwvcli.report.html` from the plain data built he
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import contextlib
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from uwvcli.app import planning
 from uwvcli.digipoort import codes
 from uwvcli.digipoort.findings import findings
-from uwvcli.domain.keys import AnyKey
-from uwvcli.domain.models import Config, PathSettings, State, StatusRecord
+from uwvcli.domain.models import Config, Notification, PathSettings, State, StatusRecord
 from uwvcli.errors import InputFileError, UwvcliError
 from uwvcli.report.html import render
-from uwvcli.report.model import LastStatus, Overview, Planned, Row
+from uwvcli.report.model import CHART_WEEKS, LastStatus, Overview, Planned, Row
 from uwvcli.state.journal import Entry, Journal
 from uwvcli.state.outbox import write_atomic
 
@@ -35,33 +35,38 @@ def default_output(paths: PathSettings, day: date) -> Path:
     return paths.state.parent / "reports" / f"overzicht-{day.isoformat()}.html"
 
 
-def gather(config: Config, day: date, *, horizon: int = DEFAULT_HORIZON, now: datetime) -> Overview:
-    """The overview on `day`. An export file that cannot be used at all leaves the calendar empty
-    and says why; the journal's part is shown regardless (it is what payroll staff act on)."""
-    rows, sent_keys = read_journal(config.paths.state)
+def default_since(day: date) -> date:
+    """The overview's past by default: the chart's weeks (model.CHART_WEEKS) before `day`."""
+    return day - timedelta(weeks=CHART_WEEKS)
+
+
+def gather(
+    config: Config, day: date, *, horizon: int = DEFAULT_HORIZON, since: date | None = None, now: datetime
+) -> Overview:
+    """The overview on `day`: what changed since `since` (default: `default_since`) and what is
+    not settled, however old, and the preview. An export file that cannot be used at all leaves
+    the calendar empty and says why; the journal's part is shown regardless (it is what payroll
+    staff act on). What it reads follows what it shows: not the history before `since`."""
+    since = default_since(day) if since is None else since
+    rows: list[Row] = []
+    older = 0
     planned: list[Planned] = []
     input_errors, plan_problem = 0, None
-    try:
-        plan = planning.plan(config, day, horizon=horizon, sent_keys=sent_keys, names=False)
-    except InputFileError as error:
-        plan_problem = str(error)
-    else:
-        input_errors = len(plan.input_errors)
-        planned = [
-            Planned(
-                key=str(n.key),
-                kind=n.kind,
-                employer_id=n.employer_id,
-                employee_id=n.employee_id,
-                dossier_id=n.dossier_id,
-                due_date=n.due_date,
-                deadline=n.deadline,
-                variant=n.variant,
-                problems=n.problems,
-            )
-            for n in plan.notifications
-            if n.state is State.UPCOMING
-        ]
+    with contextlib.ExitStack() as stack:
+        journal = None
+        if config.paths.state.exists():  # a report never creates state
+            journal = stack.enter_context(Journal.open(config.paths.state))
+            shown = journal.shown_since(since)
+            rows = [_row(e, journal.status_history(e.kenmerk) if e.kenmerk else []) for e in shown]
+            older = journal.settled_before(since)
+        sent_keys = journal.sent_lookup() if journal is not None else frozenset()
+        try:
+            plan = planning.plan(config, day, horizon=horizon, sent_keys=sent_keys, names=False)
+        except InputFileError as error:
+            plan_problem = str(error)
+        else:
+            input_errors = len(plan.input_errors)
+            planned = [_planned(n) for n in plan.notifications if n.state is State.UPCOMING]
     return Overview(
         day=day,
         generated=now,
@@ -71,18 +76,23 @@ def gather(config: Config, day: date, *, horizon: int = DEFAULT_HORIZON, now: da
         planned=planned,
         input_errors=input_errors,
         plan_problem=plan_problem,
+        since=since,
+        older=older,
     )
 
 
-def read_journal(path: Path) -> tuple[list[Row], frozenset[AnyKey]]:
-    """Every notification with its last status, and the keys already sent (the preview leaves
-    those out). No journal yet: nothing, and no file is created."""
-    if not path.exists():
-        return [], frozenset()
-    with Journal.open(path) as journal:
-        entries = journal.entries()
-        rows = [_row(e, journal.status_history(e.kenmerk) if e.kenmerk else []) for e in entries]
-        return rows, frozenset(journal.sent_keys())
+def _planned(n: Notification) -> Planned:
+    return Planned(
+        key=str(n.key),
+        kind=n.kind,
+        employer_id=n.employer_id,
+        employee_id=n.employee_id,
+        dossier_id=n.dossier_id,
+        due_date=n.due_date,
+        deadline=n.deadline,
+        variant=n.variant,
+        problems=n.problems,
+    )
 
 
 def _row(entry: Entry, history: list[StatusRecord]) -> Row:
@@ -118,9 +128,11 @@ def _last_status(status: StatusRecord) -> LastStatus:
     )
 
 
-def write_report(config: Config, day: date, *, horizon: int, now: datetime, output: Path | None) -> Path:
+def write_report(
+    config: Config, day: date, *, horizon: int, since: date | None = None, now: datetime, output: Path | None
+) -> Path:
     """Gather, render and write the page (owner-only, all or nothing); returns where it went."""
-    page = render(gather(config, day, horizon=horizon, now=now))
+    page = render(gather(config, day, horizon=horizon, since=since, now=now))
     path = output if output is not None else default_output(config.paths, day)
     try:
         if not path.parent.is_dir():

@@ -63,6 +63,18 @@ def parse_run_date(value: str) -> date:
         ) from None
 
 
+def parse_since(value: str | None) -> date | None:
+    """`--since`: a date as `parse_run_date` reads it, or None when not given."""
+    if value is None:
+        return None
+    try:
+        return parse_run_date(value)
+    except typer.BadParameter:
+        raise typer.BadParameter(
+            f"{value!r} is not a date: write YYYY-MM-DD, 'today' or 'yesterday'.", param_hint="--since"
+        ) from None
+
+
 #: Metavars of `--help` by option: what to write there, in the words of the help text.
 _METAVARS = {
     "--config": "FILE",

@@ -7,7 +7,7 @@ renders them as a table, lines, JSON or CSV."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -24,7 +24,7 @@ from uwvcli.cli.options import (
     OptionalKeyArgument,
     OutputFormat,
     checked_key,
-    parse_run_date,
+    parse_since,
 )
 from uwvcli.cli.output import ExcelOption, OutputFileOption, csv_document, csv_or_json, deliver, json_document
 from uwvcli.cli.send import STATE_STYLES, one_line
@@ -74,7 +74,7 @@ def status(
             render_history(app.terminal, document)
         raise typer.Exit(story.exit_code(document))
     cfg = app.load_config(config)
-    changed_since = _since(since)
+    changed_since = parse_since(since)
     if employer is not None and employer not in cfg.employers:
         app.terminal.warning(
             f"--employer {employer}: no such employer id in {cfg.source.name}; "
@@ -97,17 +97,6 @@ def _csv_value(value: object) -> object:
     if value is None:
         return ""
     return " | ".join(value) if isinstance(value, list) else value
-
-
-def _since(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return parse_run_date(value)
-    except typer.BadParameter:
-        raise typer.BadParameter(
-            f"{value!r} is not a date: write YYYY-MM-DD, 'today' or 'yesterday'.", param_hint="--since"
-        ) from None
 
 
 #: The overzicht's columns. On a narrow terminal the employer's name goes first, then the dates

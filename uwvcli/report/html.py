@@ -141,6 +141,20 @@ def _header(overview: Overview, rows: Sequence[tuple[Group, Row]]) -> Markup:
             f"Stand op {dutch_date(overview.day, weekday=True)} · gemaakt op {_moment(overview.generated)}",
         ),
         banner,
+        _older(overview),
+    )
+
+
+def _older(overview: Overview) -> Markup | None:
+    """The settled notifications of before the overview's period: counted, not listed."""
+    if not overview.older or overview.since is None:
+        return None
+    return el(
+        "p",
+        {"class": "meta"},
+        f"{overview.older} afgeronde {_meldingen(overview.older)} van vóór "
+        f"{dutch_date(overview.since)} staan niet in dit overzicht; "
+        f"`uwvcli report --since` met een eerdere datum toont ze.",
     )
 
 

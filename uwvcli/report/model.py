@@ -86,6 +86,8 @@ class Overview:
     planned: Sequence[Planned] = ()
     input_errors: int = 0  # export rows the preview could not read
     plan_problem: str | None = None  # why there is no calendar (an unusable export file)
+    since: date | None = None  # settled notifications that last changed before this are left out
+    older: int = 0  # how many were left out that way
 
 
 # ---------------------------------------------------------------- groups: attention first

@@ -62,6 +62,9 @@ IN_FLIGHT = frozenset({JournalState.SUBMITTING, JournalState.IN_DOUBT, JournalSt
 #: crash's leftover, which the next send first turns in doubt and asks Digipoort about itself.
 RESOLVABLE = frozenset({JournalState.IN_DOUBT, JournalState.PARKED})
 SENT = frozenset({JournalState.SUBMITTED, JournalState.DELIVERED, JournalState.ACCEPTED})
+#: Nothing more happens to these, and nobody has to look at them again: an overview of the
+#: recent past may leave the older ones out (`Journal.shown_since`).
+SETTLED = frozenset({JournalState.ACCEPTED, JournalState.WITHDRAWN, JournalState.CANCELLED})
 #: Once a key is in one of these states it is never built or sent again (unless withdrawn).
 NEVER_AGAIN = IN_FLIGHT | SENT
 #: Digipoort said no: rebuilt with a new revision only when the content changed.
@@ -397,6 +400,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def _midnight(day: date) -> datetime:
+    """The start of `day` on this machine's clock (as `status --since` has always read a day)."""
+    return datetime(day.year, day.month, day.day).astimezone()
+
+
 def _utc(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("the journal stores timezone-aware moments only")
@@ -711,14 +719,39 @@ class Journal:
             clauses.append("kind = ?")
             values.append(str(kind))
         if since is not None:
-            moment = since if isinstance(since, datetime) else datetime(since.year, since.month, since.day)
             clauses.append("updated >= ?")
+            moment = since if isinstance(since, datetime) else _midnight(since)
             values.append(_utc(moment if moment.tzinfo else moment.astimezone()))
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         rows = self._db.execute(
             f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications{where} ORDER BY due_date, key", values
         )
         return [_entry(r) for r in rows]
+
+    def shown_since(self, since: date) -> list[Entry]:
+        """What an overview of the recent past shows: every notification changed on or after
+        `since`, and every one not settled (`SETTLED`) whenever it last changed, ordered by due
+        date and key. Read through the indexes on `updated` and `state`, so the cost follows
+        what is shown, not the history before `since`."""
+        settled = sorted(SETTLED)
+        rows = self._db.execute(
+            f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE updated >= ? "
+            f"UNION SELECT {_NOTIFICATION_COLUMNS} FROM notifications "
+            f"WHERE state NOT IN ({', '.join('?' * len(settled))}) ORDER BY due_date, key",
+            [_utc(_midnight(since)), *settled],
+        )
+        return [_entry(r) for r in rows]
+
+    def settled_before(self, since: date) -> int:
+        """How many settled notifications last changed before `since` (what `shown_since`
+        leaves out), counted in the index on `updated`."""
+        settled = sorted(SETTLED)
+        (count,) = self._db.execute(
+            f"SELECT count(*) FROM notifications WHERE updated < ? "
+            f"AND state IN ({', '.join('?' * len(settled))})",
+            [_utc(_midnight(since)), *settled],
+        ).fetchone()
+        return int(count)
 
     def is_fresh(self) -> bool:
         """Nothing was ever recorded: no notification, no run, no recovery. (A journal that a
