@@ -22,7 +22,7 @@ from uwvcli.cli.output import (
     csv_document,
     csv_or_json,
     deliver,
-    json_document,
+    deliver_json,
 )
 from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.labels import kind_label
@@ -79,7 +79,7 @@ def due(
     plan = use_case.preview(cfg, day, horizon=horizon)
 
     if output is OutputFormat.json:
-        deliver(json_document(due_document(day, plan.notifications, plan.input_errors)), output_file)
+        deliver_json(due_document(day, plan.notifications, plan.input_errors), output_file)
     elif output is OutputFormat.csv:
         deliver(csv_document(CSV_FIELDS, csv_rows(plan.notifications), excel=excel), output_file)
     elif app.terminal.out.is_terminal:

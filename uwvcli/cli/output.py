@@ -134,6 +134,23 @@ def deliver(text: str, output: Path | None) -> None:
     stream.flush()
 
 
+def deliver_json(document: Mapping[str, object] | list, output: Path | None) -> None:
+    """`write_json` of `document`, as `deliver` delivers text: into `output` all or nothing, or
+    on stdout as UTF-8 while it is produced, so that the hundreds of thousands of notifications
+    of a big export (`Streamed`) are never all held as text, nor as its bytes."""
+    stream = getattr(sys.stdout, "buffer", None)
+    if output is not None or stream is None:
+        deliver(json_document(document), output)
+        return
+    sys.stdout.flush()
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")  # newline="": bytes as written
+    try:
+        write_json(document, text)
+        text.flush()
+    finally:
+        text.detach()  # stdout's own buffer stays open for what comes after
+
+
 def csv_or_json(output_format: str, excel: bool, output: Path | None) -> str:
     """The format `--format`, `--excel` and `--output` together mean: `--excel` is CSV; a file
     gets json or csv, never a table (exit 2 for what cannot be meant)."""

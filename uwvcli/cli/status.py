@@ -26,7 +26,14 @@ from uwvcli.cli.options import (
     checked_key,
     parse_since,
 )
-from uwvcli.cli.output import ExcelOption, OutputFileOption, csv_document, csv_or_json, deliver, json_document
+from uwvcli.cli.output import (
+    ExcelOption,
+    OutputFileOption,
+    csv_document,
+    csv_or_json,
+    deliver,
+    deliver_json,
+)
 from uwvcli.cli.send import STATE_STYLES, one_line
 from uwvcli.cli.tables import Column, print_fitted, print_left_out
 from uwvcli.domain.keys import parse_key
@@ -69,7 +76,7 @@ def status(
         asked = checked_key(key)
         document = story.history(app.load_config(config), asked)
         if output is OutputFormat.json:
-            deliver(json_document(document), output_file)
+            deliver_json(document, output_file)
         else:
             render_history(app.terminal, document)
         raise typer.Exit(story.exit_code(document))
@@ -82,7 +89,7 @@ def status(
         )
     rows = overview(cfg, employer_id=employer, state=state, kind=kind, since=changed_since)
     if output is OutputFormat.json:
-        deliver(json_document({"notifications": rows}), output_file)
+        deliver_json({"notifications": rows}, output_file)
     elif output is OutputFormat.csv:
         table = ([_csv_value(row[f]) for f in FIELDS] for row in rows)
         deliver(csv_document(FIELDS, table, excel=excel), output_file)
