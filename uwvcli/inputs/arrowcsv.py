@@ -1,0 +1,148 @@
+"""Plain CSV exports read by pyarrow's C++ reader: the cells of a million rows without a Python
+object per cell.
+
+The csv module (`exports._CsvChunks`) makes a string of every cell, ~27 million for a million
+rows, before the loader even looks at them. Most columns of an export hold few distinct values
+per thousand rows (dates, org units, types, empty optional fields), so here a column of a batch
+comes as its distinct spellings once plus a NumPy number per row (`codes`); the loader converts
+the spellings and checks the numbers. Only what pyarrow reads exactly as the csv module would is
+taken ("plain"): no quote character, no NUL, no carriage return but in CRLF line ends, no row that
+is blank or only separators, every row as wide as the header, valid UTF-8, no field as long as
+the csv module's limit. Then row i of the batches is on line i + 2 of the file. Anything else
+raises `NotPlain`, at whatever batch it is noticed, and the caller reads the file the ordinary
+way: pyarrow's own errors never reach the user.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+#: How a column comes: `coded` as (distinct spellings, per row the index of its spelling);
+#: `plain` as one string per row (columns that hardly repeat within a batch: ids, BSNs);
+#: `lazy` as a sequence that makes a cell's string only when asked (columns not read at all).
+Kind = Literal["coded", "plain", "lazy"]
+Codes = npt.NDArray[np.int32]
+_BLOCK = 1 << 20  # bytes per batch: ~8,000 rows of a typical export
+
+
+class NotPlain(Exception):
+    """The file holds something this reader does not take exactly as the csv module does."""
+
+
+class _Checked:
+    """The file as pyarrow reads it, block by block, refusing what would make pyarrow's rows or
+    lines differ from the csv module's: a quote (quoted fields), NUL (the csv module's error), a
+    carriage return that does not end a CRLF line (a line break of its own in the csv module's
+    count)."""
+
+    def __init__(self, handle: BinaryIO):
+        self.handle = handle
+        self.closed = False
+        self.carriage = False  # the last block ended in CR: the next must begin with LF
+
+    def read(self, size: int = -1) -> bytes:
+        block = self.handle.read(size)
+        if b'"' in block or b"\0" in block or (self.carriage and not block.startswith(b"\n")):
+            raise NotPlain
+        if b"\r" in block:
+            lone = block.count(b"\r") - block.count(b"\r\n")
+            self.carriage = block.endswith(b"\r")
+            if lone != self.carriage:
+                raise NotPlain
+        else:
+            self.carriage = False
+        return block
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Lazy(Sequence[str]):
+    """A column's cells as strings, each made only when asked (for the rare row that the loader
+    reads the careful way)."""
+
+    def __init__(self, array: Any):
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.array[index].as_py()
+
+
+def batches(
+    path: Path, delimiter: str, kinds: Sequence[Kind]
+) -> Iterator[list[tuple[Sequence[str], Codes | None]]]:
+    """The rows after the header line, batch by batch: per column (values, codes) — for a coded
+    column its distinct spellings and per row the index of its spelling, otherwise one cell per
+    row and None. Raises `NotPlain` (also for a file that cannot be opened or decoded)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pcsv
+    except ImportError:
+        raise NotPlain from None
+    names = [f"c{index}" for index in range(len(kinds))]  # the header was read already
+    coded = pa.dictionary(pa.int32(), pa.string())
+    types = {name: coded if kind == "coded" else pa.string() for name, kind in zip(names, kinds, strict=True)}
+    limit = csv.field_size_limit()
+    try:
+        handle = path.open("rb")
+    except OSError:
+        raise NotPlain from None
+    with handle:
+        try:
+            reader = pcsv.open_csv(
+                _Checked(handle),
+                read_options=pcsv.ReadOptions(
+                    use_threads=False, block_size=_BLOCK, skip_rows=1, column_names=names
+                ),
+                parse_options=pcsv.ParseOptions(
+                    delimiter=delimiter, quote_char=False, escape_char=False, ignore_empty_lines=False
+                ),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=types, strings_can_be_null=False, check_utf8=True
+                ),
+            )
+        except Exception:  # pyarrow's errors (ArrowInvalid, …) and NotPlain from a block
+            raise NotPlain from None
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return
+            except Exception:
+                raise NotPlain from None
+            columns: list[tuple[Sequence[str], Codes | None]] = []
+            empty = np.ones(batch.num_rows, bool)  # rows whose every cell so far is empty
+            for kind, array in zip(kinds, batch.columns, strict=True):
+                if kind == "coded":
+                    values = array.dictionary.to_pylist()
+                    codes = array.indices.to_numpy()
+                    longest = max(map(len, values), default=0)
+                    empty &= codes == values.index("") if "" in values else False
+                    columns.append((values, codes))
+                else:
+                    lengths = pc.utf8_length(array)
+                    longest = pc.max(lengths).as_py() or 0
+                    if empty.any():
+                        empty &= pc.equal(lengths, 0).to_numpy(zero_copy_only=False)
+                    columns.append((array.to_pylist() if kind == "plain" else Lazy(array), None))
+                if longest >= limit:
+                    raise NotPlain
+            if empty.any():  # a blank line or only separators: the csv module's rows differ
+                raise NotPlain
+            yield columns
