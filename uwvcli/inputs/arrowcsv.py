@@ -27,8 +27,9 @@ import numpy.typing as npt
 #: `plain` as one string per row (columns that hardly repeat within a batch: ids, BSNs);
 #: `lazy` as a sequence that makes a cell's string only when asked (columns not read at all).
 Kind = Literal["coded", "plain", "lazy"]
-Codes = npt.NDArray[np.int32]
+Codes = npt.NDArray[np.integer]
 _BLOCK = 1 << 20  # bytes per batch: ~8,000 rows of a typical export
+_SMALLEST = {(True, True): np.uint8, (False, True): np.uint16, (False, False): np.int32}
 
 
 class NotPlain(Exception):
@@ -70,8 +71,11 @@ class _Checked:
 
 
 class Lazy(Sequence[str]):
-    """A column's cells as strings, each made only when asked (for the rare row that the loader
-    reads the careful way)."""
+    """A column's cells as strings, made only when asked: a cell for the rare row that the loader
+    reads the careful way, all of them (`tolist`) for a column nothing checks until a caller
+    wants its values. Until then a cell costs its bytes and an offset, not a Python string."""
+
+    __slots__ = ("array",)
 
     def __init__(self, array: Any):
         self.array = array
@@ -80,7 +84,21 @@ class Lazy(Sequence[str]):
         return len(self.array)
 
     def __getitem__(self, index: Any) -> Any:
-        return self.array[index].as_py()
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self.array))
+            assert step == 1
+            return Lazy(self.array.slice(start, max(stop - start, 0)))
+        return self.array[int(index)].as_py()
+
+    def take(self, rows: npt.NDArray[np.bool_] | npt.NDArray[np.integer]) -> Lazy:
+        """The rows of a mask or of positions."""
+        if rows.dtype == np.bool_:
+            return Lazy(self.array.filter(rows))
+        return Lazy(self.array.take(rows))
+
+    def tolist(self) -> list[str]:
+        found: list[str] = self.array.to_pylist()
+        return found
 
 
 def batches(
@@ -131,7 +149,9 @@ def batches(
             for kind, array in zip(kinds, batch.columns, strict=True):
                 if kind == "coded":
                     values = array.dictionary.to_pylist()
-                    codes = array.indices.to_numpy()
+                    # A copy in the fewest bytes: the table keeps it, and pyarrow's buffers go.
+                    smallest = _SMALLEST[len(values) <= 255, len(values) <= 65535]
+                    codes = array.indices.to_numpy().astype(smallest)
                     longest = max(map(len, values), default=0)
                     empty &= codes == values.index("") if "" in values else False
                     columns.append((values, codes))

@@ -517,7 +517,7 @@ class DossierTable:
             mask = np.asarray(keep, bool)
             flags = mask.tolist()
             columns = [
-                column.take(mask) if isinstance(column, Coded) else list(compress(column, flags))
+                column.take(mask) if isinstance(column, Coded | Deferred) else list(compress(column, flags))
                 for column in columns
             ]
             size = len(columns[0])
@@ -563,7 +563,7 @@ class DossierTable:
                 picked = np.array(rows)
                 found.extend(
                     _build_dossiers(
-                        [c.take(picked) if isinstance(c, Coded) else pick(c) for c in columns],
+                        [c.take(picked) if isinstance(c, Coded | Deferred) else pick(c) for c in columns],
                         len(rows),
                     )
                 )
@@ -595,7 +595,7 @@ class DossierTable:
         found: list[InputError] = []
         for columns, size in zip(self._chunks, self._counts, strict=True):
             emails = columns[position]
-            if isinstance(emails, Coded):
+            if isinstance(emails, Coded | Deferred):
                 emails = emails.tolist()
             if not any(emails):
                 continue
@@ -670,6 +670,40 @@ class Coded(Sequence):
     def count(self, value: object) -> int:
         numbers = [number for number, found in enumerate(self.values) if found is value or found == value]
         return int(np.isin(self.codes, numbers).sum()) if numbers else 0
+
+
+class Deferred(Sequence):
+    """A column of text that nothing checks (`_DEFERRED`), as pyarrow's cells of a chunk: made
+    into the values `_Loader.convert` gives (stripped, one string per distinct value) only when
+    asked for, so a million BSNs that a preview never shows cost no million strings."""
+
+    __slots__ = ("cells", "column")
+
+    def __init__(self, column: _Column, cells: arrowcsv.Lazy):
+        self.column = column
+        self.cells = cells
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return Deferred(self.column, self.cells[index])
+        return self.tolist_of([self.cells[index]])[0]
+
+    def take(self, rows: Any) -> Deferred:
+        return Deferred(self.column, self.cells.take(np.asarray(rows)))
+
+    def tolist_of(self, cells: list[str]) -> list:
+        if not any(cells):  # not `convert`'s shared constant: chunks come in many sizes
+            return [_DEFAULTS[self.column.position]] * len(cells)
+        return list(_Loader.convert(self.column, cells, set()))  # text without a domain: never invalid
+
+    def tolist(self) -> list:
+        return self.tolist_of(self.cells.tolist())
+
+    def __iter__(self) -> Iterator:
+        return iter(self.tolist())
 
 
 def _coded(column: Sequence) -> tuple[Sequence, npt.NDArray[np.integer]]:
@@ -782,7 +816,11 @@ class _PlainFile:
         count: int,
         flagged: _Flags,
     ) -> Sequence:
-        if column.ignored or (codes is None and not any(values)):
+        if column.ignored:
+            return Coded.constant(_DEFAULTS[column.position], count)
+        if isinstance(values, arrowcsv.Lazy):
+            return Deferred(column, values)
+        if codes is None and not any(values):
             return Coded.constant(_DEFAULTS[column.position], count)
         suspect: set[int] = set()
         converted = _Loader.convert(column, values, suspect)
@@ -822,7 +860,10 @@ class _PlainFile:
 #: Files from this size on are worth importing pyarrow for (≈0.2 s), when `load_table` decides.
 _PLAIN_FROM = 8 << 20
 #: Columns that hardly repeat within a batch: read one string per row (no distinct values).
-_PER_ROW = frozenset(("dossier_id", "employee_id", "bsn", "loonheffingennummer", "iban"))
+_PER_ROW = frozenset(("dossier_id", "employee_id"))
+#: Columns that no check reads and that cannot be invalid (text without a domain): kept as
+#: pyarrow's cells, converted when a caller asks for them (`Deferred`).
+_DEFERRED = frozenset(("bsn", "loonheffingennummer", "iban", *NAMES))
 
 
 def _worth_reading_plain(loader: _Loader, path: Path) -> bool:
@@ -837,7 +878,11 @@ def _read_plain(loader: _Loader, layout: _Layout, path: Path, source: str, delim
     table = loader.table
     assert table is not None
     kinds: list[arrowcsv.Kind] = [
-        "lazy" if column.ignored else "plain" if column.name in _PER_ROW else "coded"
+        "lazy"
+        if column.ignored or column.name in _DEFERRED
+        else "plain"
+        if column.name in _PER_ROW
+        else "coded"
         for column in layout.columns
     ]
     marks = (len(loader.errors), len(loader.dossier_ids), table.mark())
