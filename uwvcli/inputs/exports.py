@@ -285,6 +285,7 @@ class _Loader:
     ):
         self.employers = employers
         self.plain = plain  # read plain CSV files with pyarrow: always, never, or when big (None)
+        self.read_plain = False  # whether it did
         self.columns = _columns(names)
         self.units = {(employer.id, unit) for employer in employers.values() for unit in employer.org_units}
         self.units_of: dict[str | None, frozenset[str]] = {
@@ -791,7 +792,7 @@ class _PlainFile:
             if None in by_field[index]:
                 flagged |= _rows_where(by_field[index], is_none)
         flagged |= _inconsistent_rows(_fields_of(by_field), count)
-        dossier_ids = list(by_field[_DOSSIER])
+        dossier_ids = by_field[_DOSSIER]  # a list (_PER_ROW), shared with the table as the ordinary way does
         if not keys.usable_dossier_ids(dossier_ids):
             usable = list(map(_usable_dossier_id, dossier_ids))
             flagged |= ~np.array(usable, bool)
@@ -854,7 +855,10 @@ class _PlainFile:
 
     def finish(self) -> None:
         self.flush(float("inf"))
-        self.loader.distinct_ids.update(self.distinct)
+        loader = self.loader
+        if len(loader.distinct_ids) < len(self.distinct):  # add the smaller set to the larger
+            loader.distinct_ids, self.distinct = self.distinct, loader.distinct_ids
+        loader.distinct_ids.update(self.distinct)
 
 
 #: Files from this size on are worth importing pyarrow for (≈0.2 s), when `load_table` decides.
@@ -895,6 +899,7 @@ def _read_plain(loader: _Loader, layout: _Layout, path: Path, source: str, delim
         table.rewind(marks[2])
         return False
     plain.finish()
+    loader.read_plain = True
     return True
 
 
@@ -1392,3 +1397,5 @@ def _load(loader: _Loader, paths: Sequence[Path], display_base: Path | None) -> 
         else:
             _read_csv(loader, Path(path), source)
     loader.finish()
+    if loader.read_plain:
+        arrowcsv.give_back_memory()
