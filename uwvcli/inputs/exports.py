@@ -546,10 +546,30 @@ class DossierTable:
         """Forget the chunks added since `mark` (a file the plain reader gave up on halfway)."""
         del self._chunks[mark:], self._counts[mark:], self._starts[mark:]
 
-    def column(self, name: str) -> list:
-        """Field `name` of every row, in the table's order."""
+    def column(self, name: str) -> Sequence:
+        """Field `name` of every row, in the table's order: a list, or a `Coded` (values once per
+        chunk, a number per row) when the chunks hold few distinct values, so that a caller
+        deciding something per value (`prefilter`) need not look at a million rows."""
         position = _POSITION[name]
-        return list(chain.from_iterable(columns[position] for columns in self._chunks))
+        parts = [columns[position] for columns in self._chunks]
+        # The chunks of one batch share its values: each list once (`parts` keeps them alive).
+        coded = {id(part.values): part.values for part in parts if isinstance(part, Coded)}
+        rest = sum(len(part) for part in parts if not isinstance(part, Coded))
+        if coded and (sum(map(len, coded.values())) + rest) * 4 < len(self):
+            values: list = []
+            codes = []
+            starts: dict[int, int] = {}
+            for part in parts:
+                if not isinstance(part, Coded):  # a row that went the careful way, or a list
+                    codes.append(np.arange(len(values), len(values) + len(part)))
+                    values.extend(part)
+                    continue
+                if id(part.values) not in starts:
+                    starts[id(part.values)] = len(values)
+                    values.extend(part.values)
+                codes.append(part.codes.astype(np.int64) + starts[id(part.values)])
+            return Coded(values, np.concatenate(codes))
+        return list(chain.from_iterable(parts))
 
     def dossiers(self, keep: Iterable[bool] | None = None) -> list[Dossier]:
         """The rows (those where `keep` is true, in the table's order) as `Dossier` objects."""
@@ -667,6 +687,11 @@ class Coded(Sequence):
 
     def __contains__(self, value: object) -> bool:
         return bool(self.count(value))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and self.tolist() == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def count(self, value: object) -> int:
         numbers = [number for number, found in enumerate(self.values) if found is value or found == value]
