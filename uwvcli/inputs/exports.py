@@ -10,6 +10,11 @@ few distinct dates, booleans and enum values). `load_dossiers` builds a `Dossier
 `load_table` keeps the columns (`DossierTable`), so that a caller who needs few of a million
 dossiers as objects (`planning`, with `prefilter.relevant`) builds only those. Messages never contain
 the value of a personal field (BSN, names, birth date, gender, IBAN).
+
+A big CSV file without quotes and the like (`arrowcsv`) is read by pyarrow instead: no Python
+string per cell, each column of a batch converted once per distinct spelling and checked with
+NumPy on the codes (`_PlainFile`), the rows that fail a check read the careful way as always, so
+that both ways give the same table, errors and order (tests/test_arrow_csv.py).
 """
 
 from __future__ import annotations
@@ -511,6 +516,7 @@ class DossierTable:
         self._chunks: list[list[Sequence]] = []
         self._counts: list[int] = []
         self._starts: list[int] = []  # the position of each chunk's first row
+        self.read_plain = False  # whether chunks came from `arrowcsv` (Coded, Deferred)
 
     def add(self, columns: Sequence[Sequence], size: int, keep: Sequence[bool] | _Flags | None) -> None:
         """A chunk of `size` rows, given as its columns; `keep`: only the rows where it is true."""
@@ -557,18 +563,19 @@ class DossierTable:
         rest = sum(len(part) for part in parts if not isinstance(part, Coded))
         if coded and (sum(map(len, coded.values())) + rest) * 4 < len(self):
             values: list = []
-            codes = []
+            codes = np.empty(len(self), np.int32)
             starts: dict[int, int] = {}
-            for part in parts:
+            for part, first, size in zip(parts, self._starts, self._counts, strict=True):
                 if not isinstance(part, Coded):  # a row that went the careful way, or a list
-                    codes.append(np.arange(len(values), len(values) + len(part)))
+                    codes[first : first + size] = np.arange(len(values), len(values) + size)
                     values.extend(part)
                     continue
                 if id(part.values) not in starts:
                     starts[id(part.values)] = len(values)
                     values.extend(part.values)
-                codes.append(part.codes.astype(np.int64) + starts[id(part.values)])
-            return Coded(values, np.concatenate(codes))
+                codes[first : first + size] = part.codes
+                codes[first : first + size] += starts[id(part.values)]
+            return Coded(values, codes)
         return list(chain.from_iterable(parts))
 
     def dossiers(self, keep: Iterable[bool] | None = None) -> list[Dossier]:
@@ -590,6 +597,8 @@ class DossierTable:
                 )
             elif rows:
                 found.append(self._row(columns, rows[0]))
+        if self.read_plain:  # the chunks' temporaries leave free pages behind, as loading does
+            arrowcsv.give_back_memory()
         return found
 
     def ignored_fields(self) -> list[InputError]:
@@ -700,8 +709,8 @@ class Coded(Sequence):
 
 class Deferred(Sequence):
     """A column of text that nothing checks (`_DEFERRED`), as pyarrow's cells of a chunk: made
-    into the values `_Loader.convert` gives (stripped, one string per distinct value) only when
-    asked for, so a million BSNs that a preview never shows cost no million strings."""
+    into the values `_Loader.convert` gives only when asked for, so a million BSNs that a preview
+    never shows cost no million strings."""
 
     __slots__ = ("cells", "column")
 
@@ -721,9 +730,13 @@ class Deferred(Sequence):
         return Deferred(self.column, self.cells.take(np.asarray(rows)))
 
     def tolist_of(self, cells: list[str]) -> list:
-        if not any(cells):  # not `convert`'s shared constant: chunks come in many sizes
-            return [_DEFAULTS[self.column.position]] * len(cells)
-        return list(_Loader.convert(self.column, cells, set()))  # text without a domain: never invalid
+        """What `_Loader.convert` gives these cells (text stripped, empty = the default), without
+        its cache: strings made now, for the dossiers a caller builds, die with those dossiers
+        instead of staying in a cache among them (which kept the memory of a million-row `due`
+        from going back after the rules)."""
+        absent = {"": _DEFAULTS[self.column.position]}
+        stripped = list(map(str.strip, cells))
+        return list(map(absent.get, stripped, stripped))
 
     def tolist(self) -> list:
         return self.tolist_of(self.cells.tolist())
@@ -924,7 +937,7 @@ def _read_plain(loader: _Loader, layout: _Layout, path: Path, source: str, delim
         table.rewind(marks[2])
         return False
     plain.finish()
-    loader.read_plain = True
+    loader.read_plain = table.read_plain = True
     return True
 
 
