@@ -134,7 +134,7 @@ def test_the_plain_reader_gives_the_ordinary_table_errors_and_warnings(
     paths = []
     for number, rows in enumerate(files):
         paths.append(folder / f"export-{number}.csv")
-        write(paths[-1], header, rows, delimiter, end="\r\n" if number == 1 else "\n")
+        write(paths[-1], header, rows, delimiter, end=("\n", "\r\n", "\r")[number])
     small_batches.clear()
     fast, slow = both_ways(paths, folder, names)
     assert small_batches == [True] * len(files)  # every file went the plain way
@@ -212,12 +212,16 @@ def other(n: int) -> list[str]:
 
 
 # What pyarrow would read differently from the csv module, or not at all: each such file is read
-# the ordinary way, wherever in the file it appears (the first batch, or after many).
+# the ordinary way, wherever in the file it appears (the first batch, or after many). (Bare
+# carriage returns end a line for both, and may be read either way.)
 NOT_PLAIN = {
     "a quoted field": b'WG001,OE1,7,"D-7",ziekte,2026-01-05\n',
     "a quote in a field": b'WG001,OE1,7,D"7,ziekte,2026-01-05\n',
     "a quoted line break": b'WG001,OE1,7,"D\n7",ziekte,2026-01-05\n',
     "a bare carriage return": b"WG001,OE1,7,D-7,ziekte,2026-01-05\rWG001,OE1,8,D-8,ziekte,2026-01-05\n",
+    "a carriage return in a field": b"WG001,OE1,7,D-7\r,ziekte,2026-01-05\n",
+    "two carriage returns": b"WG001,OE1,7,D-7,ziekte,2026-01-05\r\r\n",
+    "a line too long for a batch": b"WG001,OE1,7,D-7,ziekte,2026-01-05" + b" " * 2000 + b"\n",
     "a blank line": b"\n",
     "only separators": b",,,,,\n",
     "a short row": b"WG001,OE1,7,D-7,ziekte\n",
@@ -244,7 +248,8 @@ def test_a_file_that_is_not_plain_is_read_the_ordinary_way(
             outcomes.append((everything(table), errors))
         except InputFileError as error:
             outcomes.append(str(error))
-    assert True not in small_batches  # the plain reader declined (or never began: bad UTF-8 early)
+    if "carriage" not in what:
+        assert True not in small_batches  # the plain reader declined (or never began: bad UTF-8 early)
     assert outcomes[0] == outcomes[1]
 
 

@@ -6,9 +6,9 @@ rows, before the loader even looks at them. Most columns of an export hold few d
 per thousand rows (dates, org units, types, empty optional fields), so here a column of a batch
 comes as its distinct spellings once plus a NumPy number per row (`codes`); the loader converts
 the spellings and checks the numbers. Only what pyarrow reads exactly as the csv module would is
-taken ("plain"): no quote character, no NUL, no carriage return but in CRLF line ends, no row that
-is blank or only separators, every row as wide as the header, valid UTF-8, no field as long as
-the csv module's limit. Then row i of the batches is on line i + 2 of the file. Anything else
+taken ("plain"): no quote character, no NUL, no row that is blank or only separators, every row
+as wide as the header, valid UTF-8, no field as long as the csv module's limit, no line longer
+than a batch. Then row i of the batches is on line i + 2 of the file. Anything else
 raises `NotPlain`, at whatever batch it is noticed, and the caller reads the file the ordinary
 way: pyarrow's own errors never reach the user.
 """
@@ -20,7 +20,7 @@ import ctypes
 import ctypes.util
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +31,7 @@ import numpy.typing as npt
 Kind = Literal["coded", "plain", "lazy"]
 Codes = npt.NDArray[np.integer]
 _BLOCK = 1 << 20  # bytes per batch: ~8,000 rows of a typical export
+_SCAN = 1 << 22  # bytes per block of the first look at the file
 _SMALLEST = {(True, True): np.uint8, (False, True): np.uint16, (False, False): np.int32}
 
 
@@ -38,38 +39,17 @@ class NotPlain(Exception):
     """The file holds something this reader does not take exactly as the csv module does."""
 
 
-class _Checked:
-    """The file as pyarrow reads it, block by block, refusing what would make pyarrow's rows or
-    lines differ from the csv module's: a quote (quoted fields), NUL (the csv module's error), a
-    carriage return that does not end a CRLF line (a line break of its own in the csv module's
-    count)."""
-
-    def __init__(self, handle: BinaryIO):
-        self.handle = handle
-        self.closed = False
-        self.carriage = False  # the last block ended in CR: the next must begin with LF
-
-    def read(self, size: int = -1) -> bytes:
-        block = self.handle.read(size)
-        if b'"' in block or b"\0" in block or (self.carriage and not block.startswith(b"\n")):
-            raise NotPlain
-        if b"\r" in block:
-            lone = block.count(b"\r") - block.count(b"\r\n")
-            self.carriage = block.endswith(b"\r")
-            if lone != self.carriage:
-                raise NotPlain
-        else:
-            self.carriage = False
-        return block
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        self.closed = True
+def _plain_bytes(path: Path) -> bool:
+    """Whether the file's bytes hold no quote (quoted fields: pyarrow would be told to read none)
+    and no NUL (the csv module's error). Line ends need no look: pyarrow splits lines at CR, LF
+    and CRLF, as the text file the csv module reads (newline="") does. Read in Python before
+    pyarrow opens the file itself, so that pyarrow never calls back into Python from its threads
+    (a Python file object there could hang the interpreter's exit)."""
+    with path.open("rb") as handle:
+        while block := handle.read(_SCAN):
+            if b'"' in block or b"\0" in block:
+                return False
+    return True
 
 
 class Lazy(Sequence[str]):
@@ -126,13 +106,15 @@ def batches(
     types = {name: coded if kind == "coded" else pa.string() for name, kind in zip(names, kinds, strict=True)}
     limit = csv.field_size_limit()
     try:
-        handle = path.open("rb")
+        if not _plain_bytes(path):
+            raise NotPlain
+        source = pa.OSFile(str(path))
     except OSError:
         raise NotPlain from None
-    with handle:
+    with source:
         try:
             reader = pcsv.open_csv(
-                _Checked(handle),
+                source,
                 memory_pool=pa.system_memory_pool(),  # gives freed batches back, as Python does
                 read_options=pcsv.ReadOptions(
                     use_threads=False, block_size=_BLOCK, skip_rows=1, column_names=names
@@ -144,36 +126,46 @@ def batches(
                     column_types=types, strings_can_be_null=False, check_utf8=True
                 ),
             )
-        except Exception:  # pyarrow's errors (ArrowInvalid, …) and NotPlain from a block
+        except Exception:  # pyarrow's errors (ArrowInvalid, …)
             raise NotPlain from None
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return
-            except Exception:
-                raise NotPlain from None
-            columns: list[tuple[Sequence[str], Codes | None]] = []
-            empty = np.ones(batch.num_rows, bool)  # rows whose every cell so far is empty
-            for kind, array in zip(kinds, batch.columns, strict=True):
-                if kind == "coded":
-                    values = array.dictionary.to_pylist()
-                    # A copy in the fewest bytes: the table keeps it, and pyarrow's buffers go.
-                    smallest = _SMALLEST[len(values) <= 255, len(values) <= 65535]
-                    codes = array.indices.to_numpy().astype(smallest)
-                    longest = max(map(len, values), default=0)
-                    empty &= codes == values.index("") if "" in values else False
-                    columns.append((values, codes))
-                else:
-                    lengths = _lengths(array)  # in bytes: at least the characters the limit counts
-                    longest = int(lengths.max(initial=0))
-                    empty &= lengths == 0
-                    columns.append((array.to_pylist() if kind == "plain" else Lazy(array), None))
-                if longest >= limit:
-                    raise NotPlain
-            if empty.any():  # a blank line or only separators: the csv module's rows differ
+        try:
+            yield from _batches(reader, kinds, limit)
+        finally:
+            reader.close()
+
+
+def _batches(
+    reader: Any, kinds: Sequence[Kind], limit: int
+) -> Iterator[list[tuple[Sequence[str], Codes | None]]]:
+    """The batches of an open reader, per column (values, codes); `NotPlain` as `batches`."""
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except Exception:
+            raise NotPlain from None
+        columns: list[tuple[Sequence[str], Codes | None]] = []
+        empty = np.ones(batch.num_rows, bool)  # rows whose every cell so far is empty
+        for kind, array in zip(kinds, batch.columns, strict=True):
+            if kind == "coded":
+                values = array.dictionary.to_pylist()
+                # A copy in the fewest bytes: the table keeps it, and pyarrow's buffers go.
+                smallest = _SMALLEST[len(values) <= 255, len(values) <= 65535]
+                codes = array.indices.to_numpy().astype(smallest)
+                longest = max(map(len, values), default=0)
+                empty &= codes == values.index("") if "" in values else False
+                columns.append((values, codes))
+            else:
+                lengths = _lengths(array)  # in bytes: at least the characters the limit counts
+                longest = int(lengths.max(initial=0))
+                empty &= lengths == 0
+                columns.append((array.to_pylist() if kind == "plain" else Lazy(array), None))
+            if longest >= limit:
                 raise NotPlain
-            yield columns
+        if empty.any():  # a blank line or only separators: the csv module's rows differ
+            raise NotPlain
+        yield columns
 
 
 def give_back_memory() -> None:
