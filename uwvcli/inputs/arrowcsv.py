@@ -108,14 +108,15 @@ def batches(
     try:
         if not _plain_bytes(path):
             raise NotPlain
-        source = pa.OSFile(str(path))
+        pool = pa.system_memory_pool()  # gives freed batches back, as Python's memory does
+        source = pa.OSFile(str(path), memory_pool=pool)
     except OSError:
         raise NotPlain from None
     with source:
         try:
             reader = pcsv.open_csv(
                 source,
-                memory_pool=pa.system_memory_pool(),  # gives freed batches back, as Python does
+                memory_pool=pool,
                 read_options=pcsv.ReadOptions(
                     use_threads=False, block_size=_BLOCK, skip_rows=1, column_names=names
                 ),
