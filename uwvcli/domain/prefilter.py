@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from itertools import count, repeat
+from functools import partial
+from itertools import count
 from operator import eq
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -86,7 +88,7 @@ def relevant(
     if not size:
         return []
     owners, employees = _owners(employer_ids, column("employee_id"))
-    is_ziekte = np.fromiter(map(eq, column("dossier_type"), repeat("ziekte")), bool, size)
+    is_ziekte = _per_value(column("dossier_type"), partial(eq, "ziekte"), np.bool_)
     first_sick = _ordinals(column("first_sick_day"), run_date, absent=0)
     recovered = _ordinals(column("recovery_date"), run_date, absent=_OPEN, open_after=True)
     # _EDGE stays beyond every cutoff; a zwangerschap dossier has no recovery that counts.
@@ -128,10 +130,8 @@ def _owners(employer_ids: Sequence[str], employee_ids: Sequence[str]) -> tuple[_
     grouping), and a bound on the numbers. Numbering the employee_ids alone is enough while no
     employee_id is found at two employers, as in most exports; otherwise the pairs are numbered."""
     size = len(employer_ids)
-    numbers: dict[str, int] = {}  # a number per distinct id, not dense: setdefault counts every row
-    employee = np.fromiter(map(numbers.setdefault, employee_ids, count()), np.int64, size)
-    numbers = {}
-    employer = np.fromiter(map(numbers.setdefault, employer_ids, count()), np.int64, size)
+    employee = _numbered(employee_ids)
+    employer = _numbered(employer_ids)
     seen_at = np.empty(size, np.int64)
     seen_at[employee] = employer  # one of each employee_id's employers
     if (seen_at[employee] == employer).all():
@@ -140,9 +140,36 @@ def _owners(employer_ids: Sequence[str], employee_ids: Sequence[str]) -> tuple[_
     return owners.reshape(size), len(distinct)
 
 
+def _per_value(values: Sequence, convert: Callable[[Any], Any], dtype: type) -> npt.NDArray[Any]:
+    """`np.fromiter(map(convert, values))`, asked once per distinct value when the column comes
+    coded: with its `values` once and a number per row in `codes`, as `DossierTable.column`
+    gives a column of few distinct values."""
+    codes = getattr(values, "codes", None)
+    if codes is None:
+        return np.fromiter(map(convert, values), dtype, len(values))
+    distinct = values.values  # type: ignore[attr-defined]
+    found: npt.NDArray[Any] = np.fromiter(map(convert, distinct), dtype, len(distinct))[codes]
+    return found
+
+
+def _numbered(values: Sequence) -> _Ints:
+    """A number per distinct value, for every row: where the value first occurs (not dense:
+    setdefault counts every row), among the distinct values of a coded column."""
+    numbers: dict[Any, int] = {}
+    codes = getattr(values, "codes", None)
+    distinct = values if codes is None else values.values  # type: ignore[attr-defined]
+    found: _Ints = np.fromiter(map(numbers.setdefault, distinct, count()), np.int64, len(distinct))
+    return found if codes is None else found[codes]
+
+
+def _distinct(values: Sequence) -> set:
+    """The values of a column, each once (of a coded column: its values, perhaps a few more)."""
+    return set(getattr(values, "values", values))
+
+
 def _per_row(values: Mapping[str, int], employer_ids: Sequence[str], default: int) -> _Days:
     """A day number per employer, for every row."""
-    return np.fromiter(map(values.get, employer_ids, repeat(default)), np.int32, len(employer_ids))
+    return _per_value(employer_ids, lambda employer: values.get(employer, default), np.int32)
 
 
 def _ordinals(values: Sequence, run_date: date, *, absent: int, open_after: bool = False) -> _Days:
@@ -151,11 +178,11 @@ def _ordinals(values: Sequence, run_date: date, *, absent: int, open_after: bool
     date, because a planned return is not yet a return."""
     table: dict[date | None, int] = {None: absent}
     last = run_date.toordinal() if open_after else _OPEN
-    for day in set(values):
+    for day in _distinct(values):
         if day is not None:
             number = day.toordinal()
             table[day] = _EDGE if number not in _SAFE else _OPEN if number > last else number
-    return np.fromiter(map(table.__getitem__, values), np.int32, len(values))
+    return _per_value(values, table.__getitem__, np.int32)
 
 
 def _overlapping(
@@ -215,10 +242,10 @@ def _ordinary(column: Callable[[str], Sequence], size: int) -> _Bools:
     distinct: list[list] = []
     for name in ("sick_reason", "vangnet_status", "employment_end_date"):
         values = column(name)
-        found = list(set(values))
+        found = list(_distinct(values))
         numbers = {value: number for number, value in enumerate(found)}
         combined *= len(found)
-        combined += np.fromiter(map(numbers.__getitem__, values), np.int64, size)
+        combined += _per_value(values, numbers.__getitem__, np.int64)
         distinct.append(found)
     combinations, rows = np.unique(combined, return_inverse=True)
     answers = []

@@ -10,6 +10,11 @@ few distinct dates, booleans and enum values). `load_dossiers` builds a `Dossier
 `load_table` keeps the columns (`DossierTable`), so that a caller who needs few of a million
 dossiers as objects (`planning`, with `prefilter.relevant`) builds only those. Messages never contain
 the value of a personal field (BSN, names, birth date, gender, IBAN).
+
+A big CSV file without quotes and the like (`arrowcsv`) is read by pyarrow instead: no Python
+string per cell, each column of a batch converted once per distinct spelling and checked with
+NumPy on the codes (`_PlainFile`), the rows that fail a check read the careful way as always, so
+that both ways give the same table, errors and order (tests/test_arrow_csv.py).
 """
 
 from __future__ import annotations
@@ -24,18 +29,21 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from dataclasses import MISSING, fields
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain, compress, count, islice, repeat
 from operator import and_, eq, ge, gt, is_, is_not, itemgetter, lt, not_
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from uwvcli.common.privacy import looks_personal
 from uwvcli.domain import keys
 from uwvcli.domain.identifiers import is_email_address
 from uwvcli.domain.models import Dossier, Employer, InputError
 from uwvcli.errors import InputFileError
-from uwvcli.inputs import jsonitems
+from uwvcli.inputs import arrowcsv, jsonitems
 
 REQUIRED = ("employer_id", "org_unit_id", "employee_id", "dossier_id", "dossier_type")
 PERSONAL = frozenset(
@@ -273,9 +281,16 @@ class _Loader:
     one set of every id tells whether there is any, which a correct export never has."""
 
     def __init__(
-        self, employers: Mapping[str, Employer], *, table: DossierTable | None = None, names: bool = True
+        self,
+        employers: Mapping[str, Employer],
+        *,
+        table: DossierTable | None = None,
+        names: bool = True,
+        plain: bool | None = False,
     ):
         self.employers = employers
+        self.plain = plain  # read plain CSV files with pyarrow: always, never, or when big (None)
+        self.read_plain = False  # whether it did
         self.columns = _columns(names)
         self.units = {(employer.id, unit) for employer in employers.values() for unit in employer.org_units}
         self.units_of: dict[str | None, frozenset[str]] = {
@@ -342,6 +357,22 @@ class _Loader:
             self.dossiers.extend(_build_dossiers(by_field, count))
         else:
             self.dossiers.extend(compress(_build_dossiers(by_field, count), keep))
+
+    def unknown_units(self, employer_ids: Sequence[str | None], unit_ids: Sequence[str | None]) -> _Flags:
+        """`known_units` negated, per distinct (employer, org unit) pair of coded columns."""
+        employers, employer_codes = _coded(employer_ids)
+        units, unit_codes = _coded(unit_ids)
+        present = set(units)
+        if all(present <= self.units_of.get(employer, _NO_UNITS) for employer in set(employers)):
+            return np.zeros(len(employer_codes), bool)
+        pairs = employer_codes.astype(np.int64) * len(units) + unit_codes
+        unknown = [
+            pair
+            for pair in np.unique(pairs).tolist()
+            if (employers[pair // len(units)], units[pair % len(units)]) not in self.units
+        ]
+        flags: _Flags = np.isin(pairs, unknown)
+        return flags
 
     def known_units(self, employer_ids: Sequence[str | None], unit_ids: Sequence[str | None]) -> list[bool]:
         """Per row: is its org unit one of its employer's? When every employer of the chunk has
@@ -485,11 +516,17 @@ class DossierTable:
         self._chunks: list[list[Sequence]] = []
         self._counts: list[int] = []
         self._starts: list[int] = []  # the position of each chunk's first row
+        self.read_plain = False  # whether chunks came from `arrowcsv` (Coded, Deferred)
 
-    def add(self, columns: Sequence[Sequence], size: int, keep: Sequence[bool] | None) -> None:
+    def add(self, columns: Sequence[Sequence], size: int, keep: Sequence[bool] | _Flags | None) -> None:
         """A chunk of `size` rows, given as its columns; `keep`: only the rows where it is true."""
         if keep is not None:
-            columns = [list(compress(column, keep)) for column in columns]
+            mask = np.asarray(keep, bool)
+            flags = mask.tolist()
+            columns = [
+                column.take(mask) if isinstance(column, Coded | Deferred) else list(compress(column, flags))
+                for column in columns
+            ]
             size = len(columns[0])
         if size:
             self._starts.append(len(self))
@@ -507,10 +544,39 @@ class DossierTable:
     def __len__(self) -> int:
         return self._starts[-1] + self._counts[-1] if self._chunks else 0
 
-    def column(self, name: str) -> list:
-        """Field `name` of every row, in the table's order."""
+    def mark(self) -> int:
+        """Where the table ends now, for `rewind`."""
+        return len(self._chunks)
+
+    def rewind(self, mark: int) -> None:
+        """Forget the chunks added since `mark` (a file the plain reader gave up on halfway)."""
+        del self._chunks[mark:], self._counts[mark:], self._starts[mark:]
+
+    def column(self, name: str) -> Sequence:
+        """Field `name` of every row, in the table's order: a list, or a `Coded` (values once per
+        chunk, a number per row) when the chunks hold few distinct values, so that a caller
+        deciding something per value (`prefilter`) need not look at a million rows."""
         position = _POSITION[name]
-        return list(chain.from_iterable(columns[position] for columns in self._chunks))
+        parts = [columns[position] for columns in self._chunks]
+        # The chunks of one batch share its values: each list once (`parts` keeps them alive).
+        coded = {id(part.values): part.values for part in parts if isinstance(part, Coded)}
+        rest = sum(len(part) for part in parts if not isinstance(part, Coded))
+        if coded and (sum(map(len, coded.values())) + rest) * 4 < len(self):
+            values: list = []
+            codes = np.empty(len(self), np.int32)
+            starts: dict[int, int] = {}
+            for part, first, size in zip(parts, self._starts, self._counts, strict=True):
+                if not isinstance(part, Coded):  # a row that went the careful way, or a list
+                    codes[first : first + size] = np.arange(len(values), len(values) + size)
+                    values.extend(part)
+                    continue
+                if id(part.values) not in starts:
+                    starts[id(part.values)] = len(values)
+                    values.extend(part.values)
+                codes[first : first + size] = part.codes
+                codes[first : first + size] += starts[id(part.values)]
+            return Coded(values, codes)
+        return list(chain.from_iterable(parts))
 
     def dossiers(self, keep: Iterable[bool] | None = None) -> list[Dossier]:
         """The rows (those where `keep` is true, in the table's order) as `Dossier` objects."""
@@ -522,9 +588,17 @@ class DossierTable:
                 found.extend(_build_dossiers(columns, size))
             elif len(rows) > 1:
                 pick = itemgetter(*rows)  # touches only the rows asked for
-                found.extend(_build_dossiers([pick(column) for column in columns], len(rows)))
+                picked = np.array(rows)
+                found.extend(
+                    _build_dossiers(
+                        [c.take(picked) if isinstance(c, Coded | Deferred) else pick(c) for c in columns],
+                        len(rows),
+                    )
+                )
             elif rows:
                 found.append(self._row(columns, rows[0]))
+        if self.read_plain:  # the chunks' temporaries leave free pages behind, as loading does
+            arrowcsv.give_back_memory()
         return found
 
     def ignored_fields(self) -> list[InputError]:
@@ -551,6 +625,8 @@ class DossierTable:
         found: list[InputError] = []
         for columns, size in zip(self._chunks, self._counts, strict=True):
             emails = columns[position]
+            if isinstance(emails, Coded | Deferred):
+                emails = emails.tolist()
             if not any(emails):
                 continue
             for row in range(size):
@@ -572,6 +648,297 @@ class DossierTable:
     @staticmethod
     def _row(columns: Sequence[Sequence], index: int) -> Dossier:
         return Dossier(*(column[index] for column in columns))
+
+
+_Flags = npt.NDArray[np.bool_]
+
+
+class Coded(Sequence):
+    """One column of a chunk as its distinct values and, per row, the index of its value (NumPy,
+    4 bytes a row): what the plain CSV reader (`arrowcsv`) gives, kept so in the table instead of a
+    list of a pointer per row. A column with one value in every row needs no array at all."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, values: Sequence, codes: arrowcsv.Codes):
+        self.values = values
+        self.codes = codes
+
+    @classmethod
+    def constant(cls, value: object, count: int) -> Coded:
+        return cls((value,), np.broadcast_to(np.int32(0), count))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self.take(index)
+        return self.values[self.codes[index]]
+
+    def take(self, rows: Any) -> Coded:
+        """The rows selected by a slice, a mask or positions."""
+        codes = self.codes[rows]
+        if len(self.values) == 1:
+            return Coded.constant(self.values[0], len(codes))
+        return Coded(self.values, codes)
+
+    def tolist(self) -> list:
+        if len(self.values) == 1:
+            return [self.values[0]] * len(self.codes)
+        objects = np.empty(len(self.values), object)
+        objects[:] = self.values
+        found: list = objects[self.codes].tolist()
+        return found
+
+    def __iter__(self) -> Iterator:
+        return iter(self.tolist())
+
+    def __contains__(self, value: object) -> bool:
+        return bool(self.count(value))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and self.tolist() == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def count(self, value: object) -> int:
+        numbers = [number for number, found in enumerate(self.values) if found is value or found == value]
+        return int(np.isin(self.codes, numbers).sum()) if numbers else 0
+
+
+class Deferred(Sequence):
+    """A column of text that nothing checks (`_DEFERRED`), as pyarrow's cells of a chunk: made
+    into the values `_Loader.convert` gives only when asked for, so a million BSNs that a preview
+    never shows cost no million strings."""
+
+    __slots__ = ("cells", "column")
+
+    def __init__(self, column: _Column, cells: arrowcsv.Lazy):
+        self.column = column
+        self.cells = cells
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return Deferred(self.column, self.cells[index])
+        return self.tolist_of([self.cells[index]])[0]
+
+    def take(self, rows: Any) -> Deferred:
+        return Deferred(self.column, self.cells.take(np.asarray(rows)))
+
+    def tolist_of(self, cells: list[str]) -> list:
+        """What `_Loader.convert` gives these cells (text stripped, empty = the default), without
+        its cache: strings made now, for the dossiers a caller builds, die with those dossiers
+        instead of staying in a cache among them (which kept the memory of a million-row `due`
+        from going back after the rules)."""
+        absent = {"": _DEFAULTS[self.column.position]}
+        stripped = list(map(str.strip, cells))
+        return list(map(absent.get, stripped, stripped))
+
+    def tolist(self) -> list:
+        return self.tolist_of(self.cells.tolist())
+
+    def __iter__(self) -> Iterator:
+        return iter(self.tolist())
+
+
+def _coded(column: Sequence) -> tuple[Sequence, npt.NDArray[np.integer]]:
+    """A column as (values, per row the index of its value), coded or not."""
+    if isinstance(column, Coded):
+        return column.values, column.codes
+    return column, np.arange(len(column))
+
+
+def _rows_where(column: Sequence, holds: Callable[[Any], bool]) -> _Flags:
+    """Per row: whether its value passes `holds` (asked once per distinct value of a coded column)."""
+    values, codes = _coded(column)
+    flags: _Flags = np.fromiter(map(holds, values), bool, len(values))[codes]
+    return flags
+
+
+def _ordinal(day: date | None) -> int:
+    return 0 if day is None else day.toordinal()  # 0: absent (date.min is 1)
+
+
+def _inconsistent_rows(column: Callable[[str], Sequence], count: int) -> _Flags:
+    """The rows that `_inconsistencies` finds, decided on coded columns with NumPy: the same
+    checks (`_NEEDS`, `_DATE_ORDER`) on day numbers, once per distinct value."""
+    types = column("dossier_type")
+    flagged = np.zeros(count, bool)
+    of_type = {}
+    for dossier_type, name, _ in _NEEDS:
+        of_type[dossier_type] = is_type = _rows_where(types, partial(eq, dossier_type))
+        flagged |= is_type & _rows_where(column(name), is_none)
+    days: dict[str, npt.NDArray[np.int64]] = {}
+    for name, holds, other, _ in _DATE_ORDER:
+        for wanted in (name, other):
+            if wanted not in days:
+                dates, codes = _coded(column(wanted))
+                days[wanted] = np.fromiter(map(_ordinal, dates), np.int64, len(dates))[codes]
+        these, others = days[name], days[other]
+        holding: _Flags = holds(these, others)  # type: ignore[arg-type,assignment]  # elementwise
+        flagged |= of_type["ziekte"] & (these > 0) & (others > 0) & ~holding
+    return flagged
+
+
+def is_none(value: object) -> bool:
+    return value is None
+
+
+class _PlainFile:
+    """One plain CSV file through `arrowcsv`, batch by batch: each coded column converted once per
+    distinct spelling (the same `_Column` parsers and caches), the checks of `_Loader.rows` on the
+    codes with NumPy, the rows that fail any go `careful_row` with their cells, as they would.
+
+    The table gets the rows in the order the ordinary way gives them, which reads 1,024 lines at a
+    time and adds a chunk's rows that pass the careful way before its other rows: so the rows of a
+    batch wait (`pending`) until a careful row of a later group of 1,024 lines, or the file's end,
+    says they come first."""
+
+    def __init__(self, loader: _Loader, layout: _Layout, source: str):
+        self.loader = loader
+        self.layout = layout
+        self.source = source
+        self.rows = 0  # rows before the next batch; row r is on line r + 2
+        self.group = -1  # the group of _CHUNK lines of the last careful row
+        self.pending: list[tuple[list[Sequence], int, int, int, _Flags]] = []
+        self.distinct: set[str | None] = set()
+
+    def batch(self, cells: Sequence[tuple[Sequence[str], arrowcsv.Codes | None]]) -> None:
+        loader, layout, source = self.loader, self.layout, self.source
+        values, codes = cells[0]
+        count = len(codes) if codes is not None else len(values)
+        start = self.rows
+        lines = range(start + 2, start + 2 + count)
+        flagged = np.zeros(count, bool)
+        converted = [
+            self.convert(column, values, codes, count, flagged)
+            for column, (values, codes) in zip(layout.columns, cells, strict=True)
+        ]
+        combined = [
+            Coded.constant(source, count),
+            lines,
+            *converted,
+            *(Coded.constant(value, count) for value in layout.absent),
+        ]
+        by_field = layout.order(combined)
+        flagged |= loader.unknown_units(by_field[_EMPLOYER], by_field[_UNIT])
+        for index in _REQUIRED_INDICES:
+            if None in by_field[index]:
+                flagged |= _rows_where(by_field[index], is_none)
+        flagged |= _inconsistent_rows(_fields_of(by_field), count)
+        dossier_ids = by_field[_DOSSIER]  # a list (_PER_ROW), shared with the table as the ordinary way does
+        if not keys.usable_dossier_ids(dossier_ids):
+            usable = list(map(_usable_dossier_id, dossier_ids))
+            flagged |= ~np.array(usable, bool)
+            dossier_ids = [d if fine else None for d, fine in zip(dossier_ids, usable, strict=True)]
+        loader.dossier_ids.append((source, lines, dossier_ids))
+        self.distinct.update(dossier_ids)
+        self.pending.append((list(by_field), start, start, start + count, ~flagged))
+        for index in np.flatnonzero(flagged).tolist():
+            row = start + index
+            if row // _CHUNK != self.group:
+                self.group = row // _CHUNK
+                self.flush(self.group * _CHUNK)
+            cells_of_row = [values[index if codes is None else codes[index]] for values, codes in cells]
+            loader.careful_row(layout, source, row + 2, cells_of_row)
+        self.rows += count
+
+    @staticmethod
+    def convert(
+        column: _Column,
+        values: Sequence[str],
+        codes: arrowcsv.Codes | None,
+        count: int,
+        flagged: _Flags,
+    ) -> Sequence:
+        if column.ignored:
+            return Coded.constant(_DEFAULTS[column.position], count)
+        if isinstance(values, arrowcsv.Lazy):
+            return Deferred(column, values)
+        if codes is None and not any(values):
+            return Coded.constant(_DEFAULTS[column.position], count)
+        suspect: set[int] = set()
+        converted = _Loader.convert(column, values, suspect)
+        if codes is None:
+            if suspect:
+                flagged[list(suspect)] = True
+            return converted
+        if suspect:
+            flagged |= np.isin(codes, list(suspect))
+        if len(converted) == 1:
+            return Coded.constant(converted[0], count)
+        return Coded(converted, codes)
+
+    def flush(self, until: float) -> None:
+        """Add the pending rows before row `until` to the table."""
+        table = self.loader.table
+        assert table is not None
+        while self.pending:
+            columns, offset, first, end, keep = self.pending[0]
+            cut = int(min(end, until))
+            if cut <= first:
+                return
+            a, b = first - offset, cut - offset
+            part = [column[a:b] for column in columns] if (a, b) != (0, len(keep)) else columns
+            kept = keep[a:b]
+            table.add(part, b - a, None if kept.all() else kept)
+            if cut < end:
+                self.pending[0] = (columns, offset, cut, end, keep)
+                return
+            self.pending.pop(0)
+
+    def finish(self) -> None:
+        self.flush(float("inf"))
+        loader = self.loader
+        if len(loader.distinct_ids) < len(self.distinct):  # add the smaller set to the larger
+            loader.distinct_ids, self.distinct = self.distinct, loader.distinct_ids
+        loader.distinct_ids.update(self.distinct)
+
+
+#: Files from this size on are worth importing pyarrow for (≈0.2 s), when `load_table` decides.
+_PLAIN_FROM = 8 << 20
+#: Columns that hardly repeat within a batch: read one string per row (no distinct values).
+_PER_ROW = frozenset(("dossier_id", "employee_id"))
+#: Columns that no check reads and that cannot be invalid (text without a domain): kept as
+#: pyarrow's cells, converted when a caller asks for them (`Deferred`).
+_DEFERRED = frozenset(("bsn", "loonheffingennummer", "iban", *NAMES))
+
+
+def _worth_reading_plain(loader: _Loader, path: Path) -> bool:
+    if loader.table is None or loader.plain is False:
+        return False
+    return bool(loader.plain) or path.stat().st_size >= _PLAIN_FROM
+
+
+def _read_plain(loader: _Loader, layout: _Layout, path: Path, source: str, delimiter: str) -> bool:
+    """Read a plain CSV file (`arrowcsv`) as the ordinary way would; False (and nothing kept)
+    when the file turns out not to be plain."""
+    table = loader.table
+    assert table is not None
+    kinds: list[arrowcsv.Kind] = [
+        "lazy"
+        if column.ignored or column.name in _DEFERRED
+        else "plain"
+        if column.name in _PER_ROW
+        else "coded"
+        for column in layout.columns
+    ]
+    marks = (len(loader.errors), len(loader.dossier_ids), table.mark())
+    plain = _PlainFile(loader, layout, source)
+    try:
+        for cells in arrowcsv.batches(path, delimiter, kinds):
+            plain.batch(cells)
+    except arrowcsv.NotPlain:
+        del loader.errors[marks[0] :], loader.dossier_ids[marks[1] :]
+        table.rewind(marks[2])
+        return False
+    plain.finish()
+    loader.read_plain = table.read_plain = True
+    return True
 
 
 def _build_dossiers(columns: Sequence[Iterable], count: int) -> list[Dossier]:
@@ -767,6 +1134,8 @@ def _read_csv(loader: _Loader, path: Path, source: str) -> None:
             delimiter = ";" if first.count(";") > first.count(",") else ","
             header = _header(source, next(csv.reader([first], delimiter=delimiter)), " (line 1)")
             layout = _Layout([loader.columns[name] for name in header])
+            if _worth_reading_plain(loader, path) and _read_plain(loader, layout, path, source, delimiter):
+                return
             chunks = _CsvChunks(handle, delimiter, layout.width)
             for lines, cells, chunk in chunks:
                 if cells is None and chunk is not None:
@@ -1043,12 +1412,16 @@ def load_table(
     *,
     display_base: Path | None = None,
     names: bool = True,
+    plain: bool | None = None,
 ) -> tuple[DossierTable, list[InputError]]:
     """`load_dossiers` as a `DossierTable`: the same checks, errors, dossiers and order, without an
     object per row. On a million rows most dossiers can yield nothing on the run date
     (`prefilter.relevant`), so only the few that can need to become objects. `names=False` leaves
-    the NAMES fields absent (None) in every row: what a preview does not show, it does not hold."""
-    loader = _Loader(employers, table=DossierTable(), names=names)
+    the NAMES fields absent (None) in every row: what a preview does not show, it does not hold.
+    CSV files without quotes and the like are read by pyarrow (`arrowcsv`, `_PlainFile`), with the
+    same result; `plain`: always when they are plain (True), never (False), or when they are big
+    enough to be worth it (None)."""
+    loader = _Loader(employers, table=DossierTable(), names=names, plain=plain)
     _load(loader, paths, display_base)
     assert loader.table is not None
     return loader.table, loader.errors
@@ -1062,3 +1435,5 @@ def _load(loader: _Loader, paths: Sequence[Path], display_base: Path | None) -> 
         else:
             _read_csv(loader, Path(path), source)
     loader.finish()
+    if loader.read_plain:
+        arrowcsv.give_back_memory()
