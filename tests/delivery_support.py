@@ -72,6 +72,25 @@ def notification(key: str, *, employee_id: str = "1001", due: date = date(2026, 
     )
 
 
+def record_placeholder(
+    journal: Journal, key: str, *, revision: int = 1, employee_id: str = "1001", **extra: object
+) -> None:
+    """`key` written at `revision` as the journal records it, its file a placeholder that is not
+    there: for tests of what reads the journal (status, history, the report)."""
+    reference = aanleverkenmerk(parse_key(key), revision)
+    journal.record_written(
+        notification(key, employee_id=employee_id),
+        file=Path(f"/nonexistent/{reference}.xml"),
+        sha256="0" * 64,
+        aanleverkenmerk=reference,
+        revision=revision,
+        loonheffingennummer=LHNR,
+        berichtsoort="UWV_TEST",
+        content_sha256="0" * 64,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
 def reference(key: str) -> str:
     """The aanleverkenmerk of the notification with this key text."""
     return aanleverkenmerk(parse_key(key))

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from delivery_support import LHNR, lifecycle, notification
+from delivery_support import lifecycle, record_placeholder
 from helpers import employer, write_setup
 from rich.console import Console
 from typer.testing import CliRunner
@@ -32,7 +32,7 @@ from uwvcli.cli.console import Terminal
 from uwvcli.cli.output import csv_document
 from uwvcli.cli.send import explanation, render_report
 from uwvcli.delivery.loop import Delivery, SendReport
-from uwvcli.domain.keys import aanleverkenmerk, parse_key
+from uwvcli.domain.keys import parse_key
 from uwvcli.inputs.config import load_config
 from uwvcli.state.journal import Journal
 
@@ -120,17 +120,7 @@ def journal_config(tmp_path: Path) -> Path:
             ("WG001/D1/zw-ziekmelding", "1001", KENMERKEN[0], (("400", None), ("500", None)), "accepted"),
             ("WG001/D3/werkhervatting/full", "1003", KENMERKEN[1], (("311", "VAS500"),), "rejected"),
         ):
-            reference = aanleverkenmerk(parse_key(key))
-            journal.record_written(
-                notification(key, employee_id=employee),
-                file=Path(f"/nonexistent/{reference}.xml"),
-                sha256="0" * 64,
-                aanleverkenmerk=reference,
-                revision=1,
-                loonheffingennummer=LHNR,
-                berichtsoort="UWV_TEST",
-                content_sha256="0" * 64,
-            )
+            record_placeholder(journal, key, employee_id=employee)
             journal.record_accepted(journal.begin_attempt(parse_key(key)), kenmerk, T0)
             journal.add_statuses(kenmerk, lifecycle(T0, *statuses))
             journal.set_outcome(parse_key(key), outcome)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from delivery_support import LHNR, lifecycle, notification
+from delivery_support import lifecycle, record_placeholder
 from helpers import PERSON, write_setup
 from rich.console import Console
 from typer.testing import CliRunner
@@ -20,7 +20,7 @@ from uwvcli.cli import app
 from uwvcli.cli.console import Terminal
 from uwvcli.cli.status import render_history
 from uwvcli.domain.corrections import Cause, StoredFacts
-from uwvcli.domain.keys import aanleverkenmerk, parse_key
+from uwvcli.domain.keys import parse_key
 from uwvcli.inputs.config import load_config
 from uwvcli.state.journal import Journal
 
@@ -30,21 +30,6 @@ OTHER = "WG001/D2/wazo"
 #: UWV may quote the person's BSN and birth date in its findings: never shown as they are.
 T0 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)  # the statuses' own moments are replaced by now
 DETAILS = f"Burgerservicenr {PERSON['bsn']} wijkt af.\nGeboortedat {PERSON['birth_date']} wijkt af."
-
-
-def _write(journal: Journal, key: str, revision: int = 1, **extra: object) -> None:
-    reference = aanleverkenmerk(parse_key(key), revision)
-    journal.record_written(
-        notification(key),
-        file=Path(f"/nonexistent/{reference}.xml"),
-        sha256="0" * 64,
-        aanleverkenmerk=reference,
-        revision=revision,
-        loonheffingennummer=LHNR,
-        berichtsoort="UWV_TEST",
-        content_sha256="0" * 64,
-        **extra,  # type: ignore[arg-type]
-    )
 
 
 def _sent(journal: Journal, key: str, kenmerk: str, *final: tuple[str, str | None]) -> None:
@@ -59,20 +44,20 @@ def config_path(tmp_path: Path) -> Path:
     a wazo rejected once, whose dossier then left the exports."""
     path = write_setup(tmp_path, rows=[])
     with Journal.open(load_config(path).paths.state) as journal:
-        _write(journal, KEY)
+        record_placeholder(journal, KEY)
         _sent(journal, KEY, "KEN-1", ("500", None))
         journal.set_outcome(parse_key(KEY), "accepted")
-        _write(journal, WITHDRAWAL, cause=Cause.CORRECTED)
+        record_placeholder(journal, WITHDRAWAL, cause=Cause.CORRECTED)
         _sent(journal, WITHDRAWAL, "KEN-2", ("500", None))
         journal.set_outcome(parse_key(WITHDRAWAL), "accepted")
-        _write(journal, KEY, revision=2)
+        record_placeholder(journal, KEY, revision=2)
         journal.record_facts(
             parse_key(KEY), StoredFacts('{"MeldingZiekte/DatEersteAoDag":"2026-11-17"}', "d")
         )
         _sent(journal, KEY, "KEN-3", ("400", None))
         journal.set_outcome(parse_key(KEY), "delivered")
 
-        _write(journal, OTHER)
+        record_placeholder(journal, OTHER)
         _sent(journal, OTHER, "KEN-4")
         rejected = replace(lifecycle(T0, ("311", "VAS500"))[-1], timestamp=datetime.now(UTC), details=DETAILS)
         journal.add_statuses("KEN-4", [rejected])
@@ -124,10 +109,10 @@ def test_a_withdrawals_key_tells_the_story_of_the_notification_it_withdraws(conf
 def test_a_persons_reason_is_shown_with_the_cause(tmp_path: Path) -> None:
     path = write_setup(tmp_path, rows=[])
     with Journal.open(load_config(path).paths.state) as journal:
-        _write(journal, KEY)
+        record_placeholder(journal, KEY)
         _sent(journal, KEY, "KEN-1", ("500", None))
         journal.set_outcome(parse_key(KEY), "accepted")
-        _write(journal, WITHDRAWAL, cause=Cause.REQUESTED, cause_reason="entered by mistake")
+        record_placeholder(journal, WITHDRAWAL, cause=Cause.REQUESTED, cause_reason="entered by mistake")
     story = history(load_config(path), parse_key(WITHDRAWAL))
     (withdrawal,) = story["withdrawals"]
     assert withdrawal["state"] == "written" and withdrawal["cause_reason"] == "entered by mistake"

@@ -24,8 +24,9 @@ from signxml import DigestAlgorithm, SignatureMethod
 
 from tests.helpers import write_setup
 from tests.message_samples import CASES, SENDER, build, employer
+from uwvcli.app.correction import fingerprint
 from uwvcli.app.credentials import load_credentials
-from uwvcli.app.prepare import fingerprint, prepare
+from uwvcli.app.prepare import prepare
 from uwvcli.domain.keys import aanleverkenmerk, parse_key
 from uwvcli.domain.models import Sender
 from uwvcli.errors import SigningError

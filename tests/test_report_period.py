@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from delivery_support import LHNR, lifecycle, notification
+from delivery_support import lifecycle, record_placeholder
 from helpers import write_setup
 from typer.testing import CliRunner
 
 from uwvcli.app.report import default_since, gather
 from uwvcli.cli import app
-from uwvcli.domain.keys import aanleverkenmerk, parse_key
+from uwvcli.domain.keys import parse_key
 from uwvcli.inputs.config import load_config
 from uwvcli.report.html import render
 from uwvcli.state.journal import Journal
@@ -29,17 +29,7 @@ LONG_AGO = "2025-03-01T10:00:00.000000+00:00"
 
 
 def _sent(journal: Journal, key: str, kenmerk: str, final: str, outcome: str) -> None:
-    reference = aanleverkenmerk(parse_key(key))
-    journal.record_written(
-        notification(key),
-        file=Path(f"/nonexistent/{reference}.xml"),
-        sha256="0" * 64,
-        aanleverkenmerk=reference,
-        revision=1,
-        loonheffingennummer=LHNR,
-        berichtsoort="UWV_TEST",
-        content_sha256="0" * 64,
-    )
+    record_placeholder(journal, key)
     journal.record_accepted(journal.begin_attempt(parse_key(key)), kenmerk, NOW)
     journal.add_statuses(kenmerk, lifecycle(NOW, (final, "VAS500" if final == "311" else None)))
     journal.set_outcome(parse_key(key), outcome)

@@ -10,13 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from delivery_support import LHNR, lifecycle, notification
+from delivery_support import lifecycle, record_placeholder
 from helpers import PERSON, employer, write_setup
 from typer.testing import CliRunner
 
 from uwvcli.app.status import FIELDS
 from uwvcli.cli import app
-from uwvcli.domain.keys import aanleverkenmerk, parse_key
 from uwvcli.inputs.config import load_config
 from uwvcli.state.journal import Journal
 
@@ -29,43 +28,29 @@ REJECTION_DETAILS = (
 FINDINGS = ["Burgerservicenr […] wijkt af.", "Geboortedat […] wijkt af.", "DatEersteAoDag ontbreekt."]
 
 
-def _written(journal: Journal, key: str, employee_id: str) -> None:
-    reference = aanleverkenmerk(parse_key(key))
-    journal.record_written(
-        notification(key, employee_id=employee_id),
-        file=Path(f"/nonexistent/{reference}.xml"),
-        sha256="0" * 64,
-        aanleverkenmerk=reference,
-        revision=1,
-        loonheffingennummer=LHNR,
-        berichtsoort="UWV_TEST",
-        content_sha256="0" * 64,
-    )
-
-
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
     """A configuration and a journal with one notification in each interesting state."""
     path = write_setup(tmp_path, rows=[], employers=[employer("WG001"), employer("WG002")])
     config = load_config(path)
     with Journal.open(config.paths.state) as journal:
-        _written(journal, "WG001/D1/zw-ziekmelding", "1001")
+        record_placeholder(journal, "WG001/D1/zw-ziekmelding", employee_id="1001")
         attempt = journal.begin_attempt("WG001/D1/zw-ziekmelding")
         journal.record_accepted(attempt, "KEN-0001", T0)
         journal.add_statuses("KEN-0001", lifecycle(T0, ("400", None), ("500", None))[::-1])
         journal.set_outcome("WG001/D1/zw-ziekmelding", "accepted")
 
-        _written(journal, "WG001/D2/wazo", "1002")
+        record_placeholder(journal, "WG001/D2/wazo", employee_id="1002")
         journal.record_fault(journal.begin_attempt("WG001/D2/wazo"), "ALS100", "Bericht voldoet niet.")
 
-        _written(journal, "WG001/D3/werkhervatting/full", "1003")
+        record_placeholder(journal, "WG001/D3/werkhervatting/full", employee_id="1003")
         attempt = journal.begin_attempt("WG001/D3/werkhervatting/full")
         journal.record_accepted(attempt, "KEN-0003", T0)
         *started, rejected = lifecycle(T0, ("311", "VAS500"))
         journal.add_statuses("KEN-0003", [*started, replace(rejected, details=REJECTION_DETAILS)])
         journal.set_outcome("WG001/D3/werkhervatting/full", "rejected")
 
-        _written(journal, "WG002/D4/42e-weeksmelding", "2001")
+        record_placeholder(journal, "WG002/D4/42e-weeksmelding", employee_id="2001")
     return path
 
 

@@ -279,24 +279,20 @@ def by_configuration(config: Config, plan: Plan, entry: Entry, facts: correction
 def fingerprint(n: Notification, dossier: Dossier, employer: Employer, sender: Sender) -> str:
     """sha256 of what the message says about the notification (`messages.content_digest`): neither
     a new revision, a new phone number nor the moment of building counts as a change."""
-    xml = messages.build_message(
-        n, dossier, employer, sender, aanleverkenmerk=aanleverkenmerk(n.key), created=FINGERPRINT_MOMENT
-    )
-    return messages.content_digest(xml, n.key)
+    return messages.content_digest(_built_now(n, dossier, employer, sender), n.key)
 
 
 def current_facts(config: Config, n: Notification, dossier: Dossier, employer: Employer) -> corrections.Facts:
     """The facts a message built now for `n` would carry (no names among them: a preview without
     names gives the same facts)."""
-    xml = messages.build_message(
-        n,
-        dossier,
-        employer,
-        config.sender,
-        aanleverkenmerk=aanleverkenmerk(n.key),
-        created=FINGERPRINT_MOMENT,
+    return messages.message_facts(_built_now(n, dossier, employer, config.sender))
+
+
+def _built_now(n: Notification, dossier: Dossier, employer: Employer, sender: Sender) -> bytes:
+    """Revision 1 of `n`'s message from the exports as they are, to be compared, never sent."""
+    return messages.build_message(
+        n, dossier, employer, sender, aanleverkenmerk=aanleverkenmerk(n.key), created=FINGERPRINT_MOMENT
     )
-    return messages.message_facts(xml)
 
 
 def facts_from_file(

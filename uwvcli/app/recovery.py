@@ -134,7 +134,7 @@ def _verified_messages(
     """Every outbox message the journal does not know as submitted that is verifiably the message
     of a notification in the plan of `day`; the others land in `report.unmatched`."""
     from uwvcli.app import planning
-    from uwvcli.app.prepare import fingerprint
+    from uwvcli.app.correction import fingerprint
     from uwvcli.delivery.verify import message_reference
     from uwvcli.digipoort.addresses import berichtsoort_for
     from uwvcli.messages import build

@@ -153,8 +153,8 @@ def _older(overview: Overview) -> Markup | None:
         "p",
         {"class": "meta"},
         f"{overview.older} afgeronde {_meldingen(overview.older)} van vóór "
-        f"{dutch_date(overview.since)} staan niet in dit overzicht; "
-        f"`uwvcli report --since` met een eerdere datum toont ze.",
+        f"{dutch_date(overview.since)} staan niet in dit overzicht. Wilt u ze zien, maak het "
+        f"overzicht dan met een eerdere datum: uwvcli report --since JJJJ-MM-DD.",
     )
 
 

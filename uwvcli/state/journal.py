@@ -20,7 +20,7 @@ import json
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -400,6 +400,11 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def _marks(values: Sized) -> str:
+    """One `?` per value, for `IN (…)` and `VALUES (…)`."""
+    return ", ".join("?" * len(values))
+
+
 def _midnight(day: date) -> datetime:
     """The start of `day` on this machine's clock (as `status --since` has always read a day)."""
     return datetime(day.year, day.month, day.day).astimezone()
@@ -710,7 +715,7 @@ class Journal:
         values: list[object] = []
         if state is not None:
             states = [state] if isinstance(state, str) else list(state)
-            clauses.append(f"state IN ({', '.join('?' * len(states))})")
+            clauses.append(f"state IN ({_marks(states)})")
             values.extend(str(s) for s in states)
         if employer_id is not None:
             clauses.append("employer_id = ?")
@@ -737,7 +742,7 @@ class Journal:
         rows = self._db.execute(
             f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE updated >= ? "
             f"UNION SELECT {_NOTIFICATION_COLUMNS} FROM notifications "
-            f"WHERE state NOT IN ({', '.join('?' * len(settled))}) ORDER BY due_date, key",
+            f"WHERE state NOT IN ({_marks(settled)}) ORDER BY due_date, key",
             [_utc(_midnight(since)), *settled],
         )
         return [_entry(r) for r in rows]
@@ -747,8 +752,7 @@ class Journal:
         leaves out), counted in the index on `updated`."""
         settled = sorted(SETTLED)
         (count,) = self._db.execute(
-            f"SELECT count(*) FROM notifications WHERE updated < ? "
-            f"AND state IN ({', '.join('?' * len(settled))})",
+            f"SELECT count(*) FROM notifications WHERE updated < ? AND state IN ({_marks(settled)})",
             [_utc(_midnight(since)), *settled],
         ).fetchone()
         return int(count)
@@ -783,7 +787,7 @@ class Journal:
         found: dict[AnyKey, Entry] = {}
         for start in range(0, len(texts), _KEYS_PER_QUERY):
             part = texts[start : start + _KEYS_PER_QUERY]
-            marks = ", ".join("?" * len(part))
+            marks = _marks(part)
             rows = self._db.execute(
                 f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE key IN ({marks})", part
             )
@@ -798,13 +802,13 @@ class Journal:
         (`+state`: never the state index, which SQLite would pick for a long list of ids and then
         walk every sent notification of the history.)"""
         states = [str(s) for s in state]
-        state_marks = ", ".join("?" * len(states))
+        state_marks = _marks(states)
         found: list[Entry] = []
         ids = iter(dossier_ids)
         while part := list(islice(ids, _KEYS_PER_QUERY)):
             rows = self._db.execute(
                 f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE dossier_id IN "
-                f"({', '.join('?' * len(part))}) AND +state IN ({state_marks})",
+                f"({_marks(part)}) AND +state IN ({state_marks})",
                 [*part, *states],
             )
             found.extend(map(_entry, rows))
@@ -817,7 +821,7 @@ class Journal:
         states = [str(s) for s in state]
         rows = self._db.execute(
             f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE gone_reported IS NULL "
-            f"AND submitted >= ? AND +state IN ({', '.join('?' * len(states))})",
+            f"AND submitted >= ? AND +state IN ({_marks(states)})",
             [day.isoformat(), *states],
         )
         return [_entry(r) for r in rows]
@@ -827,7 +831,7 @@ class Journal:
         states = [str(s) for s in state]
         rows = self._db.execute(
             f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE cause IS NOT NULL "
-            f"AND state IN ({', '.join('?' * len(states))})",
+            f"AND state IN ({_marks(states)})",
             states,
         )
         return [_entry(r) for r in rows]
@@ -836,7 +840,7 @@ class Journal:
         """Per employer asked for: its notifications UWV has (`SENT`; withdrawals not counted),
         counted in SQL over the employer's index (the safety brake's share)."""
         states = sorted(SENT)
-        marks = ", ".join("?" * len(states))
+        marks = _marks(states)
         counts: Counter[str] = Counter()
         for employer_id in dict.fromkeys(employer_ids):
             every, withdrawals = self._db.execute(
@@ -856,9 +860,7 @@ class Journal:
     def sent_keys(self) -> set[AnyKey]:
         """Keys in flight or sent: never to be built or sent again."""
         states = list(NEVER_AGAIN)
-        rows = self._db.execute(
-            f"SELECT key FROM notifications WHERE state IN ({', '.join('?' * len(states))})", states
-        )
+        rows = self._db.execute(f"SELECT key FROM notifications WHERE state IN ({_marks(states)})", states)
         return {parse_key(r[0]) for r in rows}
 
     def sent_lookup(self, in_memory: int = SENT_IN_MEMORY) -> Container[AnyKey]:
@@ -868,7 +870,7 @@ class Journal:
         look-up): what the rules look up is bounded by the exports, the history is not, so
         neither the time nor the memory of a run grows with the history."""
         states = list(NEVER_AGAIN)
-        marks = ", ".join("?" * len(states))
+        marks = _marks(states)
         found = self._db.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM notifications WHERE state IN ({marks}) LIMIT ?)",
             [*states, in_memory + 1],
@@ -994,7 +996,7 @@ class Journal:
             row = {"key": str(n.key), "created": now, **base}
             columns = ", ".join(row)
             self._db.execute(
-                f"INSERT INTO notifications ({columns}) VALUES ({', '.join('?' * len(row))})",
+                f"INSERT INTO notifications ({columns}) VALUES ({_marks(row)})",
                 list(row.values()),
             )
         else:
@@ -1335,7 +1337,7 @@ class Journal:
                 if target == JournalState.ACCEPTED and isinstance(key, WithdrawalKey):
                     self._db.execute(  # UWV no longer holds that revision: it may be sent again
                         "UPDATE notifications SET state = ?, updated = ? WHERE key = ? AND revision = ? "
-                        f"AND state IN ({', '.join('?' * len(SENT))})",
+                        f"AND state IN ({_marks(SENT)})",
                         (JournalState.WITHDRAWN, now, str(key.withdraws), key.revision, *SENT),
                     )
 
